@@ -1,0 +1,96 @@
+"""Step 8, allocation: the one seam between the model and optimize/.
+
+Builds the year's `optimize.Snapshot` from the zones' land pools and the frontier
+of each zone-sector pair, and returns the optimiser's `Allocation`.
+
+    v[z,s] = frontier_output_per_mu_s · va_ratio_s · management_efficiency_z   (万元 VA / mu)
+    e[z,s] = v[z,s] · ei_new_s · co2_per_tce_s(grid_t)                          (t CO2 / mu)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from models.inputs import SectorArrays
+from models.production import co2_per_tce
+from models.zone import Zone
+from optimize import Allocation, Snapshot, allocate
+
+
+def frontier(
+    zones: Sequence[Zone], sectors: SectorArrays, ei_new: np.ndarray, grid_t_per_mwh: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(va_per_mu, co2_per_mu) of new projects for every zone × sector."""
+    eff = np.array([z.management_efficiency for z in zones])
+    va = np.outer(eff, sectors.frontier_output_per_mu_wan * sectors.va_ratio)
+    per_va = ei_new * co2_per_tce(sectors.elec_share, sectors.fuel_co2_t_per_tce, grid_t_per_mwh)
+    return va, va * per_va[None, :]
+
+
+def allowed_pairs(zones: Sequence[Zone], sectors: SectorArrays, bans: Sequence[Any]) -> np.ndarray:
+    """(Z,S) mask: False where a ban applies (by belt or zone list, unless the zone has
+    the exempting flag)."""
+    ok = np.ones((len(zones), len(sectors.names)), dtype=bool)
+    for ban in bans:
+        s = sectors.index(ban.sector)
+        for i, z in enumerate(zones):
+            hit = (ban.belt is not None and ban.belt in z.belts) or z.zone_id in ban.zones
+            if hit and not (ban.except_flag and z.flags.get(ban.except_flag)):
+                ok[i, s] = False
+    return ok
+
+
+def build_snapshot(
+    year: int,
+    zones: Sequence[Zone],
+    sectors: SectorArrays,
+    *,
+    ei_new: np.ndarray,
+    grid_t_per_mwh: float,
+    link_cap_mu: np.ndarray,
+    space_mu: np.ndarray,
+    province_quota_mu: float | None,
+    existing_co2_t: float,
+    existing_va_wan: float,
+    total_cap_t: float | None,
+    intensity_cap_t_per_wan: float | None,
+    carbon_price_wan_per_t: float,
+    optimizer: Any,
+) -> Snapshot:
+    """The optimiser's input for this year (zones that were merged away are not passed)."""
+    va, co2 = frontier(zones, sectors, ei_new, grid_t_per_mwh)
+    return Snapshot(
+        year=year,
+        zone_ids=tuple(z.zone_id for z in zones),
+        sectors=sectors.names,
+        zone_belts=tuple(z.belts for z in zones),
+        va_per_mu=va,
+        co2_per_mu=co2,
+        allowed=allowed_pairs(zones, sectors, optimizer.bans),
+        ready_mu=np.array([z.ready_mu for z in zones]),
+        link_cap_mu=link_cap_mu,
+        space_mu=space_mu,
+        province_quota_mu=province_quota_mu,
+        existing_co2_t=existing_co2_t,
+        existing_va_wan=existing_va_wan,
+        total_cap_t=total_cap_t,
+        intensity_cap_t_per_wan=intensity_cap_t_per_wan,
+        carbon_price_wan_per_t=carbon_price_wan_per_t,
+        min_share_by_belt=dict(optimizer.min_share_by_belt),
+        max_zone_share=optimizer.max_zone_share,
+        min_investment_wan_per_mu=sectors.min_investment_wan_per_mu,
+        investment_wan_per_mu=np.tile(sectors.investment_wan_per_mu, (len(zones), 1)),
+        projects=optimizer.projects,
+        project_size_mu=sectors.project_size_mu,
+        on_infeasible=optimizer.on_infeasible,
+        solver=optimizer.solver,
+        time_limit_s=optimizer.time_limit_s,
+    )
+
+
+def allocate_land(snapshot: Snapshot) -> Allocation:
+    """Solve the year's allocation (raises optimize.InfeasibleError in stop mode)."""
+    return allocate(snapshot)

@@ -1,0 +1,53 @@
+"""Step 9, entry: allocated land becomes new projects at the zone-sector frontier.
+
+Each zone-sector allocation of L mu becomes n = max(1, round(L / project size)) firms
+of L / n mu each, producing at the frontier the optimiser priced:
+    output = land · frontier_output_per_mu_s · management_efficiency_z
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.firms import CLASS_T
+from models.inputs import SectorArrays
+
+MIN_LAND_MU = 1e-6
+
+
+def new_firms(
+    land_mu: np.ndarray,
+    zone_index: np.ndarray,
+    management_efficiency: np.ndarray,
+    sectors: SectorArrays,
+    ei_new: np.ndarray,
+    base_margin: float,
+    year: int,
+) -> dict[str, np.ndarray]:
+    """Columns of the firms created from a (Z,S) allocation; zone_index maps the
+    allocation's rows to model zone indices."""
+    z, s = np.nonzero(land_mu > MIN_LAND_MU)
+    total = land_mu[z, s]
+    count = np.maximum(1, np.rint(total / sectors.project_size_mu[s])).astype(np.int64)
+    rz = np.repeat(z, count)
+    rs = np.repeat(s, count)
+    land = np.repeat(total / count, count)
+    output = land * sectors.frontier_output_per_mu_wan[rs] * management_efficiency[rz]
+    va = output * sectors.va_ratio[rs]
+    return {
+        "zone": zone_index[rz],
+        "sector": rs,
+        "land_mu": land,
+        "output_wan": output,
+        "va_ratio": sectors.va_ratio[rs],
+        "tax_rate": sectors.tax_rate[rs],
+        "rd_rate": sectors.rd_share[rs],
+        "employees": va / sectors.va_per_worker_wan[rs],
+        "energy_intensity_tce_per_wan": ei_new[rs],
+        "elec_share": sectors.elec_share[rs],
+        "base_margin": np.full(len(rs), base_margin),
+        "margin": np.full(len(rs), base_margin),
+        "birth_year": np.full(len(rs), year),
+        "cls": np.full(len(rs), CLASS_T),
+        "exit_year": np.full(len(rs), -1),
+    }

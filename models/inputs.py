@@ -1,0 +1,108 @@
+"""What the model is built from: the zone table, the sector table and the firm population.
+
+sim/ prepares a `ModelInputs` from a scenario (loading CSVs, synthesising firms);
+models/ never reads files, so a test can build a model from a hand-made case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NewType
+
+import numpy as np
+import pandas as pd
+
+from models.firms import FirmTable
+
+ZoneId = NewType("ZoneId", str)
+Sector = NewType("Sector", str)
+
+ZONE_COLUMNS = (
+    "zone_id",
+    "name_zh",
+    "name_en",
+    "city",
+    "city_zh",
+    "belt",
+    "belts",
+    "level",
+    "approved_area_mu",
+    "boundary_mu",
+    "stock_mu",
+    "ready_mu",
+    "management_efficiency",
+    "chemical_park",
+    "eco_park",
+    "intl_coop_park",
+    "leading_sectors",
+)
+
+SECTOR_COLUMNS = (
+    "sector",
+    "name_zh",
+    "name_en",
+    "va_ratio",
+    "frontier_output_per_mu_wan",
+    "energy_intensity_tce_per_wan",
+    "elec_share",
+    "fuel_co2_t_per_tce",
+    "tax_rate",
+    "rd_share",
+    "va_per_worker_wan",
+    "growth",
+    "efficiency_gain",
+    "project_size_mu",
+    "investment_wan_per_mu",
+    "min_investment_wan_per_mu",
+)
+
+
+@dataclass(frozen=True)
+class SectorArrays:
+    """The sector table as arrays indexed by sector number (firms' `sector` column)."""
+
+    names: tuple[str, ...]
+    va_ratio: np.ndarray
+    frontier_output_per_mu_wan: np.ndarray
+    energy_intensity_tce_per_wan: np.ndarray
+    elec_share: np.ndarray
+    fuel_co2_t_per_tce: np.ndarray
+    tax_rate: np.ndarray
+    rd_share: np.ndarray
+    va_per_worker_wan: np.ndarray
+    growth: np.ndarray
+    efficiency_gain: np.ndarray
+    project_size_mu: np.ndarray
+    investment_wan_per_mu: np.ndarray
+    min_investment_wan_per_mu: np.ndarray
+
+    @classmethod
+    def from_frame(cls, sectors: pd.DataFrame) -> SectorArrays:
+        kw = {
+            c: sectors[c].to_numpy(dtype=np.float64)
+            for c in SECTOR_COLUMNS
+            if c not in ("sector", "name_zh", "name_en")
+        }
+        return cls(names=tuple(sectors["sector"]), **kw)
+
+    def index(self, name: str) -> int:
+        return self.names.index(name)
+
+
+@dataclass(frozen=True)
+class ModelInputs:
+    """The base-year state: zones (one row each, ZONE_COLUMNS), sectors, firms, facts."""
+
+    zones: pd.DataFrame
+    sectors: pd.DataFrame
+    firms: FirmTable
+    facts: dict[str, float] = field(default_factory=dict)
+    boundaries_path: str | None = None
+
+    def __post_init__(self) -> None:
+        missing = [c for c in ZONE_COLUMNS if c not in self.zones.columns]
+        if missing:
+            raise ValueError(f"zone table lacks columns {missing}")
+        missing = [c for c in SECTOR_COLUMNS if c not in self.sectors.columns]
+        if missing:
+            raise ValueError(f"sector table lacks columns {missing}")

@@ -1,0 +1,27 @@
+"""Step 4, differentiated prices: surcharges by class lower margins.
+
+surcharge (万元) = electricity (MWh) · 1000 kWh/MWh · surcharge (yuan/kWh) / 10^4
+margin = base margin − surcharge / output
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def surcharges_wan(
+    elec_mwh: np.ndarray, cls: np.ndarray, yuan_per_kwh_by_class: np.ndarray
+) -> np.ndarray:
+    """Yearly electricity surcharge of each firm (万元); class T pays none."""
+    rate = np.append(yuan_per_kwh_by_class, 0.0)[cls]
+    return elec_mwh * rate * 0.1
+
+
+def margins(
+    base_margin: np.ndarray, surcharge_wan: np.ndarray, output_wan: np.ndarray
+) -> np.ndarray:
+    """Profit margin on output after surcharges."""
+    loss = np.divide(
+        surcharge_wan, output_wan, out=np.zeros_like(surcharge_wan), where=output_wan > 0
+    )
+    return base_margin - loss

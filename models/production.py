@@ -1,0 +1,81 @@
+"""Step 2, production: output grows with its sector and a seeded firm shock, capped by
+the per-mu density frontier; energy intensity falls with the efficiency gain.
+
+    output' = min(output · (1 + g_s + ε),  land · frontier_s · density_cap)
+    VA      = output · va_ratio;   tax = VA · tax_rate;   R&D = output · rd_rate
+    energy  = VA · ei,  ei' = ei · (1 − gain_s)
+    CO2     = energy · ((1 − es) · fuel_s + es / 0.1229 · grid_t)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.firms import TCE_PER_MWH, FirmTable
+from models.inputs import SectorArrays
+
+
+def co2_per_tce(
+    elec_share: np.ndarray, fuel_t_per_tce: np.ndarray, grid_t_per_mwh: float
+) -> np.ndarray:
+    """t CO2 per tce of a firm's energy: fossil part × fuel factor + electricity × grid."""
+    return (1.0 - elec_share) * fuel_t_per_tce + elec_share / TCE_PER_MWH * grid_t_per_mwh
+
+
+def energy_and_co2(
+    firms: FirmTable, sectors: SectorArrays, grid_t_per_mwh: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(energy_tce, elec_mwh, co2_t) of every firm from its VA and energy intensity."""
+    energy = firms.va_wan * firms.energy_intensity_tce_per_wan
+    elec = energy * firms.elec_share / TCE_PER_MWH
+    co2 = energy * co2_per_tce(
+        firms.elec_share, sectors.fuel_co2_t_per_tce[firms.sector], grid_t_per_mwh
+    )
+    return energy, elec, co2
+
+
+def grow_output(
+    output_wan: np.ndarray,
+    land_mu: np.ndarray,
+    growth: np.ndarray,
+    shock: np.ndarray,
+    cap_output_per_mu_wan: np.ndarray,
+) -> np.ndarray:
+    """Next year's output: sector growth plus firm shock, never negative, capped per mu."""
+    grown = output_wan * np.maximum(1.0 + growth + shock, 0.0)
+    return np.minimum(grown, land_mu * cap_output_per_mu_wan)
+
+
+def apply_accounts(firms: FirmTable, sectors: SectorArrays, grid_t_per_mwh: float) -> None:
+    """Recompute VA, tax, R&D, energy and CO2 of every firm from output and intensities.
+    Exited firms keep their last accounts but are never summed (callers mask them)."""
+    firms.va_wan = firms.output_wan * firms.va_ratio
+    firms.tax_wan = firms.va_wan * firms.tax_rate
+    firms.rd_wan = firms.output_wan * firms.rd_rate
+    energy, elec, co2 = energy_and_co2(firms, sectors, grid_t_per_mwh)
+    firms.energy_tce = energy
+    firms.elec_mwh = elec
+    firms.co2_t = co2
+
+
+def produce(
+    firms: FirmTable,
+    sectors: SectorArrays,
+    growth: np.ndarray,
+    efficiency_gain: np.ndarray,
+    grid_t_per_mwh: float,
+    shock_sd: float,
+    density_cap_factor: float,
+    rng: np.random.Generator,
+) -> None:
+    """Advance the live firms one year (in place)."""
+    live = np.flatnonzero(firms.alive())
+    s = firms.sector[live]
+    # One draw for every row, live or not, so a firm's shock does not depend on who exited.
+    shock = rng.normal(0.0, shock_sd, size=len(firms))[live] if shock_sd > 0 else 0.0
+    cap = sectors.frontier_output_per_mu_wan[s] * density_cap_factor
+    out = firms.output_wan
+    out[live] = grow_output(out[live], firms.land_mu[live], growth[s], shock, cap)
+    ei = firms.energy_intensity_tce_per_wan
+    ei[live] = ei[live] * (1.0 - efficiency_gain[s])
+    apply_accounts(firms, sectors, grid_t_per_mwh)

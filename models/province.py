@@ -1,0 +1,539 @@
+"""The province model: Jiangsu's zones and their firms, one Mesa step per year.
+
+`step()` is the yearly schedule of DESIGN §3, one line per process; each process is a
+pure function in its own module, and the methods here only apply its result.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from models import (
+    carbon,
+    collect,
+    entry,
+    evaluation,
+    exit,
+    integration,
+    pricing,
+    production,
+    quota,
+    reclamation,
+)
+from models.allocation import allocate_land, build_snapshot
+from models.drivers import Drivers, path_value, year_drivers
+from models.firms import (
+    ACTIVE,
+    CLASS_D,
+    EXIT_CARBON,
+    EXIT_MANDATORY,
+    EXIT_MARKET,
+    EXITED,
+    RECTIFYING,
+    FirmTable,
+)
+from models.inputs import ModelInputs, SectorArrays
+from models.zone import Zone
+from optimize import Allocation
+
+log = logging.getLogger(__name__)
+
+NEW_FIRM_BASE_MARGIN = 0.08  # estimate: new projects start with a healthy margin
+
+
+# Named module-level reporters (lambdas do not pickle: mesa#175).
+def report_year(m: ProvinceModel) -> int:
+    return m.year
+
+
+def report_value_added_yi(m: ProvinceModel) -> float:
+    return float(m.firms.va_wan[m.firms.alive()].sum() / collect.WAN_PER_YI)
+
+
+def report_co2_t(m: ProvinceModel) -> float:
+    return float(m.firms.co2_t[m.firms.alive()].sum())
+
+
+def report_firms_active(m: ProvinceModel) -> int:
+    return int(m.firms.alive().sum())
+
+
+def report_land_built_mu(m: ProvinceModel) -> float:
+    return float(m.firms.land_mu[m.firms.alive()].sum())
+
+
+class ProvinceModel(mesa.Model):
+    """Jiangsu's development zones (Zone agents) and their firm population (a column store).
+
+    Build it from a validated scenario and its inputs (sim.prepare_inputs), or let
+    `mesa.batch_run` do so: `batch_run(ProvinceModel, {"scenario": [sc], "inputs": [inp]})`.
+    """
+
+    def __init__(
+        self,
+        scenario: Any,
+        inputs: ModelInputs,
+        rng: np.random.Generator | int | None = None,
+    ):
+        if rng is None:
+            rng = model_rng(scenario.seed)
+        super().__init__(rng=rng)
+        self.scenario = scenario
+        self.sectors = SectorArrays.from_frame(inputs.sectors)
+        self.firms: FirmTable = inputs.firms.copy()
+        self.facts = dict(inputs.facts)
+        self.zones: list[Zone] = [
+            Zone(self, i, row) for i, row in enumerate(inputs.zones.to_dict("records"))
+        ]
+        self.zone_index = {z.zone_id: z.idx for z in self.zones}
+        self.year = scenario.years.base
+        self.running = True
+        self.allocations: list[Allocation] = []
+        self.carbon_log: list[dict[str, Any]] = []
+        self.zone_rows: list[pd.DataFrame] = []
+        self.sector_rows: list[pd.DataFrame] = []
+        self.province_extra: list[dict[str, Any]] = []
+        self._curtailed: tuple[np.ndarray, np.ndarray] = (np.zeros(0, dtype=np.int64), np.zeros(0))
+        n_z = len(self.zones)
+        self._flows = {k: np.zeros(n_z) for k in self.FLOW_KEYS}
+        sc = scenario
+        self.drivers: Drivers = year_drivers(sc, self.sectors, self.year)
+        production.apply_accounts(self.firms, self.sectors, self.drivers.grid_factor_t_per_mwh)
+        self._evaluate()
+        self._price()
+        live = self.firms.alive()
+        self.base_intensity_t_per_wan = float(
+            self.firms.co2_t[live].sum() / self.firms.va_wan[live].sum()
+        )
+        for z in self.zones:
+            # 增存挂钩 needs last year's revitalisation: the base year's is its rate × stock.
+            z.revitalised_last_mu = (
+                path_value(sc.land.reclamation_rate, self.year) * z.stock_recovered_mu
+            )
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "year": report_year,
+                "value_added_yi": report_value_added_yi,
+                "co2_t": report_co2_t,
+                "firms_active": report_firms_active,
+                "land_built_mu": report_land_built_mu,
+            }
+        )
+        self._collect(None)
+
+    FLOW_KEYS = (
+        "firms_entered",
+        "firms_exited",
+        "firms_exited_low_efficiency",
+        "firms_exited_carbon",
+        "land_new_mu",
+        "land_ready_used_mu",
+        "land_revitalised_mu",
+        "land_recovered_mu",
+        "land_exited_mu",
+        "land_link_cap_mu",
+        "spent_reclamation_wan",
+        "spent_buyback_wan",
+        "spent_carbon_wan",
+        "shadow_price_land_wan_per_mu",
+    )
+
+    # ------------------------------------------------------------------ schedule
+    def step(self) -> None:
+        """One year, in the order of DESIGN §3."""
+        self.year += 1
+        for v in self._flows.values():
+            v[:] = 0.0
+        self.drivers = year_drivers(self.scenario, self.sectors, self.year)  # 1
+        self._produce()  # 2
+        self._evaluate()  # 3
+        self._price()  # 4
+        self._exit()  # 5
+        self._reclaim()  # 6
+        link_cap = self._link_quota()  # 7
+        alloc = self._allocate(link_cap)  # 8
+        self._enter(alloc)  # 9
+        self._control_carbon()  # 10
+        self._integrate()  # 11
+        self._collect(alloc)  # 12
+        if self.year >= self.scenario.years.end:
+            self.running = False
+
+    # ------------------------------------------------------------------ processes
+    def _produce(self) -> None:
+        d, eco = self.drivers, self.scenario.economy
+        rows, before = self._curtailed
+        self.firms.output_wan[rows] = before
+        production.produce(
+            self.firms,
+            self.sectors,
+            d.growth,
+            d.efficiency_gain,
+            d.grid_factor_t_per_mwh,
+            eco.firm_shock_sd,
+            eco.density_cap_factor,
+            self.rng,
+        )
+
+    def _evaluate(self) -> None:
+        ev = self.scenario.evaluation
+        group, n_groups = self._benchmark_groups(ev.benchmark)
+        shares = np.array(
+            [ev.class_shares.A, ev.class_shares.B, ev.class_shares.C, ev.class_shares.D]
+        )
+        rows, score, cls = evaluation.evaluate_firms(
+            self.firms,
+            ev.weights,
+            group,
+            n_groups,
+            shares,
+            ev.score_cap,
+            self.year,
+            ev.exempt_age_years,
+        )
+        self.firms.score[rows] = score
+        self.firms.cls[rows] = cls
+        self.firms.years_in_d[rows] = exit.years_in_d(self.firms.years_in_d[rows], cls)
+        self.firms.status[rows] = np.where(cls == CLASS_D, RECTIFYING, ACTIVE)
+
+    def _price(self) -> None:
+        table = self.scenario.evaluation.surcharge_yuan_per_kwh
+        rates = np.array([table.get(c, 0.0) for c in "ABCD"])
+        live = np.flatnonzero(self.firms.alive())
+        f = self.firms
+        f.surcharge_wan[live] = pricing.surcharges_wan(f.elec_mwh[live], f.cls[live], rates)
+        f.margin[live] = pricing.margins(
+            f.base_margin[live], f.surcharge_wan[live], f.output_wan[live]
+        )
+
+    def _exit(self) -> None:
+        ex = self.scenario.exit
+        f = self.firms
+        live = np.flatnonzero(f.alive())
+        # One draw per row whatever the mode, so switching modes does not shift the stream.
+        draws = self.rng.random(len(f))[live]
+        if ex.mode == "off":
+            return
+        if ex.mode == "mandatory":
+            leave = exit.mandatory_exits(f.years_in_d[live], ex.rectification_years)
+            reason = EXIT_MANDATORY
+        else:
+            leave = exit.market_exits(
+                f.cls[live],
+                f.margin[live],
+                f.surcharge_wan[live],
+                f.output_wan[live],
+                ex.market_hazard_base,
+                ex.market_hazard_per_margin_loss,
+                draws,
+            )
+            reason = EXIT_MARKET
+        self._close_firms(live[leave], reason)
+        self._flows["firms_exited_low_efficiency"] += np.bincount(
+            f.zone[live[leave]], minlength=len(self.zones)
+        )
+
+    def _close_firms(self, rows: np.ndarray, reason: int) -> None:
+        """Firms exit; their land enters the zone's stock pool after the recovery lag."""
+        if len(rows) == 0:
+            return
+        f, land_cfg = self.firms, self.scenario.land
+        f.status[rows] = EXITED
+        f.exit_year[rows] = self.year
+        f.exit_reason[rows] = reason
+        n_z = len(self.zones)
+        land = np.bincount(f.zone[rows], f.land_mu[rows], minlength=n_z)
+        self._flows["firms_exited"] += np.bincount(f.zone[rows], minlength=n_z)
+        self._flows["land_exited_mu"] += land
+        cost = (
+            land_cfg.buyback_cost_wan_per_mu if land_cfg.recovery_instrument == "buyback" else 0.0
+        )
+        for zi in np.flatnonzero(land):
+            z = self.zones[zi]
+            z.receive_idle(self.year + land_cfg.recovery_lag_years, float(land[zi]))
+            z.spent_buyback_wan += cost * land[zi]
+            self._flows["spent_buyback_wan"][zi] += cost * land[zi]
+
+    def _reclaim(self) -> None:
+        d, land_cfg = self.drivers, self.scenario.land
+        for z in self.zones:
+            self._flows["land_recovered_mu"][z.idx] += z.recover_due(self.year)
+        stock = np.array([z.stock_recovered_mu for z in self.zones])
+        r = reclamation.revitalise(
+            stock,
+            d.reclamation_rate,
+            d.reclamation_budget_wan,
+            land_cfg.reclamation_cost_wan_per_mu,
+        )
+        for z in self.zones:
+            mu = float(r[z.idx])
+            z.stock_recovered_mu -= mu
+            z.ready_mu += mu
+            z.spent_reclamation_wan += mu * land_cfg.reclamation_cost_wan_per_mu
+        self._flows["land_revitalised_mu"] += r
+        self._flows["spent_reclamation_wan"] += r * land_cfg.reclamation_cost_wan_per_mu
+
+    def _link_quota(self) -> np.ndarray:
+        built = np.bincount(
+            self.firms.zone[self.firms.alive()],
+            self.firms.land_mu[self.firms.alive()],
+            minlength=len(self.zones),
+        )
+        last = np.array([z.revitalised_last_mu for z in self.zones])
+        caps = quota.link_caps(
+            built,
+            last,
+            self.drivers.new_quota_mu,
+            self.scenario.land.link_base_share,
+            self.drivers.link_ratio,
+        )
+        for z in self.zones:
+            z.revitalised_last_mu = float(self._flows["land_revitalised_mu"][z.idx])
+        self._flows["land_link_cap_mu"] += np.where(np.isfinite(caps), caps, np.nan)
+        return caps
+
+    def _allocate(self, link_cap: np.ndarray) -> Allocation:
+        d = self.drivers
+        active = [z for z in self.zones if not z.merged]
+        idx = np.array([z.idx for z in active])
+        live = self.firms.alive()
+        E = float(self.firms.co2_t[live].sum())
+        VA = float(self.firms.va_wan[live].sum())
+        snap = build_snapshot(
+            self.year,
+            active,
+            self.sectors,
+            ei_new=self.new_firm_intensity(),
+            grid_t_per_mwh=d.grid_factor_t_per_mwh,
+            link_cap_mu=link_cap[idx],
+            space_mu=self.undeveloped_mu()[idx],
+            province_quota_mu=d.new_quota_mu,
+            existing_co2_t=E,
+            existing_va_wan=VA,
+            total_cap_t=d.total_cap_t,
+            intensity_cap_t_per_wan=self.intensity_target(),
+            carbon_price_wan_per_t=d.carbon_price_wan_per_t,
+            optimizer=self.scenario.optimizer,
+        )
+        alloc = allocate_land(snap)
+        self.allocations.append(alloc)
+        self._flows["land_new_mu"][idx] += alloc.new_land_mu
+        self._flows["land_ready_used_mu"][idx] += alloc.ready_used_mu
+        self._flows["shadow_price_land_wan_per_mu"][idx] += alloc.shadow_zone_land_wan_per_mu
+        for z, used in zip(active, alloc.ready_used_mu, strict=True):
+            z.ready_mu = max(0.0, z.ready_mu - float(used))
+        return alloc
+
+    def _enter(self, alloc: Allocation) -> None:
+        active = [z for z in self.zones if not z.merged]
+        cols = entry.new_firms(
+            alloc.land_mu,
+            np.array([z.idx for z in active]),
+            np.array([z.management_efficiency for z in self.zones]),
+            self.sectors,
+            self.new_firm_intensity(),
+            NEW_FIRM_BASE_MARGIN,
+            self.year,
+        )
+        rows = self.firms.append(**cols)
+        self._account_rows(rows)
+        self._flows["firms_entered"] += np.bincount(
+            self.firms.zone[rows], minlength=len(self.zones)
+        )
+
+    def _account_rows(self, rows: np.ndarray) -> None:
+        """Recompute accounts of the given rows only (new or changed firms)."""
+        f, s = self.firms, self.sectors
+        f.va_wan[rows] = f.output_wan[rows] * f.va_ratio[rows]
+        f.tax_wan[rows] = f.va_wan[rows] * f.tax_rate[rows]
+        f.rd_wan[rows] = f.output_wan[rows] * f.rd_rate[rows]
+        f.energy_tce[rows] = f.va_wan[rows] * f.energy_intensity_tce_per_wan[rows]
+        f.elec_mwh[rows] = f.energy_tce[rows] * f.elec_share[rows] / production.TCE_PER_MWH
+        f.co2_t[rows] = f.energy_tce[rows] * production.co2_per_tce(
+            f.elec_share[rows],
+            s.fuel_co2_t_per_tce[f.sector[rows]],
+            self.drivers.grid_factor_t_per_mwh,
+        )
+
+    def _control_carbon(self) -> None:
+        c = self.scenario.carbon
+        f = self.firms
+        live = np.flatnonzero(f.alive())
+        acts = carbon.enforce(
+            live,
+            f.co2_t[live],
+            f.va_wan[live],
+            f.cls[live],
+            self.drivers.total_cap_t,
+            self.intensity_target(),
+            c.enforcement,
+            c.retrofit_max_share,
+            c.retrofit_cost_wan_per_t,
+            c.curtailment_max_share,
+        )
+        # Retrofit lowers intensity for good; curtailment lowers this year's output only
+        # (production next year starts from the output before curtailment).
+        removed = f.co2_t[acts.retrofit_rows] * acts.retrofit_share
+        retro_cost = np.bincount(
+            f.zone[acts.retrofit_rows],
+            removed * c.retrofit_cost_wan_per_t,
+            minlength=len(self.zones),
+        )
+        f.energy_intensity_tce_per_wan[acts.retrofit_rows] *= 1.0 - acts.retrofit_share
+        self._curtailed = (acts.curtail_rows, f.output_wan[acts.curtail_rows].copy())
+        f.output_wan[acts.curtail_rows] *= 1.0 - acts.curtail_share
+        changed = np.concatenate([acts.retrofit_rows, acts.curtail_rows])
+        self._account_rows(changed)
+        self._close_firms(acts.exit_rows, EXIT_CARBON)
+        n_z = len(self.zones)
+        self._flows["firms_exited_carbon"] += np.bincount(f.zone[acts.exit_rows], minlength=n_z)
+        self._flows["spent_carbon_wan"] += retro_cost
+        self.carbon_log.append(
+            {
+                "year": self.year,
+                "carbon_gap_before_t": acts.gap_before_t,
+                "carbon_gap_t": acts.gap_after_t,
+                **{f"carbon_cut_{k}_t": v for k, v in acts.removed_t.items()},
+                **{f"carbon_cost_{k}_wan": v for k, v in acts.cost_wan.items()},
+            }
+        )
+
+    def _integrate(self) -> None:
+        cfg = self.scenario.integration
+        if cfg.year != self.year:
+            return
+        f = self.firms
+        live = f.alive()
+        n_z = len(self.zones)
+        out = np.bincount(f.zone[live], f.output_wan[live], minlength=n_z)
+        land = np.bincount(f.zone[live], f.land_mu[live], minlength=n_z)
+        va = np.bincount(f.zone[live], f.va_wan[live], minlength=n_z)
+        per_mu = np.divide(out, land, out=np.zeros(n_z), where=land > 0)
+        merges = integration.select_merges(
+            np.array([z.city for z in self.zones]),
+            np.array([z.level != "provincial" for z in self.zones]),
+            np.array([z.approved_area_mu for z in self.zones]),
+            per_mu,
+            va,
+            np.array([not z.merged for z in self.zones]),
+            cfg.max_approved_area_mu,
+            cfg.output_per_mu_quantile,
+        )
+        for zi, hi in merges.items():
+            z, host = self.zones[zi], self.zones[hi]
+            f.zone[f.zone == zi] = hi
+            host.boundary_mu += z.boundary_mu
+            host.stock_recovered_mu += z.stock_recovered_mu
+            host.idle_pending.extend(z.idle_pending)
+            host.ready_mu += z.ready_mu
+            z.boundary_mu = z.stock_recovered_mu = z.ready_mu = 0.0
+            z.idle_pending.clear()
+            z.host_zone_id = host.zone_id
+        log.info("%d: %d zones merged into hosts", self.year, len(merges))
+
+    def _collect(self, alloc: Allocation | None) -> None:
+        n_z = len(self.zones)
+        sums = collect.sums_by(self.firms, self.firms.zone, n_z)
+        zdf = pd.DataFrame(
+            {
+                "zone_id": [z.zone_id for z in self.zones],
+                "year": self.year,
+                "name_zh": [z.name_zh for z in self.zones],
+                "name_en": [z.name_en for z in self.zones],
+                "city": [z.city for z in self.zones],
+                "city_zh": [z.city_zh for z in self.zones],
+                "belt": [z.belt for z in self.zones],
+                "level": [z.level for z in self.zones],
+                **sums,
+                "land_stock_mu": [z.stock_mu for z in self.zones],
+                "land_idle_mu": [z.idle_mu for z in self.zones],
+                "land_ready_mu": [z.ready_mu for z in self.zones],
+                "boundary_mu": [z.boundary_mu for z in self.zones],
+                **{k: v.copy() for k, v in self._flows.items()},
+                "host_zone_id": [z.host_zone_id for z in self.zones],
+            }
+        )
+        zdf["land_undeveloped_mu"] = (
+            zdf["boundary_mu"] - zdf["land_built_mu"] - zdf["land_stock_mu"] - zdf["land_ready_mu"]
+        )
+        self.zone_rows.append(collect.add_ratios(zdf))
+        n_s = len(self.sectors.names)
+        sdf = pd.DataFrame(
+            {
+                "sector": list(self.sectors.names),
+                "year": self.year,
+                **collect.sums_by(self.firms, self.firms.sector, n_s),
+            }
+        )
+        if alloc is not None:
+            sdf["land_allocated_mu"] = alloc.land_mu.sum(axis=0)
+        self.sector_rows.append(collect.add_ratios(sdf))
+        extra: dict[str, Any] = {
+            "year": self.year,
+            "carbon_intensity_target_t_per_wan": self.intensity_target(),
+            "carbon_cap_t": self.drivers.total_cap_t,
+            "grid_factor_t_per_mwh": self.drivers.grid_factor_t_per_mwh,
+        }
+        if alloc is not None:
+            extra.update(
+                optimizer_status=alloc.status.name.lower(),
+                optimizer_message=alloc.message,
+                optimizer_objective_wan=alloc.objective_wan,
+                optimizer_build_s=alloc.build_seconds,
+                optimizer_solve_s=alloc.solve_seconds,
+                shadow_price_quota_wan_per_mu=alloc.shadow_province_quota_wan_per_mu,
+                shadow_price_carbon_wan_per_t=alloc.shadow_total_cap_wan_per_t,
+                shadow_price_intensity=alloc.shadow_intensity_cap,
+            )
+            extra.update(self.carbon_log[-1])
+        self.province_extra.append(extra)
+        self.datacollector.collect(self)
+
+    # ------------------------------------------------------------------ helpers
+    def _benchmark_groups(self, unit: str) -> tuple[np.ndarray, int]:
+        """Map zone index -> benchmark group index for the evaluation unit."""
+        if unit == "province":
+            return np.zeros(len(self.zones), dtype=np.int64), 1
+        key = [z.city if unit == "city" else z.zone_id for z in self.zones]
+        _, inv = np.unique(np.array(key), return_inverse=True)
+        return inv.astype(np.int64), int(inv.max()) + 1
+
+    def intensity_target(self) -> float | None:
+        """This year's carbon intensity target (t CO2 per 万元 VA), None without one."""
+        red = self.drivers.intensity_reduction
+        return None if red is None else self.base_intensity_t_per_wan * (1.0 - red)
+
+    def new_firm_intensity(self) -> np.ndarray:
+        """Energy intensity of new projects by sector: the sector's current VA-weighted
+        intensity times the new-firm efficiency factor (tce per 万元 VA)."""
+        f, live = self.firms, self.firms.alive()
+        n_s = len(self.sectors.names)
+        energy = np.bincount(f.sector[live], f.energy_tce[live], minlength=n_s)
+        va = np.bincount(f.sector[live], f.va_wan[live], minlength=n_s)
+        current = np.where(
+            va > 0, energy / np.where(va > 0, va, 1.0), self.sectors.energy_intensity_tce_per_wan
+        )
+        return current * self.scenario.economy.new_firm_efficiency
+
+    def undeveloped_mu(self) -> np.ndarray:
+        """Space left inside each zone's boundary (mu)."""
+        f, live = self.firms, self.firms.alive()
+        built = np.bincount(f.zone[live], f.land_mu[live], minlength=len(self.zones))
+        pools = np.array([z.stock_mu + z.ready_mu for z in self.zones])
+        bound = np.array([z.boundary_mu for z in self.zones])
+        return np.maximum(bound - built - pools, 0.0)
+
+    def firm(self, i: int) -> Any:
+        """A readable view of firm i."""
+        return self.firms.view(i)
+
+
+def model_rng(seed: int) -> np.random.Generator:
+    """The model's generator: the second child of the scenario seed (the first
+    synthesises firms), so the two streams never overlap."""
+    return np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[1])

@@ -1,0 +1,168 @@
+"""The `zonesim` command line.
+
+Exit codes: 0 success; 2 bad input (scenario or data); 3 a hard constraint could not be
+met in stop mode; 4 an environment problem (e.g. no solver). Anything else is a bug.
+No traceback for 2, 3 or 4 unless --debug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_ENV = 0, 2, 3, 4
+
+log = logging.getLogger("zonesim")
+
+
+def _err(msg: str) -> None:
+    print(f"zonesim: {msg}", file=sys.stderr)
+
+
+def _load(args: argparse.Namespace) -> Any:
+    from sim.config import load_scenario, parse_override
+
+    overrides = dict(parse_override(s) for s in (args.set or []))
+    if getattr(args, "seed", None) is not None:
+        overrides["seed"] = args.seed
+    return load_scenario(args.scenario, overrides)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from sim.data import load_dataset
+
+    scenario = _load(args)
+    ds = load_dataset(scenario)
+    print(
+        f"{args.scenario}: valid. {len(ds.zones)} zones "
+        f"({(ds.zones['level'] != 'provincial').sum()} national), {len(ds.sectors)} sectors, "
+        f"years {scenario.years.base}-{scenario.years.end}, seed {scenario.seed}"
+    )
+    return EXIT_OK
+
+
+def _progress(year: int, model: Any) -> None:
+    row = model.province_extra[-1]
+    live = model.firms.alive()
+    va = model.firms.va_wan[live].sum() / 1e4
+    co2 = model.firms.co2_t[live].sum() / 1e6
+    status = row.get("optimizer_status", "")
+    print(
+        f"  {year}: VA {va:,.0f} 亿元 · CO2 {co2:,.1f} Mt · firms {live.sum():,} · "
+        f"optimiser {status}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from sim.runner import run
+    from sim.store import write_run
+
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    scenario = _load(args)
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists() and not args.force:
+        _err(f"--out {out} exists; choose a new folder or add --force to replace it")
+        return EXIT_INPUT
+    print(f"zonesim: {scenario.name}, {scenario.years.base}-{scenario.years.end}, seed {scenario.seed}",
+          file=sys.stderr)
+    t0 = time.perf_counter()
+    result = run(scenario, progress=_progress)
+    folder = write_run(result, out, force=args.force, charts=not args.no_charts, started=started)
+    import pandas as pd
+
+    with pd.option_context("display.width", 200, "display.max_columns", 20,
+                           "display.float_format", "{:,.3f}".format):
+        print(result.summary.to_string(index=False))
+        print()
+        print(result.scorecard[["target", "year", "required", "achieved", "met"]].to_string(index=False))
+    print(f"\n{time.perf_counter() - t0:.1f} s; run folder:", file=sys.stderr)
+    print(folder)
+    return EXIT_OK
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from sim.bench import main as bench_main
+
+    return bench_main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="zonesim",
+        description="Land-use and carbon scenarios for China's development zones (开发区).",
+    )
+    p.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def scenario_args(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("scenario", help="scenario YAML file, e.g. scenarios/baseline.yaml")
+        sp.add_argument("--set", action="append", metavar="KEY.PATH=VALUE",
+                        help="override a scenario key (repeatable), e.g. --set land.link_ratio=1.5")
+
+    sp = sub.add_parser("validate", help="check a scenario and its data; exit 0 or a clear error")
+    scenario_args(sp)
+    sp.set_defaults(func=cmd_validate)
+
+    sp = sub.add_parser("run", help="one run; prints the run folder")
+    scenario_args(sp)
+    sp.add_argument("--seed", type=int, help="override the scenario's seed")
+    sp.add_argument("--out", help="run folder to create (must not exist unless --force)")
+    sp.add_argument("--force", action="store_true", help="replace --out if it exists")
+    sp.add_argument("--no-charts", action="store_true", help="skip the charts (faster)")
+    sp.set_defaults(func=cmd_run)
+
+    sp = sub.add_parser("bench", help="the performance benchmark (DESIGN §9)")
+    sp.add_argument("--firms", type=float, default=1.0, help="firm_scale of the benchmark run")
+    sp.add_argument("--repeat", type=int, default=3, help="repetitions of each timing")
+    sp.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    from optimize import InfeasibleError, SolverMissingError
+    from sim.config import ScenarioError
+    from sim.data import DataError
+
+    try:
+        return int(args.func(args))
+    except (ScenarioError, DataError) as exc:
+        if args.debug:
+            raise
+        _err(str(exc))
+        return EXIT_INPUT
+    except InfeasibleError as exc:
+        if args.debug:
+            raise
+        _err(str(exc))
+        partial = getattr(exc, "partial", None)
+        if partial is not None and getattr(args, "command", "") == "run":
+            from sim.store import write_run
+
+            folder = write_run(partial, Path(args.out) if args.out else None, force=args.force,
+                               charts=False)
+            _err(f"the years computed before the stop are in {folder} (status: stopped)")
+        return EXIT_INFEASIBLE
+    except SolverMissingError as exc:
+        if args.debug:
+            raise
+        _err(str(exc))
+        return EXIT_ENV
+    except KeyboardInterrupt:
+        _err("interrupted; no run folder was written")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

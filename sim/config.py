@@ -1,0 +1,484 @@
+"""The scenario schema: YAML in, one frozen, validated `Scenario` out.
+
+A scenario file may `extends:` another (path relative to the file) and override
+any key; `--set key.path=value` overrides are applied last. Every numeric lever
+that can change over time is a `Path`: a single value, or `{year: value}`
+interpolated linearly between the given years and held flat outside them.
+"No limit" is `null` (None) and generates no constraint.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Mapping
+from pathlib import Path as FsPath
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from models.drivers import path_value  # noqa: F401  (re-exported)
+
+log = logging.getLogger(__name__)
+
+SCENARIO_DIR = FsPath(__file__).resolve().parent.parent / "scenarios"
+
+TimePath = float | dict[int, float]
+"""A number, or {year: number} interpolated linearly and held flat outside."""
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNeg = Annotated[float, Field(ge=0.0)]
+Belt = Literal["yangtze", "canal", "coastal"]
+EVAL_INDICATORS = (
+    "tax_per_mu",
+    "output_per_mu",
+    "va_per_mu",
+    "va_per_tce",
+    "va_per_tco2",
+    "rd_share",
+    "va_per_worker",
+)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_path(value: Any, *, lo: float | None = None, hi: float | None = None) -> Any:
+    """Range-check every number of a time path (a scalar or {year: value})."""
+    values = value.values() if isinstance(value, dict) else [value]
+    for v in values:
+        if v is None:
+            continue
+        if lo is not None and v < lo:
+            raise ValueError(f"{v} is below the allowed minimum {lo}")
+        if hi is not None and v > hi:
+            raise ValueError(f"{v} is above the allowed maximum {hi}")
+    if isinstance(value, dict):
+        if not value:
+            raise ValueError("a {year: value} path needs at least one year")
+        for y in value:
+            if not 1990 <= y <= 2100:
+                raise ValueError(f"year {y} is outside 1990-2100")
+    return value
+
+
+class Years(_Frozen):
+    """Base year (the calibrated state) and the last simulated year."""
+
+    base: int = Field(2020, ge=2000, le=2060)
+    end: int = Field(2025, ge=2001, le=2070)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Years:
+        if self.end <= self.base:
+            raise ValueError(f"end year {self.end} must be after the base year {self.base}")
+        return self
+
+
+class DataConfig(_Frozen):
+    """Where the zone, sector and firm data come from (paths relative to scenarios/)."""
+
+    zones: str = "data/zones.csv"
+    sectors: str = "data/sectors.csv"
+    cities: str = "data/cities.csv"
+    targets: str = "data/calibration_targets.csv"
+    boundaries: str = "data/jiangsu_cities.geojson"
+    firms: str = "synthesize"
+    firm_scale: float = Field(1.0, gt=0.0, le=20.0)
+    calibrate: bool = True
+    firm_size_sigma: float = Field(1.0, ge=0.0, le=3.0)
+    idle_share_2020: Share = 0.05
+    ready_share_2020: Share = 0.01
+    development_rate_2020: float = Field(0.90, gt=0.0, le=1.0)
+
+
+class Economy(_Frozen):
+    """Growth, efficiency and the grid: the drivers of step 1."""
+
+    growth_multiplier: TimePath = 1.0
+    sector_growth: dict[str, TimePath] = Field(default_factory=dict)
+    efficiency_gain_multiplier: TimePath = 1.0
+    grid_factor_t_per_mwh: TimePath = Field(
+        default_factory=lambda: {2020: 0.6451, 2021: 0.6451, 2022: 0.5978, 2025: 0.55, 2035: 0.42}
+    )
+    province_gdp_growth: TimePath = Field(
+        default_factory=lambda: {2021: 0.086, 2022: 0.028, 2023: 0.058, 2024: 0.058, 2025: 0.055}
+    )
+    firm_shock_sd: float = Field(0.05, ge=0.0, le=0.5)
+    density_cap_factor: float = Field(1.5, ge=1.0, le=10.0)
+    new_firm_efficiency: float = Field(0.8, gt=0.0, le=2.0)
+
+    @field_validator("growth_multiplier", "efficiency_gain_multiplier")
+    @classmethod
+    def _nonneg(cls, v: Any) -> Any:
+        return _check_path(v, lo=0.0, hi=10.0)
+
+    @field_validator("grid_factor_t_per_mwh")
+    @classmethod
+    def _grid(cls, v: Any) -> Any:
+        return _check_path(v, lo=0.0, hi=2.0)
+
+    @field_validator("province_gdp_growth")
+    @classmethod
+    def _gdp(cls, v: Any) -> Any:
+        return _check_path(v, lo=-0.5, hi=0.5)
+
+    @field_validator("sector_growth")
+    @classmethod
+    def _sector_growth(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for p in v.values():
+            _check_path(p, lo=-0.5, hi=1.0)
+        return v
+
+
+class Land(_Frozen):
+    """New quota, stock revitalisation (盘活存量) and quota linking (增存挂钩)."""
+
+    new_quota_mu: TimePath | None = 60000.0
+    link_base_share: Share = 0.5
+    link_ratio: TimePath = 1.0
+    reclamation_rate: TimePath = 0.25
+    reclamation_budget_wan: TimePath | None = None
+    reclamation_cost_wan_per_mu: NonNeg = 8.0
+    recovery_lag_years: int = Field(1, ge=0, le=10)
+    recovery_instrument: Literal["free", "buyback"] = "buyback"
+    buyback_cost_wan_per_mu: NonNeg = 30.0
+
+    @field_validator("new_quota_mu", "reclamation_budget_wan")
+    @classmethod
+    def _nonneg(cls, v: Any) -> Any:
+        return None if v is None else _check_path(v, lo=0.0)
+
+    @field_validator("link_ratio")
+    @classmethod
+    def _ratio(cls, v: Any) -> Any:
+        return _check_path(v, lo=0.0, hi=10.0)
+
+    @field_validator("reclamation_rate")
+    @classmethod
+    def _rate(cls, v: Any) -> Any:
+        return _check_path(v, lo=0.0, hi=1.0)
+
+
+class ClassShares(_Frozen):
+    """Shares of evaluated firms in classes A/B/C/D, best first; they sum to 1."""
+
+    A: Share = 0.20
+    B: Share = 0.40
+    C: Share = 0.35
+    D: Share = 0.05
+
+    @model_validator(mode="after")
+    def _sum(self) -> ClassShares:
+        total = self.A + self.B + self.C + self.D
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"class shares must sum to 1, they sum to {total:.4f}")
+        return self
+
+
+class Evaluation(_Frozen):
+    """Per-mu evaluation (亩均效益评价) and differentiated prices."""
+
+    weights: dict[str, NonNeg] = Field(
+        default_factory=lambda: {
+            "tax_per_mu": 30.0,
+            "va_per_mu": 20.0,
+            "va_per_tce": 20.0,
+            "va_per_tco2": 10.0,
+            "va_per_worker": 10.0,
+            "rd_share": 10.0,
+        }
+    )
+    benchmark: Literal["zone", "city", "province"] = "province"
+    score_cap: float = Field(3.0, gt=0.0)
+    class_shares: ClassShares = Field(default_factory=ClassShares)
+    exempt_age_years: int = Field(2, ge=0, le=10)
+    surcharge_yuan_per_kwh: dict[Literal["A", "B", "C", "D"], NonNeg] = Field(
+        default_factory=lambda: {"A": 0.0, "B": 0.0, "C": 0.05, "D": 0.3}
+    )
+
+    @field_validator("weights")
+    @classmethod
+    def _weights(cls, v: dict[str, float]) -> dict[str, float]:
+        for key in v:
+            if key not in EVAL_INDICATORS:
+                raise ValueError(
+                    f"unknown indicator {key!r}; allowed: {', '.join(EVAL_INDICATORS)}"
+                )
+        if sum(v.values()) <= 0:
+            raise ValueError("at least one indicator needs a positive weight")
+        return v
+
+
+class Exit(_Frozen):
+    """Low-efficiency exit (低效退出)."""
+
+    mode: Literal["mandatory", "market", "off"] = "mandatory"
+    rectification_years: int = Field(3, ge=1, le=20)
+    market_hazard_base: Share = 0.01
+    market_hazard_per_margin_loss: NonNeg = 2.0
+
+
+class Carbon(_Frozen):
+    """Dual control of carbon (双控): total cap and intensity target, and enforcement."""
+
+    total_cap_mt: TimePath | None = None
+    intensity_reduction_vs_base: TimePath | None = Field(
+        default_factory=lambda: {2020: 0.0, 2025: 0.18, 2030: 0.33, 2035: 0.45}
+    )
+    enforcement: tuple[Literal["retrofit", "curtailment", "forced_exit"], ...] = (
+        "retrofit",
+        "curtailment",
+        "forced_exit",
+    )
+    retrofit_cost_wan_per_t: NonNeg = 0.03
+    retrofit_max_share: Share = 0.05
+    curtailment_max_share: Share = 0.10
+    carbon_price_wan_per_t: TimePath = 0.0
+
+    @field_validator("total_cap_mt")
+    @classmethod
+    def _cap(cls, v: Any) -> Any:
+        return None if v is None else _check_path(v, lo=0.0)
+
+    @field_validator("intensity_reduction_vs_base")
+    @classmethod
+    def _red(cls, v: Any) -> Any:
+        return None if v is None else _check_path(v, lo=-1.0, hi=1.0)
+
+    @field_validator("carbon_price_wan_per_t")
+    @classmethod
+    def _price(cls, v: Any) -> Any:
+        return _check_path(v, lo=0.0)
+
+
+class Ban(_Frozen):
+    """No new land for `sector` in zones of `belt` (or the listed zones), except flagged zones."""
+
+    sector: str
+    belt: Belt | None = None
+    zones: tuple[str, ...] = ()
+    except_flag: Literal["chemical_park", "eco_park", "intl_coop_park"] | None = None
+
+    @model_validator(mode="after")
+    def _target(self) -> Ban:
+        if self.belt is None and not self.zones:
+            raise ValueError("a ban needs a belt or a list of zones")
+        return self
+
+
+class Optimizer(_Frozen):
+    """The yearly land-quota allocation (optimize/)."""
+
+    solver: Literal["glpk", "highs"] = "glpk"
+    on_infeasible: Literal["relax", "stop"] = "relax"
+    bans: tuple[Ban, ...] = (Ban(sector="chemicals", belt="yangtze", except_flag="chemical_park"),)
+    min_share_by_belt: dict[Belt, Share] = Field(default_factory=dict)
+    max_zone_share: Share | None = None
+    projects: bool = False
+    time_limit_s: float = Field(60.0, gt=0.0)
+
+
+class Integration(_Frozen):
+    """Zone integration (一区多园): merge small, weak provincial zones into a host."""
+
+    year: int | None = None
+    max_approved_area_mu: NonNeg = 15000.0
+    output_per_mu_quantile: Share = 0.25
+
+
+class Distribution(_Frozen):
+    """An uncertain lever for ensembles: uniform(low, high), normal(mean, sd), ..."""
+
+    dist: Literal["uniform", "normal", "triangular", "choice"]
+    low: float | None = None
+    high: float | None = None
+    mode: float | None = None
+    mean: float | None = None
+    sd: float | None = None
+    values: tuple[float, ...] = ()
+
+
+class Report(_Frozen):
+    """Language and charts of the run folder."""
+
+    language: Literal["en", "zh"] = "en"
+    charts: bool = True
+
+
+class Scenario(_Frozen):
+    """A fully resolved scenario: every lever with its value."""
+
+    name: str = "baseline"
+    description: str = ""
+    seed: int = Field(20210101, ge=0)
+    years: Years = Field(default_factory=Years)
+    data: DataConfig = Field(default_factory=DataConfig)
+    economy: Economy = Field(default_factory=Economy)
+    land: Land = Field(default_factory=Land)
+    evaluation: Evaluation = Field(default_factory=Evaluation)
+    exit: Exit = Field(default_factory=Exit)
+    carbon: Carbon = Field(default_factory=Carbon)
+    optimizer: Optimizer = Field(default_factory=Optimizer)
+    integration: Integration = Field(default_factory=Integration)
+    uncertainty: dict[str, Distribution] = Field(default_factory=dict)
+    report: Report = Field(default_factory=Report)
+    source_dir: str = Field(str(SCENARIO_DIR), exclude=True)
+
+    @model_validator(mode="after")
+    def _integration_year(self) -> Scenario:
+        y = self.integration.year
+        if y is not None and not self.years.base < y <= self.years.end:
+            raise ValueError(
+                f"integration.year {y} must lie in the simulated years "
+                f"{self.years.base + 1}-{self.years.end}"
+            )
+        return self
+
+    @property
+    def sim_years(self) -> range:
+        """The simulated years (base year excluded)."""
+        return range(self.years.base + 1, self.years.end + 1)
+
+    def data_path(self, rel: str) -> FsPath:
+        """Resolve a data path: absolute, else relative to the scenario's folder, else to
+        the shipped scenarios/ folder (so a scenario copied elsewhere still finds the
+        default data)."""
+        p = FsPath(rel)
+        if p.is_absolute():
+            return p
+        local = FsPath(self.source_dir) / p
+        return local if local.exists() else SCENARIO_DIR / p
+
+    def to_yaml(self) -> str:
+        """The resolved scenario as YAML (what a run folder's scenario.yaml holds)."""
+        return yaml.safe_dump(self.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be read or validated; the message lists every problem."""
+
+    def __init__(self, file: str, problems: list[str]):
+        self.file = file
+        self.problems = problems
+        body = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{file}: {len(problems)} problem(s)\n{body}")
+
+
+def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
+            # A {year: value} path replaces, never merges: a new path is a new path.
+            if all(isinstance(x, int) for x in v) and v:
+                out[k] = dict(v)
+            else:
+                out[k] = _deep_merge(dict(out[k]), v)
+        else:
+            out[k] = v
+    return out
+
+
+def _read_yaml(path: FsPath, chain: tuple[FsPath, ...]) -> dict[str, Any]:
+    if path in chain:
+        cycle = " -> ".join(str(p) for p in (*chain, path))
+        raise ScenarioError(str(chain[0]), [f"extends: cycle {cycle}"])
+    if not path.is_file():
+        who = f"extends: in {chain[-1]} names" if chain else "scenario file"
+        raise ScenarioError(str(chain[0] if chain else path), [f"{who} {path}: no such file"])
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ScenarioError(str(path), [f"not valid YAML: {exc}"]) from None
+    except UnicodeDecodeError:
+        raise ScenarioError(str(path), ["not UTF-8 text"]) from None
+    if not isinstance(raw, dict):
+        raise ScenarioError(str(path), ["the top level must be a mapping of keys"])
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw
+    base = _read_yaml((path.parent / str(parent)).resolve(), (*chain, path))
+    return _deep_merge(base, raw)
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    """Split `key.path=value` and parse the value as YAML (numbers, lists, null)."""
+    if "=" not in item:
+        raise ScenarioError("--set", [f"{item!r}: expected key.path=value"])
+    key, _, text = item.partition("=")
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        value = text
+    return key.strip(), value
+
+
+def apply_overrides(raw: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Set dotted keys in a raw scenario dict (copying along the path)."""
+    out = dict(raw)
+    for dotted, value in overrides.items():
+        node = out
+        parts = dotted.split(".")
+        for part in parts[:-1]:
+            child = node.get(part)
+            child = dict(child) if isinstance(child, Mapping) else {}
+            node[part] = child
+            node = child
+        node[parts[-1]] = value
+    return out
+
+
+def _valid_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
+    keys = []
+    for name, field in model.model_fields.items():
+        if field.exclude:
+            continue
+        full = f"{prefix}{name}"
+        keys.append(full)
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            keys.extend(_valid_keys(ann, f"{full}."))
+    return keys
+
+
+def _describe(err: Mapping[str, Any], raw: Mapping[str, Any]) -> str:
+    loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith(("function-", "union")))
+    # pydantic reports a union's branches by type name; keep the first meaningful path.
+    loc = ".".join(p for p in loc.split(".") if p not in {"float", "dict[int,float]", "int"})
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        keys = _valid_keys(Scenario)
+        near = difflib.get_close_matches(loc, keys, n=1, cutoff=0.6)
+        hint = f"; did you mean {near[0]}?" if near else ""
+        return f"{loc}: unknown key{hint}"
+    given = err.get("input")
+    msg = err["msg"].removeprefix("Value error, ")
+    if isinstance(given, dict | list) and len(str(given)) > 80:
+        given = "…"
+    where = loc or "(top level)"
+    return f"{where}: {msg} (given: {given!r})"
+
+
+def load_scenario(path: str | FsPath, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Read, merge (`extends:`), override and validate a scenario file.
+
+    Raises ScenarioError listing every problem with its key path.
+    """
+    path = FsPath(path).resolve()
+    raw = _read_yaml(path, ())
+    raw = apply_overrides(raw, overrides or {})
+    raw.setdefault("name", path.stem)
+    raw["source_dir"] = str(path.parent)
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        seen = set()
+        for err in exc.errors():
+            text = _describe(err, raw)
+            if text not in seen:
+                seen.add(text)
+                problems.append(text)
+        raise ScenarioError(str(path), problems) from None

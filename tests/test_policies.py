@@ -1,0 +1,157 @@
+"""The policy processes as pure functions of arrays, on cases checked by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models import carbon, evaluation, exit, integration, pricing, quota, reclamation
+from models.drivers import path_value
+from models.firms import CLASS_C, CLASS_D, EXITED, FirmTable
+
+
+def test_path_value_interpolates_and_holds_flat():
+    p = {2020: 0.0, 2025: 0.18}
+    assert path_value(p, 2019) == 0.0
+    assert path_value(p, 2022) == pytest.approx(0.18 * 2 / 5)
+    assert path_value(p, 2030) == pytest.approx(0.18)
+    assert path_value(3.5, 2040) == 3.5
+    assert path_value(None, 2021) is None
+
+
+def test_evaluation_scores_against_group_benchmarks_and_ranks_by_shares():
+    # One indicator (tax per mu); two groups. Group 0 benchmark = 60/6 = 10 per mu.
+    num = np.array([[10.0], [20.0], [30.0], [5.0], [5.0]])
+    den = np.array([[1.0], [2.0], [3.0], [1.0], [1.0]])
+    group = np.array([0, 0, 0, 1, 1])
+    score, cls = evaluation.evaluate_per_mu(
+        num, den, np.array([1.0]), group, 2, np.array([0.2, 0.4, 0.35, 0.05]), score_cap=3.0
+    )
+    # every firm in group 0 sits exactly at its benchmark (10/mu): score 100
+    assert score[:3] == pytest.approx([100.0, 100.0, 100.0])
+    # group 1: benchmark 5/mu, both at 100
+    assert score[3:] == pytest.approx([100.0, 100.0])
+    # ties keep row order: in a group of 3 the rank percentiles are 1/6, 1/2, 5/6
+    assert list(cls[:3]) == [0, 1, 2]
+
+
+def test_evaluation_caps_each_indicator():
+    num = np.array([[1000.0], [1.0], [1.0], [1.0]])
+    den = np.ones((4, 1))
+    score, _ = evaluation.evaluate_per_mu(
+        num, den, np.array([1.0]), np.zeros(4, dtype=int), 1, np.array([0.25, 0.25, 0.25, 0.25]), 2.0
+    )
+    assert score[0] == pytest.approx(200.0)  # capped at 2 × benchmark
+    assert score.max() <= 200.0 + 1e-9
+
+
+def test_class_shares_are_respected_in_a_large_group():
+    rng = np.random.default_rng(1)
+    n = 10_000
+    num = rng.lognormal(size=(n, 2))
+    score, cls = evaluation.evaluate_per_mu(
+        num, np.ones((n, 2)), np.array([30.0, 20.0]), np.zeros(n, dtype=int), 1,
+        np.array([0.2, 0.4, 0.35, 0.05]), 3.0,
+    )
+    counts = np.bincount(cls, minlength=4) / n
+    assert counts == pytest.approx([0.2, 0.4, 0.35, 0.05], abs=1e-3)
+    # classes are ordered by score: every A scores at least every B, and so on
+    for a, b in [(0, 1), (1, 2), (2, 3)]:
+        assert score[cls == a].min() >= score[cls == b].max()
+
+
+def test_surcharges_and_margins():
+    elec = np.array([1000.0, 1000.0, 1000.0])  # MWh
+    cls = np.array([0, CLASS_D, 4])  # A, D, T
+    s = pricing.surcharges_wan(elec, cls, np.array([0.0, 0.0, 0.05, 0.3]))
+    # D: 1000 MWh × 1000 kWh × 0.3 yuan = 300,000 yuan = 30 万元; T pays nothing
+    assert s == pytest.approx([0.0, 30.0, 0.0])
+    m = pricing.margins(np.array([0.1, 0.1, 0.1]), s, np.array([100.0, 100.0, 100.0]))
+    assert m == pytest.approx([0.1, -0.2, 0.1])
+
+
+def test_mandatory_exit_after_rectification_window():
+    y = np.zeros(3, dtype=np.int16)
+    cls_seq = [CLASS_D, CLASS_D, CLASS_D, CLASS_D]
+    for c in cls_seq:
+        y = exit.years_in_d(y, np.array([c, CLASS_C, c]))
+    assert list(y) == [4, 0, 4]
+    assert list(exit.mandatory_exits(y, 3)) == [True, False, True]
+    assert not exit.mandatory_exits(y, 4).any()
+
+
+def test_market_hazard_rises_with_margin_loss():
+    draws = np.linspace(0, 0.999, 1000)
+    cls = np.full(1000, CLASS_D)
+    out = np.full(1000, 100.0)
+    low = exit.market_exits(cls, np.full(1000, 0.05), np.full(1000, 1.0), out, 0.01, 2.0, draws)
+    high = exit.market_exits(cls, np.full(1000, -0.05), np.full(1000, 5.0), out, 0.01, 2.0, draws)
+    assert high.sum() > low.sum()
+    assert low.sum() == pytest.approx(1000 * (0.01 + 2.0 * 0.01), abs=2)
+
+
+def test_reclamation_rate_and_budget():
+    stock = np.array([100.0, 300.0])
+    assert reclamation.revitalise(stock, 0.5, None, 10.0) == pytest.approx([50.0, 150.0])
+    # budget 1000 万元 at 10 万元/mu = 100 mu, shared pro rata to stock: 25 and 75
+    assert reclamation.revitalise(stock, 0.5, 1000.0, 10.0) == pytest.approx([25.0, 75.0])
+
+
+def test_link_caps():
+    caps = quota.link_caps(np.array([100.0, 300.0]), np.array([10.0, 0.0]), 1000.0, 0.5, 2.0)
+    assert caps == pytest.approx([0.5 * 1000 * 0.25 + 20.0, 0.5 * 1000 * 0.75])
+    assert np.isinf(quota.link_caps(np.ones(2), np.zeros(2), None, 0.5, 1.0)).all()
+
+
+def test_take_prefix_reaches_both_needs_with_shortest_prefix():
+    gain_t = np.array([10.0, 10.0, 10.0])
+    gain_i = np.array([5.0, 5.0, 5.0])
+    take = carbon.take_prefix(gain_t, gain_i, need_total=12.0, need_int=4.0, whole=False)
+    assert take == pytest.approx([1.0, 0.2, 0.0])
+    take = carbon.take_prefix(gain_t, gain_i, need_total=0.0, need_int=12.0, whole=True)
+    assert take == pytest.approx([1.0, 1.0, 1.0])
+    assert carbon.take_prefix(gain_t, gain_i, 100.0, 0.0, whole=False) == pytest.approx([1, 1, 1])
+
+
+def test_enforcement_closes_a_total_cap_gap_in_order():
+    co2 = np.array([100.0, 50.0, 10.0])
+    va = np.array([10.0, 10.0, 10.0])
+    cls = np.array([CLASS_D, CLASS_C, 0])
+    # gap 20 t: retrofit (5 % of each) gives 8 t, curtailment (10 % of C/D) 15 t more
+    acts = carbon.enforce(np.arange(3), co2, va, cls, 140.0, None,
+                          ("retrofit", "curtailment", "forced_exit"), 0.05, 0.03, 0.10)
+    assert acts.gap_before_t == pytest.approx(20.0)
+    assert acts.removed_t["retrofit"] == pytest.approx(8.0)
+    assert acts.removed_t["retrofit"] + acts.removed_t["curtailment"] == pytest.approx(20.0)
+    assert acts.gap_after_t == pytest.approx(0.0, abs=1e-9)
+    assert len(acts.exit_rows) == 0
+    assert acts.cost_wan["retrofit"] == pytest.approx(8.0 * 0.03)
+
+
+def test_enforcement_reports_the_gap_it_cannot_close():
+    co2 = np.array([100.0])
+    acts = carbon.enforce(np.arange(1), co2, np.array([10.0]), np.array([0]), 10.0, None,
+                          ("retrofit",), 0.05, 0.03, 0.1)
+    assert acts.gap_after_t == pytest.approx(90.0 - 5.0)
+
+
+def test_integration_picks_weak_small_provincial_zones_and_a_national_host():
+    city = np.array(["A", "A", "A", "B"])
+    national = np.array([True, False, False, False])
+    area = np.array([50000.0, 5000.0, 5000.0, 5000.0])
+    per_mu = np.array([500.0, 100.0, 400.0, 90.0])
+    va = np.array([10.0, 1.0, 3.0, 1.0])
+    merges = integration.select_merges(city, national, area, per_mu, va, np.ones(4, bool), 15000.0, 0.5)
+    # zone 1 is weak and small with a national host in its city; zone 3 is weak but alone in B
+    assert merges == {1: 0}
+
+
+def test_firm_table_grows_and_views():
+    t = FirmTable()
+    t.append(zone=np.zeros(20, int), land_mu=np.arange(20.0))
+    t.append(zone=np.ones(5, int), land_mu=np.ones(5))
+    assert len(t) == 25 and t.capacity >= 25
+    assert t.land_mu[:3].tolist() == [0.0, 1.0, 2.0]
+    assert (t.exit_year == -1).all()
+    t.status[0] = EXITED
+    assert t.view(0).status == EXITED and t.alive().sum() == 24
