@@ -49,27 +49,50 @@ class _FirmAgent(mesa.Agent):
 
 
 class _PlainModel(mesa.Model):
-    def __init__(self, firms: FirmTable, sectors: SectorArrays, growth: np.ndarray, cap: np.ndarray,
-                 gain: np.ndarray, grid: float):
+    def __init__(
+        self,
+        firms: FirmTable,
+        sectors: SectorArrays,
+        growth: np.ndarray,
+        cap: np.ndarray,
+        gain: np.ndarray,
+        grid: float,
+    ):
         super().__init__(rng=np.random.default_rng(0))
         self.growth, self.cap, self.gain, self.grid = growth, cap, gain, grid
         self.fuel = sectors.fuel_co2_t_per_tce
         self.shock = np.zeros(len(firms))
         for i in range(len(firms)):
-            _FirmAgent(self, {
-                "i": i, "sector": int(firms.sector[i]), "output": float(firms.output_wan[i]),
-                "land": float(firms.land_mu[i]), "ei": float(firms.energy_intensity_tce_per_wan[i]),
-                "va_ratio": float(firms.va_ratio[i]), "tax_rate": float(firms.tax_rate[i]),
-                "rd_rate": float(firms.rd_rate[i]), "es": float(firms.elec_share[i]),
-            })
+            _FirmAgent(
+                self,
+                {
+                    "i": i,
+                    "sector": int(firms.sector[i]),
+                    "output": float(firms.output_wan[i]),
+                    "land": float(firms.land_mu[i]),
+                    "ei": float(firms.energy_intensity_tce_per_wan[i]),
+                    "va_ratio": float(firms.va_ratio[i]),
+                    "tax_rate": float(firms.tax_rate[i]),
+                    "rd_rate": float(firms.rd_rate[i]),
+                    "es": float(firms.elec_share[i]),
+                },
+            )
 
     def step(self) -> None:
         self.shock = self.rng.normal(0.0, 0.05, len(self.shock))
         self.agents.do("step")
 
 
-def _numpy_kernel(c: dict[str, np.ndarray], s: np.ndarray, growth: np.ndarray, cap: np.ndarray,
-                  gain: np.ndarray, fuel: np.ndarray, grid: float, shock: np.ndarray) -> None:
+def _numpy_kernel(
+    c: dict[str, np.ndarray],
+    s: np.ndarray,
+    growth: np.ndarray,
+    cap: np.ndarray,
+    gain: np.ndarray,
+    fuel: np.ndarray,
+    grid: float,
+    shock: np.ndarray,
+) -> None:
     out = np.minimum(c["output"] * np.maximum(1.0 + growth[s] + shock, 0.0), c["land"] * cap[s])
     c["output"] = out
     c["ei"] = c["ei"] * (1.0 - gain[s])
@@ -93,8 +116,10 @@ def firm_step_bench(firm_scale: float, repeat: int) -> dict[str, float]:
     from sim.config import load_scenario
     from sim.data import prepare_inputs
 
-    scenario = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml",
-                             {"data.firm_scale": firm_scale})
+    scenario = load_scenario(
+        Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml",
+        {"data.firm_scale": firm_scale},
+    )
     inputs = prepare_inputs(scenario)
     sectors = SectorArrays.from_frame(inputs.sectors)
     firms = inputs.firms.copy()
@@ -102,21 +127,36 @@ def firm_step_bench(firm_scale: float, repeat: int) -> dict[str, float]:
     cap = sectors.frontier_output_per_mu_wan * scenario.economy.density_cap_factor
     grid = 0.6
     rng = np.random.default_rng(0)
-    t_cols = _best(lambda: production.produce(firms, sectors, growth, gain, grid, 0.05, 1.5, rng), repeat)
+    t_cols = _best(
+        lambda: production.produce(firms, sectors, growth, gain, grid, 0.05, 1.5, rng), repeat
+    )
     c = {
-        "output": firms.output_wan.copy(), "land": firms.land_mu.copy(),
-        "ei": firms.energy_intensity_tce_per_wan.copy(), "va_ratio": firms.va_ratio.copy(),
-        "tax_rate": firms.tax_rate.copy(), "rd_rate": firms.rd_rate.copy(), "es": firms.elec_share.copy(),
+        "output": firms.output_wan.copy(),
+        "land": firms.land_mu.copy(),
+        "ei": firms.energy_intensity_tce_per_wan.copy(),
+        "va_ratio": firms.va_ratio.copy(),
+        "tax_rate": firms.tax_rate.copy(),
+        "rd_rate": firms.rd_rate.copy(),
+        "es": firms.elec_share.copy(),
     }
     s = firms.sector.astype(np.int64)
-    t_np = _best(lambda: _numpy_kernel(c, s, growth, cap, gain, sectors.fuel_co2_t_per_tce, grid,
-                                       rng.normal(0, 0.05, len(s))), repeat)
+    t_np = _best(
+        lambda: _numpy_kernel(
+            c, s, growth, cap, gain, sectors.fuel_co2_t_per_tce, grid, rng.normal(0, 0.05, len(s))
+        ),
+        repeat,
+    )
     t = time.perf_counter()
     plain = _PlainModel(firms, sectors, growth, cap, gain, grid)
     t_build = time.perf_counter() - t
     t_mesa = _best(plain.step, max(1, min(repeat, 2)))
-    return {"firms": float(len(firms)), "zonesim_s": t_cols, "numpy_s": t_np, "mesa_s": t_mesa,
-            "mesa_build_s": t_build}
+    return {
+        "firms": float(len(firms)),
+        "zonesim_s": t_cols,
+        "numpy_s": t_np,
+        "mesa_s": t_mesa,
+        "mesa_build_s": t_build,
+    }
 
 
 def run_bench() -> dict[str, Any]:
@@ -134,8 +174,12 @@ def run_bench() -> dict[str, Any]:
     import json
 
     m = json.loads(manifest)
-    return {"wall_s": wall, "timings": m["timings_s"], "optimizer": m["optimizer_s_by_year"],
-            "firms": int(result.firms_final.shape[0])}
+    return {
+        "wall_s": wall,
+        "timings": m["timings_s"],
+        "optimizer": m["optimizer_s_by_year"],
+        "firms": int(result.firms_final.shape[0]),
+    }
 
 
 def main(args: argparse.Namespace) -> int:
@@ -144,7 +188,10 @@ def main(args: argparse.Namespace) -> int:
     print(f"\nFirm production step, {int(fs['firms']):,} firms:")
     print(f"  zonesim column store  {fs['zonesim_s'] * 1e3:10.2f} ms")
     print(f"  bare numpy kernel     {fs['numpy_s'] * 1e3:10.2f} ms")
-    print(f"  plain Mesa agents     {fs['mesa_s'] * 1e3:10.2f} ms   (building the agents: {fs['mesa_build_s']:.2f} s)")
+    print(
+        f"  plain Mesa agents     {fs['mesa_s'] * 1e3:10.2f} ms"
+        f"   (building the agents: {fs['mesa_build_s']:.2f} s)"
+    )
     print(f"  Mesa / zonesim        {fs['mesa_s'] / fs['zonesim_s']:10.1f} x")
     print(f"  zonesim / numpy       {fs['zonesim_s'] / fs['numpy_s']:10.2f} x")
     rb = run_bench()
@@ -153,6 +200,9 @@ def main(args: argparse.Namespace) -> int:
         print(f"  {k:<12} {v:8.3f} s")
     print("\nOptimiser per year:")
     for row in rb["optimizer"]:
-        print(f"  {row['year']}: build {row['build_s'] * 1e3:7.1f} ms, solve {row['solve_s'] * 1e3:7.1f} ms"
-              f"  ({row['status']})")
+        print(
+            f"  {row['year']}: build {row['build_s'] * 1e3:7.1f} ms,"
+            f" solve {row['solve_s'] * 1e3:7.1f} ms"
+            f"  ({row['status']})"
+        )
     return 0

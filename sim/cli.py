@@ -70,21 +70,36 @@ def cmd_run(args: argparse.Namespace) -> int:
     if out is not None and out.exists() and not args.force:
         _err(f"--out {out} exists; choose a new folder or add --force to replace it")
         return EXIT_INPUT
-    print(f"zonesim: {scenario.name}, {scenario.years.base}-{scenario.years.end}, seed {scenario.seed}",
-          file=sys.stderr)
+    print(
+        f"zonesim: {scenario.name}, {scenario.years.base}-{scenario.years.end}, "
+        f"seed {scenario.seed}",
+        file=sys.stderr,
+    )
     t0 = time.perf_counter()
     result = run(scenario, progress=_progress)
     folder = write_run(result, out, force=args.force, charts=not args.no_charts, started=started)
     import pandas as pd
 
-    with pd.option_context("display.width", 200, "display.max_columns", 20,
-                           "display.float_format", "{:,.3f}".format):
+    with pd.option_context(
+        "display.width", 200, "display.max_columns", 20, "display.float_format", "{:,.3f}".format
+    ):
         print(result.summary.to_string(index=False))
         print()
-        print(result.scorecard[["target", "year", "required", "achieved", "met"]].to_string(index=False))
+        print(
+            result.scorecard[["target", "year", "required", "achieved", "met"]].to_string(
+                index=False
+            )
+        )
     print(f"\n{time.perf_counter() - t0:.1f} s; run folder:", file=sys.stderr)
     print(folder)
     return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from sim.doctor import main as doctor_main
+    from sim.store import RESULTS_DIR
+
+    return doctor_main(RESULTS_DIR)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -103,8 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     def scenario_args(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("scenario", help="scenario YAML file, e.g. scenarios/baseline.yaml")
-        sp.add_argument("--set", action="append", metavar="KEY.PATH=VALUE",
-                        help="override a scenario key (repeatable), e.g. --set land.link_ratio=1.5")
+        sp.add_argument(
+            "--set",
+            action="append",
+            metavar="KEY.PATH=VALUE",
+            help="override a scenario key (repeatable), e.g. --set land.link_ratio=1.5",
+        )
 
     sp = sub.add_parser("validate", help="check a scenario and its data; exit 0 or a clear error")
     scenario_args(sp)
@@ -117,6 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--force", action="store_true", help="replace --out if it exists")
     sp.add_argument("--no-charts", action="store_true", help="skip the charts (faster)")
     sp.set_defaults(func=cmd_run)
+
+    sp = sub.add_parser(
+        "doctor", help="check the environment (solver, fonts, packages) and say what to fix"
+    )
+    sp.set_defaults(func=cmd_doctor)
 
     sp = sub.add_parser("bench", help="the performance benchmark (DESIGN §9)")
     sp.add_argument("--firms", type=float, default=1.0, help="firm_scale of the benchmark run")
@@ -150,8 +174,9 @@ def main(argv: list[str] | None = None) -> int:
         if partial is not None and getattr(args, "command", "") == "run":
             from sim.store import write_run
 
-            folder = write_run(partial, Path(args.out) if args.out else None, force=args.force,
-                               charts=False)
+            folder = write_run(
+                partial, Path(args.out) if args.out else None, force=args.force, charts=False
+            )
             _err(f"the years computed before the stop are in {folder} (status: stopped)")
         return EXIT_INFEASIBLE
     except SolverMissingError as exc:

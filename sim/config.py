@@ -372,7 +372,9 @@ def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]
     for k, v in over.items():
         if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
             # A {year: value} path replaces, never merges: a new path is a new path.
-            if all(isinstance(x, int) for x in v) and v:
+            if v and (
+                all(isinstance(x, int) for x in v) or all(isinstance(x, int) for x in out[k])
+            ):
                 out[k] = dict(v)
             else:
                 out[k] = _deep_merge(dict(out[k]), v)
@@ -381,7 +383,22 @@ def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]
     return out
 
 
-def _read_yaml(path: FsPath, chain: tuple[FsPath, ...]) -> dict[str, Any]:
+Lines = dict[str, str]
+"""key path ("land.link_ratio") -> where it was written ("file.yaml:12")."""
+
+
+def _key_lines(node: yaml.Node, path: FsPath, prefix: str, out: Lines) -> None:
+    if not isinstance(node, yaml.MappingNode):
+        return
+    for key, value in node.value:
+        name = f"{prefix}{key.value}"
+        out[name] = f"{path}:{key.start_mark.line + 1}"
+        _key_lines(value, path, f"{name}.", out)
+
+
+def _read_yaml(
+    path: FsPath, chain: tuple[FsPath, ...], lines: Lines | None = None
+) -> dict[str, Any]:
     if path in chain:
         cycle = " -> ".join(str(p) for p in (*chain, path))
         raise ScenarioError(str(chain[0]), [f"extends: cycle {cycle}"])
@@ -397,9 +414,14 @@ def _read_yaml(path: FsPath, chain: tuple[FsPath, ...]) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ScenarioError(str(path), ["the top level must be a mapping of keys"])
     parent = raw.pop("extends", None)
+    own: Lines = {}
+    _key_lines(yaml.compose(path.read_text(encoding="utf-8")), path, "", own)
     if parent is None:
-        return raw
-    base = _read_yaml((path.parent / str(parent)).resolve(), (*chain, path))
+        base: dict[str, Any] = {}
+    else:
+        base = _read_yaml((path.parent / str(parent)).resolve(), (*chain, path), lines)
+    if lines is not None:
+        lines.update(own)  # the child's lines win over its parent's
     return _deep_merge(base, raw)
 
 
@@ -443,32 +465,50 @@ def _valid_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
     return keys
 
 
-def _describe(err: Mapping[str, Any], raw: Mapping[str, Any]) -> str:
-    loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith(("function-", "union")))
-    # pydantic reports a union's branches by type name; keep the first meaningful path.
-    loc = ".".join(p for p in loc.split(".") if p not in {"float", "dict[int,float]", "int"})
+_BRANCHES = {"float", "dict[int,float]", "int", "function-after[_ordered(), Years]"}
+
+
+def _where(loc: str, lines: Lines) -> str:
+    """The file:line of the longest prefix of `loc` that a file wrote, else ''."""
+    parts = loc.split(".")
+    for n in range(len(parts), 0, -1):
+        hit = lines.get(".".join(parts[:n]))
+        if hit:
+            return f" ({hit})"
+    return ""
+
+
+def _describe(err: Mapping[str, Any], lines: Lines) -> str:
+    raw_loc = [str(p) for p in err["loc"]]
+    in_union = any(p in _BRANCHES for p in raw_loc)
+    loc = ".".join(p for p in raw_loc if p not in _BRANCHES and not p.startswith("function-"))
     kind = err["type"]
     if kind == "extra_forbidden":
         keys = _valid_keys(Scenario)
         near = difflib.get_close_matches(loc, keys, n=1, cutoff=0.6)
         hint = f"; did you mean {near[0]}?" if near else ""
-        return f"{loc}: unknown key{hint}"
+        return f"{loc}: unknown key{hint}{_where(loc, lines)}"
     given = err.get("input")
     msg = err["msg"].removeprefix("Value error, ")
+    if in_union and kind in ("float_type", "float_parsing", "dict_type", "int_parsing", "int_type"):
+        msg = "expected a number or a {year: number} mapping"
     if isinstance(given, dict | list) and len(str(given)) > 80:
         given = "…"
     where = loc or "(top level)"
-    return f"{where}: {msg} (given: {given!r})"
+    return f"{where}: {msg} (given: {given!r}){_where(loc, lines)}"
 
 
 def load_scenario(path: str | FsPath, overrides: Mapping[str, Any] | None = None) -> Scenario:
     """Read, merge (`extends:`), override and validate a scenario file.
 
-    Raises ScenarioError listing every problem with its key path.
+    Raises ScenarioError listing every problem with its key path, the value given, what
+    is allowed, and the file and line that wrote it.
     """
     path = FsPath(path).resolve()
-    raw = _read_yaml(path, ())
+    lines: Lines = {}
+    raw = _read_yaml(path, (), lines)
     raw = apply_overrides(raw, overrides or {})
+    lines.update({k: "--set" for k in (overrides or {})})
     raw.setdefault("name", path.stem)
     raw["source_dir"] = str(path.parent)
     try:
@@ -477,7 +517,7 @@ def load_scenario(path: str | FsPath, overrides: Mapping[str, Any] | None = None
         problems = []
         seen = set()
         for err in exc.errors():
-            text = _describe(err, raw)
+            text = _describe(err, lines)
             if text not in seen:
                 seen.add(text)
                 problems.append(text)

@@ -85,15 +85,24 @@ class DataError(ValueError):
         super().__init__(f"{file}: {len(problems)} problem(s)\n{body}{more}")
 
 
-def read_table(path: Path, required: tuple[str, ...], numeric: tuple[str, ...] = ()) -> pd.DataFrame:
+def read_table(
+    path: Path,
+    required: tuple[str, ...],
+    numeric: tuple[str, ...] = (),
+    optional: tuple[str, ...] | None = (),
+) -> pd.DataFrame:
     """Read a UTF-8 CSV (a BOM is accepted) and check columns and numeric values.
-    Row numbers in messages are the file's line numbers (header = line 1)."""
+    Columns beyond `required` and `optional` are errors (a typo in a header would
+    otherwise silently drop a column); `optional=None` allows any. Row numbers in
+    messages are the file's line numbers (header = line 1)."""
     if not path.is_file():
         raise DataError(path, ["no such file"])
     try:
         df = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
     except UnicodeDecodeError as exc:
-        raise DataError(path, [f"not UTF-8 text ({exc.reason} at byte {exc.start}); save as UTF-8"]) from None
+        raise DataError(
+            path, [f"not UTF-8 text ({exc.reason} at byte {exc.start}); save as UTF-8"]
+        ) from None
     except pd.errors.EmptyDataError:
         raise DataError(path, ["the file is empty; expected a header line and rows"]) from None
     except pd.errors.ParserError as exc:
@@ -102,6 +111,11 @@ def read_table(path: Path, required: tuple[str, ...], numeric: tuple[str, ...] =
     missing = [c for c in required if c not in df.columns]
     if missing:
         problems.append(f"missing column(s) {', '.join(missing)}; required: {', '.join(required)}")
+    if optional is not None:
+        extra = [c for c in df.columns if c not in required and c not in optional]
+        if extra:
+            allowed = ", ".join((*required, *optional))
+            problems.append(f"unknown column(s) {', '.join(extra)}; allowed: {allowed}")
     if df.empty:
         problems.append("no data rows")
     if problems:
@@ -113,7 +127,9 @@ def read_table(path: Path, required: tuple[str, ...], numeric: tuple[str, ...] =
             problems.append(f"line {i + 2}, column {col}: {df[col].iloc[i]!r} is not a number")
         neg = np.flatnonzero((values < 0).to_numpy())
         for i in neg[:5]:
-            problems.append(f"line {i + 2}, column {col}: {values.iloc[i]} is negative; must be ≥ 0")
+            problems.append(
+                f"line {i + 2}, column {col}: {values.iloc[i]} is negative; must be ≥ 0"
+            )
         df[col] = values
     if problems:
         raise DataError(path, problems)
@@ -127,12 +143,19 @@ def _duplicates(df: pd.DataFrame, key: str, path: Path) -> list[str]:
 
 def load_sectors(path: Path) -> pd.DataFrame:
     numeric = tuple(c for c in SECTOR_FILE_COLUMNS if c not in ("sector", "name_zh", "name_en"))
-    df = read_table(path, SECTOR_FILE_COLUMNS, numeric)
+    df = read_table(path, SECTOR_FILE_COLUMNS, numeric, optional=("kind",))
     problems = _duplicates(df, "sector", path)
     for col in ("va_ratio", "elec_share", "zone_va_share_2020", "efficiency_gain"):
         bad = np.flatnonzero((df[col] > 1).to_numpy())
-        problems += [f"line {i + 2}, column {col}: {df[col].iloc[i]} is above 1 (a share)" for i in bad]
-    for col in ("frontier_output_per_mu_wan", "project_size_mu", "firm_output_mean_wan", "va_per_worker_wan"):
+        problems += [
+            f"line {i + 2}, column {col}: {df[col].iloc[i]} is above 1 (a share)" for i in bad
+        ]
+    for col in (
+        "frontier_output_per_mu_wan",
+        "project_size_mu",
+        "firm_output_mean_wan",
+        "va_per_worker_wan",
+    ):
         bad = np.flatnonzero((df[col] <= 0).to_numpy())
         problems += [f"line {i + 2}, column {col}: must be > 0" for i in bad]
     total = df["zone_va_share_2020"].sum()
@@ -153,19 +176,28 @@ def load_zones(path: Path, sectors: pd.DataFrame, cities: set[str]) -> pd.DataFr
         "va_2020_yi",
         "fill_in",
     )
-    df = read_table(path, ZONE_FILE_COLUMNS, numeric)
+    df = read_table(
+        path,
+        ZONE_FILE_COLUMNS,
+        numeric,
+        optional=("approved_yyyymm", "leading_industries_zh", "city_row_check"),
+    )
     problems = _duplicates(df, "zone_id", path)
     known = set(sectors["sector"])
     for i, row in enumerate(df.itertuples(index=False)):
         line = i + 2
         if row.city not in cities:
-            problems.append(f"line {line}: unknown city {row.city!r}; allowed: {', '.join(sorted(cities))}")
+            problems.append(
+                f"line {line}: unknown city {row.city!r}; allowed: {', '.join(sorted(cities))}"
+            )
         belts = str(row.belts).split(";")
         for b in {row.belt, *belts}:
             if b not in BELTS:
                 problems.append(f"line {line}: unknown belt {b!r}; allowed: {', '.join(BELTS)}")
         if row.level not in LEVELS:
-            problems.append(f"line {line}: unknown level {row.level!r}; allowed: {', '.join(LEVELS)}")
+            problems.append(
+                f"line {line}: unknown level {row.level!r}; allowed: {', '.join(LEVELS)}"
+            )
         for s in filter(None, str(row.leading_sectors).split(";")):
             if s not in known:
                 problems.append(f"line {line}: unknown leading sector {s!r}; see sectors.csv")
@@ -175,7 +207,7 @@ def load_zones(path: Path, sectors: pd.DataFrame, cities: set[str]) -> pd.DataFr
 
 
 def load_targets(path: Path) -> dict[str, float]:
-    df = read_table(path, ("key", "value"), ("value",))
+    df = read_table(path, ("key", "value"), ("value",), optional=("unit", "source", "estimate"))
     return dict(zip(df["key"], df["value"].astype(float), strict=True))
 
 
@@ -191,7 +223,7 @@ def load_dataset(scenario: Any) -> Dataset:
     """Load and check the zone, sector, city and target files of a scenario."""
     d = scenario.data
     sectors = load_sectors(scenario.data_path(d.sectors))
-    cities = read_table(scenario.data_path(d.cities), ("city", "city_zh"))
+    cities = read_table(scenario.data_path(d.cities), ("city", "city_zh"), optional=None)
     zones = load_zones(scenario.data_path(d.zones), sectors, set(cities["city"]))
     targets = load_targets(scenario.data_path(d.targets))
     return Dataset(zones, sectors, targets, scenario.data_path(d.boundaries))
@@ -263,11 +295,23 @@ def synthesize_firms(
     va_s = np.bincount(s, va, minlength=n_s)
     ei_s = sectors["energy_intensity_tce_per_wan"].to_numpy(float)
     ei = _rescale(va * ei_s[s] * spread(0.35), s, va_s * ei_s) / va
-    tax_rate = _rescale(va * sectors["tax_rate"].to_numpy(float)[s] * spread(0.3), s,
-                        va_s * sectors["tax_rate"].to_numpy(float)) / va
+    tax_rate = (
+        _rescale(
+            va * sectors["tax_rate"].to_numpy(float)[s] * spread(0.3),
+            s,
+            va_s * sectors["tax_rate"].to_numpy(float),
+        )
+        / va
+    )
     out_s = np.bincount(s, output, minlength=n_s)
-    rd_rate = _rescale(output * sectors["rd_share"].to_numpy(float)[s] * spread(0.5), s,
-                       out_s * sectors["rd_share"].to_numpy(float)) / output
+    rd_rate = (
+        _rescale(
+            output * sectors["rd_share"].to_numpy(float)[s] * spread(0.5),
+            s,
+            out_s * sectors["rd_share"].to_numpy(float),
+        )
+        / output
+    )
     vpw = sectors["va_per_worker_wan"].to_numpy(float)
     employees = _rescale(va / vpw[s] * spread(0.3), s, va_s / vpw)
     age = rng.integers(0, 31, size=n)
@@ -295,16 +339,22 @@ def synthesize_firms(
     return firms
 
 
-def calibrate(firms: FirmTable, sectors: pd.DataFrame, targets: dict[str, float]) -> dict[str, float]:
+def calibrate(
+    firms: FirmTable, sectors: pd.DataFrame, targets: dict[str, float]
+) -> dict[str, float]:
     """Scale tax, R&D, employees and energy so base-year totals meet the targets.
     Returns the factors applied (1.0 = the sector table already matched)."""
     va = firms.output_wan * firms.va_ratio
     factors: dict[str, float] = {}
     zone_va = va.sum()
     want = {
-        "tax": targets["jiangsu_budget_revenue_2020_yi"] * targets["zone_tax_share_of_revenue"] * 1e4,
+        "tax": targets["jiangsu_budget_revenue_2020_yi"]
+        * targets["zone_tax_share_of_revenue"]
+        * 1e4,
         "rd": targets["zone_rd_share_of_va"] * zone_va,
-        "employees": targets["jiangsu_employment_2020_wan"] * 1e4 * targets["zone_employment_share"],
+        "employees": targets["jiangsu_employment_2020_wan"]
+        * 1e4
+        * targets["zone_employment_share"],
     }
     have = {
         "tax": (va * firms.tax_rate).sum(),
@@ -335,7 +385,7 @@ def calibrate(firms: FirmTable, sectors: pd.DataFrame, targets: dict[str, float]
 def load_firms(path: Path, zones: pd.DataFrame, sectors: pd.DataFrame) -> FirmTable:
     """Firms from a CSV with FIRM_FILE_COLUMNS (documented in scenarios/data/README.md)."""
     numeric = tuple(c for c in FIRM_FILE_COLUMNS if c not in ("zone_id", "sector"))
-    df = read_table(path, FIRM_FILE_COLUMNS, numeric)
+    df = read_table(path, FIRM_FILE_COLUMNS, numeric, optional=("base_margin",))
     zidx = {z: i for i, z in enumerate(zones["zone_id"])}
     sidx = {s: i for i, s in enumerate(sectors["sector"])}
     problems = []
@@ -382,7 +432,9 @@ def zone_land(zones: pd.DataFrame, firms: FirmTable, data_cfg: Any) -> pd.DataFr
     out["stock_mu"] = built * data_cfg.idle_share_2020
     out["ready_mu"] = built * data_cfg.ready_share_2020
     used = built + out["stock_mu"] + out["ready_mu"]
-    out["boundary_mu"] = np.maximum(out["approved_area_mu"].to_numpy(float), used / data_cfg.development_rate_2020)
+    out["boundary_mu"] = np.maximum(
+        out["approved_area_mu"].to_numpy(float), used / data_cfg.development_rate_2020
+    )
     return out
 
 
@@ -393,8 +445,13 @@ def prepare_inputs(scenario: Any) -> ModelInputs:
     d = scenario.data
     if d.firms == "synthesize":
         firms = synthesize_firms(
-            ds.zones, ds.sectors, scenario.years.base, d.firm_scale, d.firm_size_sigma,
-            scenario.economy.density_cap_factor, rng,
+            ds.zones,
+            ds.sectors,
+            scenario.years.base,
+            d.firm_scale,
+            d.firm_size_sigma,
+            scenario.economy.density_cap_factor,
+            rng,
         )
         facts = dict(ds.targets)
         if d.calibrate:

@@ -150,14 +150,29 @@ def scorecard(province: pd.DataFrame, scenario: Any) -> pd.DataFrame:
     ei = "energy_intensity_tce_per_wan_change_vs_base"
     # (target, year, required, achieved, direction: ">=" or "<=")
     rows = [
-        ("zone VA grows faster than province GDP (CAGR)", int(last["year"]), prov_cagr,
-         zone_cagr, ">="),
+        (
+            "zone VA grows faster than province GDP (CAGR)",
+            int(last["year"]),
+            prov_cagr,
+            zone_cagr,
+            ">=",
+        ),
         ("carbon intensity change vs base", int(y25["year"]), -0.18, y25[ci], "<="),
         ("energy intensity change vs base", int(y25["year"]), -0.135, y25[ei], "<="),
-        ("output per mu change vs base", int(last["year"]), 0.0,
-         last["output_per_mu_wan_change_vs_base"], ">="),
-        ("largest yearly carbon gap (t)", gap_year, 0.0, float(province["carbon_gap_t"].max()),
-         "<="),
+        (
+            "output per mu change vs base",
+            int(last["year"]),
+            0.0,
+            last["output_per_mu_wan_change_vs_base"],
+            ">=",
+        ),
+        (
+            "largest yearly carbon gap (t)",
+            gap_year,
+            0.0,
+            float(province["carbon_gap_t"].max()),
+            "<=",
+        ),
     ]
     df = pd.DataFrame(rows, columns=["target", "year", "required", "achieved", "direction"])
     sign = np.where(df["direction"] == ">=", 1.0, -1.0)

@@ -85,8 +85,10 @@ def _pull(
 ) -> RunResult:
     zones = results.zones_table(model)
     province = results.province_table(model, zones)
-    opt = float(province.get("optimizer_build_s", pd.Series(dtype=float)).fillna(0).sum()
-                + province.get("optimizer_solve_s", pd.Series(dtype=float)).fillna(0).sum())
+    opt = float(
+        province.get("optimizer_build_s", pd.Series(dtype=float)).fillna(0).sum()
+        + province.get("optimizer_solve_s", pd.Series(dtype=float)).fillna(0).sum()
+    )
     timings = {**timings, "optimizer": opt}
     return RunResult(
         scenario=scenario,

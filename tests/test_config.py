@@ -27,8 +27,12 @@ def test_baseline_documents_every_key():
     def keys(d, prefix=""):
         for k, v in d.items():
             yield prefix + str(k)
-            if isinstance(v, dict) and v and not all(str(x).isdigit() for x in v) and k not in (
-                "weights", "class_shares", "surcharge_yuan_per_kwh"):
+            if (
+                isinstance(v, dict)
+                and v
+                and not all(str(x).isdigit() for x in v)
+                and k not in ("weights", "class_shares", "surcharge_yuan_per_kwh")
+            ):
                 yield from keys(v, prefix + str(k) + ".")
 
     assert set(keys(dumped)) <= set(keys(raw))
@@ -53,7 +57,10 @@ def test_unknown_key_suggests_the_nearest(tmp_path):
     with pytest.raises(ScenarioError) as err:
         load_scenario(bad)
     text = str(err.value)
-    assert "carbon.intensity_reduction_vs_bas: unknown key; did you mean carbon.intensity_reduction_vs_base?" in text
+    assert (
+        "carbon.intensity_reduction_vs_bas: unknown key; "
+        "did you mean carbon.intensity_reduction_vs_base?" in text
+    )
     assert "land.link_ratoi: unknown key; did you mean land.link_ratio?" in text
     assert str(bad) in text
     assert "2 problem(s)" in text  # all errors at once
@@ -77,7 +84,7 @@ def test_extends_cycle_and_missing_parent(tmp_path):
         load_scenario(a)
     c = tmp_path / "c.yaml"
     c.write_text("extends: nowhere.yaml\n")
-    with pytest.raises(ScenarioError, match="nowhere.yaml: no such file"):
+    with pytest.raises(ScenarioError, match=r"nowhere\.yaml: no such file"):
         load_scenario(c)
 
 

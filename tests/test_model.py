@@ -88,8 +88,10 @@ def test_province_land_changes_only_by_new_quota(baseline_small):
 def test_firms_balance(baseline_small):
     p = baseline_small.province.set_index("year")
     prev = p["firms_active"].shift(1)
-    assert (prev.iloc[1:] + p["firms_entered"].iloc[1:] - p["firms_exited"].iloc[1:]
-            == p["firms_active"].iloc[1:]).all()
+    assert (
+        prev.iloc[1:] + p["firms_entered"].iloc[1:] - p["firms_exited"].iloc[1:]
+        == p["firms_active"].iloc[1:]
+    ).all()
     f = baseline_small.firms_final
     assert (f["status"] != "exited").sum() == p["firms_active"].iloc[-1]
     assert (f["status"] == "exited").sum() == p["firms_exited"].sum()
@@ -104,7 +106,9 @@ def test_emissions_and_money_sum_from_firms_to_zones_to_province(baseline_small)
     # last year: the firms themselves
     live = m.firms.alive()
     assert m.firms.co2_t[live].sum() == pytest.approx(p["co2_t"].iloc[-1], rel=1e-12)
-    assert m.firms.va_wan[live].sum() / 1e4 == pytest.approx(p["value_added_yi"].iloc[-1], rel=1e-12)
+    assert m.firms.va_wan[live].sum() / 1e4 == pytest.approx(
+        p["value_added_yi"].iloc[-1], rel=1e-12
+    )
     s = baseline_small.sectors.groupby("year")["co2_t"].sum()
     assert np.allclose(s.to_numpy(), p["co2_t"].to_numpy(), rtol=1e-12)
 
@@ -155,10 +159,12 @@ def test_higher_link_ratio_never_lowers_new_land():
 def test_same_seed_gives_identical_frames(baseline_small):
     again = _run()
     for name in ("province", "zones", "sectors", "allocations", "firms_final"):
-        a = getattr(baseline_small, name).drop(columns=["optimizer_build_s", "optimizer_solve_s"],
-                                               errors="ignore")
-        b = getattr(again, name).drop(columns=["optimizer_build_s", "optimizer_solve_s"],
-                                      errors="ignore")
+        a = getattr(baseline_small, name).drop(
+            columns=["optimizer_build_s", "optimizer_solve_s"], errors="ignore"
+        )
+        b = getattr(again, name).drop(
+            columns=["optimizer_build_s", "optimizer_solve_s"], errors="ignore"
+        )
         pd.testing.assert_frame_equal(a, b, check_exact=True)
 
 

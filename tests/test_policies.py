@@ -39,7 +39,13 @@ def test_evaluation_caps_each_indicator():
     num = np.array([[1000.0], [1.0], [1.0], [1.0]])
     den = np.ones((4, 1))
     score, _ = evaluation.evaluate_per_mu(
-        num, den, np.array([1.0]), np.zeros(4, dtype=int), 1, np.array([0.25, 0.25, 0.25, 0.25]), 2.0
+        num,
+        den,
+        np.array([1.0]),
+        np.zeros(4, dtype=int),
+        1,
+        np.array([0.25, 0.25, 0.25, 0.25]),
+        2.0,
     )
     assert score[0] == pytest.approx(200.0)  # capped at 2 × benchmark
     assert score.max() <= 200.0 + 1e-9
@@ -50,8 +56,13 @@ def test_class_shares_are_respected_in_a_large_group():
     n = 10_000
     num = rng.lognormal(size=(n, 2))
     score, cls = evaluation.evaluate_per_mu(
-        num, np.ones((n, 2)), np.array([30.0, 20.0]), np.zeros(n, dtype=int), 1,
-        np.array([0.2, 0.4, 0.35, 0.05]), 3.0,
+        num,
+        np.ones((n, 2)),
+        np.array([30.0, 20.0]),
+        np.zeros(n, dtype=int),
+        1,
+        np.array([0.2, 0.4, 0.35, 0.05]),
+        3.0,
     )
     counts = np.bincount(cls, minlength=4) / n
     assert counts == pytest.approx([0.2, 0.4, 0.35, 0.05], abs=1e-3)
@@ -118,8 +129,18 @@ def test_enforcement_closes_a_total_cap_gap_in_order():
     va = np.array([10.0, 10.0, 10.0])
     cls = np.array([CLASS_D, CLASS_C, 0])
     # gap 20 t: retrofit (5 % of each) gives 8 t, curtailment (10 % of C/D) 15 t more
-    acts = carbon.enforce(np.arange(3), co2, va, cls, 140.0, None,
-                          ("retrofit", "curtailment", "forced_exit"), 0.05, 0.03, 0.10)
+    acts = carbon.enforce(
+        np.arange(3),
+        co2,
+        va,
+        cls,
+        140.0,
+        None,
+        ("retrofit", "curtailment", "forced_exit"),
+        0.05,
+        0.03,
+        0.10,
+    )
     assert acts.gap_before_t == pytest.approx(20.0)
     assert acts.removed_t["retrofit"] == pytest.approx(8.0)
     assert acts.removed_t["retrofit"] + acts.removed_t["curtailment"] == pytest.approx(20.0)
@@ -130,8 +151,18 @@ def test_enforcement_closes_a_total_cap_gap_in_order():
 
 def test_enforcement_reports_the_gap_it_cannot_close():
     co2 = np.array([100.0])
-    acts = carbon.enforce(np.arange(1), co2, np.array([10.0]), np.array([0]), 10.0, None,
-                          ("retrofit",), 0.05, 0.03, 0.1)
+    acts = carbon.enforce(
+        np.arange(1),
+        co2,
+        np.array([10.0]),
+        np.array([0]),
+        10.0,
+        None,
+        ("retrofit",),
+        0.05,
+        0.03,
+        0.1,
+    )
     assert acts.gap_after_t == pytest.approx(90.0 - 5.0)
 
 
@@ -141,7 +172,9 @@ def test_integration_picks_weak_small_provincial_zones_and_a_national_host():
     area = np.array([50000.0, 5000.0, 5000.0, 5000.0])
     per_mu = np.array([500.0, 100.0, 400.0, 90.0])
     va = np.array([10.0, 1.0, 3.0, 1.0])
-    merges = integration.select_merges(city, national, area, per_mu, va, np.ones(4, bool), 15000.0, 0.5)
+    merges = integration.select_merges(
+        city, national, area, per_mu, va, np.ones(4, bool), 15000.0, 0.5
+    )
     # zone 1 is weak and small with a national host in its city; zone 3 is weak but alone in B
     assert merges == {1: 0}
 

@@ -1,0 +1,130 @@
+r"""The rules of the land-quota LP, one module-level function per constraint (TEMOA style).
+
+Notation (all per year): z zone, s sector, b belt; x[z,s] ≥ 0 mu of land given to
+sector s in zone z (a variable only for allowed pairs); n[z] ≥ 0 mu of new
+construction land drawn by zone z; y[z] = Σ_s x[z,s] the land allocated in zone z and
+T = Σ_z y[z] the total (auxiliary variables that keep the rows sparse: each x appears
+in one definition row instead of in every zone and share row); g ≥ 0 the carbon gap
+in t (fixed at 0 except in the elastic problem of an infeasible year); k[z,s] integer
+projects (MIP).
+
+Every ≤ row below has a dual ≥ 0 in the maximisation: 万元 of objective per unit of
+right-hand side. `optimize.model` declares the components these rules use.
+
+Right-hand sides and the few per-zone numbers are mutable Params. The three rows with
+a coefficient per pair (the objective, the total cap, the intensity target) are built
+from arrays instead (`m.coef[...]`, linopy style) and rebuilt when those arrays change:
+Pyomo's LP writer evaluates a mutable coefficient by walking it as an expression, which
+for ~2,800 pairs × 3 rows cost more than building the three rows afresh.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+from pyomo.core.expr.numeric_expr import LinearExpression
+
+logger = logging.getLogger(__name__)
+
+Model = Any  # a pyomo ConcreteModel built by optimize.model.build_model
+
+
+def pair_sum(coef: np.ndarray, xs: list[Any]) -> LinearExpression:
+    """Σ_p coef[p]·x[p] over the allowed pairs, as one linear expression (zeros dropped)."""
+    keep = np.flatnonzero(coef)
+    values = coef[keep].tolist()
+    return LinearExpression(linear_coefs=values, linear_vars=[xs[i] for i in keep.tolist()])
+
+
+def net_value_rule(m: Model) -> Any:
+    r"""Objective (maximise, 万元/yr): Σ_{z,s} (v[z,s] − p·e[z,s])·x[z,s].
+
+    v = value added per mu at the frontier, e = CO2 per mu, p = carbon price; the
+    array m.coef["net_value"] holds v − p·e for each allowed pair.
+    """
+    return pair_sum(m.coef["net_value"], m.x_list)
+
+
+def carbon_enforcement_rule(m: Model) -> Any:
+    r"""Elastic objective (minimise, t CO2): g.
+
+    Used only when the caps cannot be met: the least CO2 that enforcement must remove
+    so that every carbon row holds (phase 1 of the lexicographic relaxation).
+    """
+    return m.carbon_gap
+
+
+def zone_total_rule(m: Model, z: str) -> Any:
+    r"""Definition (mu): y[z] = Σ_s x[z,s], the land allocated in zone z this year."""
+    return sum(m.x[p] for p in m.pairs_of_zone[z]) - m.y[z] == 0
+
+
+def zone_land_rule(m: Model, z: str) -> Any:
+    r"""Zone land (mu): Σ_s x[z,s] ≤ ready[z] + n[z], written y[z] − n[z] ≤ ready[z].
+
+    A zone places projects on its revitalised ready land (no quota needed) and on new
+    construction land. Dual: 万元 per extra mu of ready land in z.
+    """
+    return m.y[z] - m.n[z] <= m.ready_mu[z]
+
+
+def link_cap_rule(m: Model, z: str) -> Any:
+    r"""Quota linking 增存挂钩 (mu): n[z] ≤ link_cap[z].
+
+    Only for zones with a finite cap (base + link_ratio × land revitalised last year).
+    """
+    return m.n[z] <= m.link_cap_mu[z]
+
+
+def space_rule(m: Model, z: str) -> Any:
+    r"""Space (mu): n[z] ≤ space[z], the undeveloped land left inside the zone boundary."""
+    return m.n[z] <= m.space_mu[z]
+
+
+def province_quota_rule(m: Model) -> Any:
+    r"""Province quota (mu): Σ_z n[z] ≤ Q, the province's new construction land this year."""
+    return sum(m.n[z] for z in m.zones) <= m.province_quota_mu
+
+
+def total_cap_rule(m: Model) -> Any:
+    r"""Total CO2 cap (t): E_exist + Σ_{z,s} e[z,s]·x[z,s] − g ≤ Cap.
+
+    g is the elastic gap (0 unless the year is relaxed). Dual: 万元 per extra t of cap.
+    """
+    return m.existing_co2_t + pair_sum(m.coef["co2"], m.x_list) - m.carbon_gap <= m.total_cap_t
+
+
+def intensity_cap_rule(m: Model) -> Any:
+    r"""Intensity target (t): E_exist + Σ e·x − g ≤ I·(VA_exist + Σ v·x), linear in x.
+
+    Written Σ (e − I·v)·x − g ≤ I·VA_exist − E_exist, with m.coef["intensity"] = e − I·v
+    and the parameter intensity_headroom_t = I·VA_exist − E_exist. Dual: 万元 per extra
+    t of headroom at unchanged VA (× (VA_exist + Σ v·x) for 万元 per unit of I).
+    """
+    return pair_sum(m.coef["intensity"], m.x_list) - m.carbon_gap <= m.intensity_headroom_t
+
+
+def total_land_rule(m: Model) -> Any:
+    r"""Definition (mu): T = Σ_z y[z] = Σ_{z,s} x[z,s], the total land allocated this year."""
+    return sum(m.y[z] for z in m.zones) - m.total_land == 0
+
+
+def min_belt_share_rule(m: Model, b: str) -> Any:
+    r"""Minimum belt share (mu): Σ_{z ∈ belt b, s} x[z,s] ≥ share[b]·T.
+
+    A zone in two belts (Nantong: Yangtze and coastal) counts for both. With no land
+    allocated the row reads 0 ≥ 0, so it never makes a year infeasible on its own.
+    """
+    return sum(m.y[z] for z in m.zones_of_belt[b]) - m.min_share[b] * m.total_land >= 0
+
+
+def max_zone_share_rule(m: Model, z: str) -> Any:
+    r"""Maximum zone share (mu): Σ_s x[z,s] ≤ share_max·T, written y[z] − share_max·T ≤ 0."""
+    return m.y[z] - m.max_zone_share * m.total_land <= 0
+
+
+def project_lumps_rule(m: Model, z: str, s: str) -> Any:
+    r"""Whole projects (MIP, mu): x[z,s] = size[s]·k[z,s], k[z,s] ∈ {0, 1, 2, …}."""
+    return m.x[z, s] - m.project_size_mu[s] * m.k[z, s] == 0

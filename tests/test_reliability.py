@@ -1,0 +1,233 @@
+"""Bad input, interruptions and determinism: a planner never loses or corrupts a result."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.cli import main
+from tests.conftest import BASELINE
+
+QUICK = ["--set", "data.firm_scale=0.02", "--set", "years.end=2021", "--no-charts"]
+
+
+def _cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+# ---------------------------------------------------------------- data errors
+
+
+def _copy_data(tmp_path: Path) -> Path:
+    import shutil
+
+    src = BASELINE.parent / "data"
+    dst = tmp_path / "data"
+    shutil.copytree(src, dst)
+    scen = tmp_path / "s.yaml"
+    scen.write_text(f"extends: {BASELINE}\n", encoding="utf-8")
+    return scen
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda t: t.replace("zone_id,", "zone_idd,", 1), "missing column(s) zone_id"),
+        (lambda t: t.replace(",Nanjing,", ",Nanking,", 1), "unknown city 'Nanking'"),
+        (lambda t: t.replace(",yangtze,yangtze,", ",river,yangtze,", 1), "unknown belt 'river'"),
+        (
+            lambda t: t.replace(",17055.0,", ",-5,", 1),
+            "line 2, column approved_area_mu: -5.0 is negative",
+        ),
+        (
+            lambda t: t.replace(",17055.0,", ",lots,", 1),
+            "line 2, column approved_area_mu: 'lots' is not a number",
+        ),
+        (lambda t: t + t.splitlines()[1] + "\n", "duplicate zone_id 'G321014'"),
+        (lambda t: t.splitlines()[0] + "\n", "no data rows"),
+        (lambda t: "", "the file is empty"),
+    ],
+)
+def test_zone_file_errors_name_file_line_and_value(tmp_path, capsys, edit, expected):
+    scen = _copy_data(tmp_path)
+    zones = tmp_path / "data" / "zones.csv"
+    zones.write_text(edit(zones.read_text(encoding="utf-8")), encoding="utf-8")
+    code, _, err = _cli(capsys, "validate", str(scen))
+    assert code == 2
+    assert str(zones) in err and expected in err
+    assert "Traceback" not in err
+
+
+def test_wrong_encoding_and_bom(tmp_path, capsys):
+    scen = _copy_data(tmp_path)
+    zones = tmp_path / "data" / "zones.csv"
+    text = zones.read_text(encoding="utf-8")
+    zones.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))  # a BOM is fine
+    assert _cli(capsys, "validate", str(scen))[0] == 0
+    zones.write_bytes(text.encode("gb18030"))
+    code, _, err = _cli(capsys, "validate", str(scen))
+    assert code == 2 and "not UTF-8" in err
+
+
+def test_unknown_sector_in_sector_table_reference(tmp_path, capsys):
+    scen = _copy_data(tmp_path)
+    zones = tmp_path / "data" / "zones.csv"
+    zones.write_text(
+        zones.read_text(encoding="utf-8").replace("new_display;", "oled;", 1), encoding="utf-8"
+    )
+    code, _, err = _cli(capsys, "validate", str(scen))
+    assert code == 2 and "unknown leading sector 'oled'" in err
+
+
+# ---------------------------------------------------------------- interrupted runs
+
+
+def test_killed_run_leaves_no_complete_looking_folder(tmp_path):
+    """SIGKILL while the run folder is being written: nothing under the final name."""
+    out = tmp_path / "results" / "killed"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sim.cli",
+            "run",
+            str(BASELINE),
+            "--set",
+            "data.firm_scale=0.05",
+            "--set",
+            "years.end=2021",
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not list(out.parent.glob(".tmp-*")):
+        if proc.poll() is not None:
+            pytest.fail("the run finished before it could be killed")
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not out.exists()
+    # only the writer's temporary folder is left, under a name no reader takes for a run
+    assert [p.name.startswith(".tmp-") for p in out.parent.iterdir()] == [True]
+    # the next run cleans up after the killed writer and writes its own folder
+    again = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "run", str(BASELINE), *QUICK, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert again.returncode == 0, again.stderr
+    assert (out / "manifest.json").is_file()
+    assert not list(out.parent.glob(".tmp-*"))
+
+
+def test_second_run_gets_a_new_folder(tmp_path, monkeypatch, capsys):
+    from sim import store
+
+    monkeypatch.setattr(store, "RESULTS_DIR", tmp_path)
+    first = store.new_run_dir("baseline", tmp_path)
+    first.mkdir()
+    second = store.new_run_dir("baseline", tmp_path)
+    assert second != first and not second.exists()
+
+
+# ---------------------------------------------------------------- determinism
+
+
+def test_same_seed_gives_byte_identical_parquet(tmp_path, capsys):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert _cli(capsys, "run", str(BASELINE), *QUICK, "--out", str(a))[0] == 0
+    assert _cli(capsys, "run", str(BASELINE), *QUICK, "--out", str(b))[0] == 0
+    for name in ("zones", "sectors", "allocations", "firms_final", "cities", "belts"):
+        assert (a / f"{name}.parquet").read_bytes() == (b / f"{name}.parquet").read_bytes(), name
+    # province.parquet holds the optimiser's build/solve seconds, which are timings
+    import pandas as pd
+
+    pa = pd.read_parquet(a / "province.parquet").filter(regex="^(?!optimizer_(build|solve)_s)")
+    pb = pd.read_parquet(b / "province.parquet").filter(regex="^(?!optimizer_(build|solve)_s)")
+    pd.testing.assert_frame_equal(pa, pb, check_exact=True)
+
+
+# ---------------------------------------------------------------- fuzzing
+
+
+LEVERS = {
+    "land.link_ratio": st.floats(0, 3),
+    "land.reclamation_rate": st.floats(0, 1),
+    "land.new_quota_mu": st.one_of(st.none(), st.floats(0, 2e5)),
+    "exit.mode": st.sampled_from(["mandatory", "market", "off"]),
+    "exit.rectification_years": st.integers(1, 5),
+    "carbon.total_cap_mt": st.one_of(st.none(), st.floats(200, 500)),
+    "evaluation.benchmark": st.sampled_from(["zone", "city", "province"]),
+    "economy.growth_multiplier": st.floats(0, 2),
+}
+BROKEN = st.sampled_from(
+    [
+        ("land.link_ratio", "lots"),
+        ("land.reclamation_rate", 1.5),
+        ("land.new_quota_mu", -10),
+        ("exit.mode", "sometimes"),
+        ("exit.rectification_years", 0),
+        ("years.base", 2030),
+        ("carbon.intensity_reduction_vs_bas", 0.2),
+        ("optimizer.solver", "cplex"),
+        ("evaluation.class_shares.A", 0.9),
+        ("integration.year", 2050),
+        ("economy.grid_factor_t_per_mwh", {"2020x": 0.5}),
+    ]
+)
+
+
+def _write(tmp: Path, overrides: dict) -> Path:
+    doc: dict = {"extends": str(BASELINE)}
+    for dotted, value in overrides.items():
+        node = doc
+        *parents, last = dotted.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[last] = value
+    path = tmp / "fuzz.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return path
+
+
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(values=st.fixed_dictionaries({}, optional=LEVERS))
+def test_fuzz_valid_scenarios_run(tmp_path_factory, capsys, values):
+    tmp = tmp_path_factory.mktemp("ok")
+    scen = _write(tmp, values)
+    out = tmp / "run"
+    code, _, err = _cli(capsys, "run", str(scen), *QUICK, "--out", str(out))
+    assert code == 0, err
+    assert (out / "manifest.json").is_file()
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(broken=BROKEN, values=st.fixed_dictionaries({}, optional=LEVERS))
+def test_fuzz_broken_scenarios_exit_2_without_folder(tmp_path_factory, capsys, broken, values):
+    tmp = tmp_path_factory.mktemp("bad")
+    key, value = broken
+    scen = _write(tmp, {**values, key: value})
+    out = tmp / "run"
+    code, _, err = _cli(capsys, "run", str(scen), *QUICK, "--out", str(out))
+    assert code == 2
+    assert key.split(".")[0] in err and "Traceback" not in err
+    assert not out.exists() and not list(tmp.glob(".tmp-*"))
