@@ -43,6 +43,27 @@ def allowed_pairs(zones: Sequence[Zone], sectors: SectorArrays, bans: Sequence[A
     return ok
 
 
+def project_demand(
+    land_zs_mu: np.ndarray,
+    growth: np.ndarray,
+    leading: np.ndarray,
+    project_size_mu: np.ndarray,
+    multiplier: float | None,
+    leading_projects: float,
+) -> np.ndarray | None:
+    """(Z,S) most land each zone-sector can take this year: investors' demand.
+
+        u[z,s] = multiplier · max(g_s, 0) · land[z,s] + leading_projects · size_s · [s leads z]
+
+    Without it the LP's optimum is a corner: every mu to the one pair with the highest
+    value per mu. None (no multiplier) means no bound."""
+    if multiplier is None:
+        return None
+    return multiplier * np.maximum(growth, 0.0)[None, :] * land_zs_mu + (
+        leading_projects * project_size_mu[None, :] * leading
+    )
+
+
 def build_snapshot(
     year: int,
     zones: Sequence[Zone],
@@ -58,6 +79,7 @@ def build_snapshot(
     total_cap_t: float | None,
     intensity_cap_t_per_wan: float | None,
     carbon_price_wan_per_t: float,
+    max_land_mu: np.ndarray | None,
     optimizer: Any,
 ) -> Snapshot:
     """The optimiser's input for this year (zones that were merged away are not passed)."""
@@ -85,6 +107,7 @@ def build_snapshot(
         investment_wan_per_mu=np.tile(sectors.investment_wan_per_mu, (len(zones), 1)),
         projects=optimizer.projects,
         project_size_mu=sectors.project_size_mu,
+        max_land_mu=max_land_mu,
         on_infeasible=optimizer.on_infeasible,
         solver=optimizer.solver,
         time_limit_s=optimizer.time_limit_s,

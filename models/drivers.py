@@ -27,7 +27,8 @@ class Drivers:
     """Everything that changes by year and is given by the scenario."""
 
     year: int
-    growth: np.ndarray  # (S,) real output growth
+    growth: np.ndarray  # (S,) sector trend growth of real output (incumbents + new projects)
+    incumbent_growth: np.ndarray  # (S,) the part existing firms grow by themselves
     efficiency_gain: np.ndarray  # (S,) yearly fall of energy intensity
     grid_factor_t_per_mwh: float
     province_gdp_growth: float
@@ -50,6 +51,7 @@ def year_drivers(scenario: Any, sectors: SectorArrays, year: int) -> Drivers:
     return Drivers(
         year=year,
         growth=growth,
+        incumbent_growth=growth * eco.incumbent_growth_share,
         efficiency_gain=sectors.efficiency_gain * path_value(eco.efficiency_gain_multiplier, year),
         grid_factor_t_per_mwh=path_value(eco.grid_factor_t_per_mwh, year),
         province_gdp_growth=path_value(eco.province_gdp_growth, year),

@@ -1,8 +1,9 @@
 """Step 9, entry: allocated land becomes new projects at the zone-sector frontier.
 
 Each zone-sector allocation of L mu becomes n = max(1, round(L / project size)) firms
-of L / n mu each, producing at the frontier the optimiser priced:
-    output = land · frontier_output_per_mu_s · management_efficiency_z
+of L / n mu each, with the capacity the optimiser priced, reached over the ramp years:
+    capacity = land · frontier_output_per_mu_s · management_efficiency_z
+    output (first year) = capacity / ramp_years
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ def new_firms(
     ei_new: np.ndarray,
     base_margin: float,
     year: int,
+    ramp_years: int = 1,
 ) -> dict[str, np.ndarray]:
     """Columns of the firms created from a (Z,S) allocation; zone_index maps the
     allocation's rows to model zone indices."""
@@ -32,13 +34,15 @@ def new_firms(
     rz = np.repeat(z, count)
     rs = np.repeat(s, count)
     land = np.repeat(total / count, count)
-    output = land * sectors.frontier_output_per_mu_wan[rs] * management_efficiency[rz]
-    va = output * sectors.va_ratio[rs]
+    capacity = land * sectors.frontier_output_per_mu_wan[rs] * management_efficiency[rz]
+    output = capacity / ramp_years
+    va = capacity * sectors.va_ratio[rs]
     return {
         "zone": zone_index[rz],
         "sector": rs,
         "land_mu": land,
         "output_wan": output,
+        "capacity_output_wan": capacity if ramp_years > 1 else np.zeros(len(rs)),
         "va_ratio": sectors.va_ratio[rs],
         "tax_rate": sectors.tax_rate[rs],
         "rd_rate": sectors.rd_share[rs],

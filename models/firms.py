@@ -29,6 +29,7 @@ COLUMNS: dict[str, Any] = {
     "sector": np.int16,  # index into the sector table
     "land_mu": np.float64,
     "output_wan": np.float64,  # 营业收入
+    "capacity_output_wan": np.float64,  # a new project's full output; 0 once ramped up
     "va_wan": np.float64,
     "tax_wan": np.float64,
     "rd_wan": np.float64,

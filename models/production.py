@@ -1,7 +1,9 @@
 """Step 2, production: output grows with its sector and a seeded firm shock, capped by
-the per-mu density frontier; energy intensity falls with the efficiency gain.
+the per-mu density frontier; energy intensity falls with the efficiency gain. New
+projects ramp up to their capacity instead, then grow like the others.
 
     output' = min(output · (1 + g_s + ε),  land · frontier_s · density_cap)
+    (ramping: output' = min(capacity, output + capacity / ramp_years))
     VA      = output · va_ratio;   tax = VA · tax_rate;   R&D = output · rd_rate
     energy  = VA · ei,  ei' = ei · (1 − gain_s)
     CO2     = energy · ((1 − es) · fuel_s + es / 0.1229 · grid_t)
@@ -46,6 +48,19 @@ def grow_output(
     return np.minimum(grown, land_mu * cap_output_per_mu_wan)
 
 
+def ramp_up(firms: FirmTable, rows: np.ndarray, ramp_years: int) -> None:
+    """New projects add capacity / ramp_years of output a year until they reach their
+    capacity; then they grow like every other firm (capacity is cleared)."""
+    cap = firms.capacity_output_wan
+    ramping = rows[cap[rows] > 0]
+    if len(ramping) == 0:
+        return
+    out = firms.output_wan
+    out[ramping] = np.minimum(cap[ramping], out[ramping] + cap[ramping] / ramp_years)
+    done = ramping[out[ramping] >= cap[ramping]]
+    cap[done] = 0.0
+
+
 def apply_accounts(firms: FirmTable, sectors: SectorArrays, grid_t_per_mwh: float) -> None:
     """Recompute VA, tax, R&D, energy and CO2 of every firm from output and intensities.
     Exited firms keep their last accounts but are never summed (callers mask them)."""
@@ -67,15 +82,20 @@ def produce(
     shock_sd: float,
     density_cap_factor: float,
     rng: np.random.Generator,
+    ramp_years: int = 1,
 ) -> None:
-    """Advance the live firms one year (in place)."""
+    """Advance the live firms one year (in place). `growth` is the incumbents' growth;
+    new projects instead ramp up towards their capacity (see ramp_up)."""
     live = np.flatnonzero(firms.alive())
-    s = firms.sector[live]
     # One draw for every row, live or not, so a firm's shock does not depend on who exited.
-    shock = rng.normal(0.0, shock_sd, size=len(firms))[live] if shock_sd > 0 else 0.0
-    cap = sectors.frontier_output_per_mu_wan[s] * density_cap_factor
+    shock = rng.normal(0.0, shock_sd, size=len(firms)) if shock_sd > 0 else np.zeros(len(firms))
+    grown = live[firms.capacity_output_wan[live] == 0]
+    sg = firms.sector[grown]
+    cap = sectors.frontier_output_per_mu_wan[sg] * density_cap_factor
     out = firms.output_wan
-    out[live] = grow_output(out[live], firms.land_mu[live], growth[s], shock, cap)
+    out[grown] = grow_output(out[grown], firms.land_mu[grown], growth[sg], shock[grown], cap)
+    ramp_up(firms, live, ramp_years)
+    s = firms.sector[live]
     ei = firms.energy_intensity_tce_per_wan
     ei[live] = ei[live] * (1.0 - efficiency_gain[s])
     apply_accounts(firms, sectors, grid_t_per_mwh)

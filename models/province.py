@@ -25,7 +25,7 @@ from models import (
     quota,
     reclamation,
 )
-from models.allocation import allocate_land, build_snapshot
+from models.allocation import allocate_land, build_snapshot, project_demand
 from models.drivers import Drivers, path_value, year_drivers
 from models.firms import (
     ACTIVE,
@@ -172,12 +172,13 @@ class ProvinceModel(mesa.Model):
         production.produce(
             self.firms,
             self.sectors,
-            d.growth,
+            d.incumbent_growth,
             d.efficiency_gain,
             d.grid_factor_t_per_mwh,
             eco.firm_shock_sd,
             eco.density_cap_factor,
             self.rng,
+            eco.entry_ramp_years,
         )
 
     def _evaluate(self) -> None:
@@ -318,6 +319,7 @@ class ProvinceModel(mesa.Model):
             total_cap_t=d.total_cap_t,
             intensity_cap_t_per_wan=self.intensity_target(),
             carbon_price_wan_per_t=d.carbon_price_wan_per_t,
+            max_land_mu=self._demand()[idx],
             optimizer=self.scenario.optimizer,
         )
         alloc = allocate_land(snap)
@@ -339,6 +341,7 @@ class ProvinceModel(mesa.Model):
             self.new_firm_intensity(),
             NEW_FIRM_BASE_MARGIN,
             self.year,
+            self.scenario.economy.entry_ramp_years,
         )
         rows = self.firms.append(**cols)
         self._account_rows(rows)
@@ -495,6 +498,26 @@ class ProvinceModel(mesa.Model):
         self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ helpers
+    def _demand(self) -> np.ndarray | None:
+        """(Z,S) investors' demand for land this year (see allocation.project_demand)."""
+        f, live = self.firms, self.firms.alive()
+        n_z, n_s = len(self.zones), len(self.sectors.names)
+        cell = f.zone[live].astype(np.int64) * n_s + f.sector[live]
+        land = np.bincount(cell, f.land_mu[live], minlength=n_z * n_s).reshape(n_z, n_s)
+        leading = np.zeros((n_z, n_s))
+        for z in self.zones:
+            for name in z.leading_sectors:
+                leading[z.idx, self.sectors.index(name)] = 1.0
+        cfg = self.scenario.land
+        return project_demand(
+            land,
+            self.drivers.growth,
+            leading,
+            self.sectors.project_size_mu,
+            cfg.demand_multiplier,
+            cfg.leading_entry_projects,
+        )
+
     def _benchmark_groups(self, unit: str) -> tuple[np.ndarray, int]:
         """Map zone index -> benchmark group index for the evaluation unit."""
         if unit == "province":

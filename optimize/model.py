@@ -281,6 +281,7 @@ class BuiltModel:
         if self.structure.projects:
             assert s.project_size_mu is not None
             self._set("size", s.project_size_mu)
+        self._set_bounds(None if s.max_land_mu is None else s.max_land_mu[zi, si])
         m.province_quota_mu.value = s.province_quota_mu or 0.0
         m.existing_co2_t.value = s.existing_co2_t
         m.total_cap_t.value = s.total_cap_t or 0.0
@@ -309,6 +310,16 @@ class BuiltModel:
         self.model.coef[family] = values.copy()
         component.set_value(rule(self.model))
         self.last[family] = self.model.coef[family]
+
+    def _set_bounds(self, upper: np.ndarray | None) -> None:
+        """Upper bounds x[z,s] ≤ max_land_mu[z,s] (project demand); inf or None = none."""
+        values = np.full(self.n_pairs, np.inf) if upper is None else np.asarray(upper, float)
+        old = self.last.get("x_ub")
+        if old is not None and np.array_equal(old, values):
+            return
+        for var, ub in zip(self.model.x_list, values.tolist(), strict=True):
+            var.setub(None if ub == np.inf else ub)
+        self.last["x_ub"] = values.copy()
 
     def _set(self, family: str, values: np.ndarray) -> None:
         values = np.asarray(values, dtype=np.float64)

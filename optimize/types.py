@@ -183,6 +183,8 @@ class Snapshot:
     investment_wan_per_mu: np.ndarray | None = None
     projects: bool = False
     project_size_mu: np.ndarray | None = None
+    max_land_mu: np.ndarray | None = None
+    """(Z,S) most land the pair can take this year (project demand); inf = no bound."""
     on_infeasible: Literal["relax", "stop"] = "relax"
     solver: Literal["glpk", "highs"] = "glpk"
     time_limit_s: float = 60.0
@@ -266,6 +268,11 @@ class Snapshot:
                                 np.float64)
             _check_nonnegative("investment_wan_per_mu", arr)
             put(self, "investment_wan_per_mu", arr)
+
+        if self.max_land_mu is not None:
+            arr = _frozen_array("max_land_mu", self.max_land_mu, (nz, ns), np.float64)
+            _check_nonnegative("max_land_mu", arr, allow_inf=True)
+            put(self, "max_land_mu", arr)
 
         put(self, "projects", bool(self.projects))
         if self.projects:

@@ -106,6 +106,8 @@ class Economy(_Frozen):
     province_gdp_growth: TimePath = Field(
         default_factory=lambda: {2021: 0.086, 2022: 0.028, 2023: 0.058, 2024: 0.058, 2025: 0.055}
     )
+    incumbent_growth_share: Share = 0.6
+    entry_ramp_years: int = Field(3, ge=1, le=10)
     firm_shock_sd: float = Field(0.05, ge=0.0, le=0.5)
     density_cap_factor: float = Field(1.5, ge=1.0, le=10.0)
     new_firm_efficiency: float = Field(0.8, gt=0.0, le=2.0)
@@ -136,7 +138,7 @@ class Economy(_Frozen):
 class Land(_Frozen):
     """New quota, stock revitalisation (盘活存量) and quota linking (增存挂钩)."""
 
-    new_quota_mu: TimePath | None = 60000.0
+    new_quota_mu: TimePath | None = 40000.0
     link_base_share: Share = 0.5
     link_ratio: TimePath = 1.0
     reclamation_rate: TimePath = 0.25
@@ -145,6 +147,8 @@ class Land(_Frozen):
     recovery_lag_years: int = Field(1, ge=0, le=10)
     recovery_instrument: Literal["free", "buyback"] = "buyback"
     buyback_cost_wan_per_mu: NonNeg = 30.0
+    demand_multiplier: NonNeg | None = 1.5
+    leading_entry_projects: NonNeg = 1.0
 
     @field_validator("new_quota_mu", "reclamation_budget_wan")
     @classmethod

@@ -557,3 +557,19 @@ def test_province_sized_year_within_target() -> None:
 
 def test_allocation_type_is_exported() -> None:
     assert isinstance(allocate(hand()), Allocation)
+
+
+def test_project_demand_bounds_each_pair():
+    """max_land_mu caps x[A,s1] at 2 mu. With quota 10 and ready 5+3 (no caps binding
+    otherwise) the best pairs by v are A,s1 (10, capped at 2), B,s1 (8), A,s2 (6):
+    land = A,s1 2; B,s1 up to ready 3 + new; A,s2 takes the rest of A's land.
+    All 18 mu (8 ready + 10 quota) go: value = 2·10 + 8·(3 + n_B) + 6·(5 + n_A − 2), and
+    each new mu is worth more in B (8) than in A (6), so n_B = 10, n_A = 0:
+    2·10 + 13·8 + 3·6 = 142."""
+    a = allocate(hand(max_land_mu=[[2.0, INF], [INF, INF]]))
+    assert a.status is SolveStatus.OPTIMAL
+    assert_close(a.land_mu, [[2.0, 3.0], [13.0, 0.0]])
+    assert a.objective_wan == pytest.approx(142.0)
+    # without the bound, A,s1 (10/mu) takes all of A's land and the quota goes to A
+    free = allocate(hand())
+    assert free.land_mu[0, 0] > 2.0 and free.objective_wan > a.objective_wan

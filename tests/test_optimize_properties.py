@@ -76,6 +76,8 @@ def snapshots(draw: st.DrawFn) -> Snapshot:
         carbon_price_wan_per_t=round(draw(floats(0, 2)), 3) if draw(st.booleans()) else 0.0,
         min_share_by_belt=shares,
         max_zone_share=maybe(round(draw(floats(0.3, 1.0)), 3)),
+        max_land_mu=maybe(np.where(rng.random((nz, ns)) < 0.3, np.inf,
+                                   np.round(rng.uniform(0, 10, (nz, ns)), 3))),
     )
 
 
@@ -109,6 +111,8 @@ def check_constraints(s: Snapshot, a: Allocation) -> None:
         assert le(share * total, land[in_belt].sum())
     if s.max_zone_share is not None:
         assert le(zone, s.max_zone_share * total)
+    if s.max_land_mu is not None:
+        assert le(land, s.max_land_mu)
     assert math.isclose(a.objective_wan, float((land * s.net_value_wan_per_mu).sum()),
                         rel_tol=1e-9, abs_tol=1e-9)
 
