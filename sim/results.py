@@ -7,22 +7,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.collect import WAN_PER_YI, add_ratios
+from models.collect import SUMMED, WAN_PER_YI, add_ratios
 from models.firms import CLASS_NAMES, EXIT_REASONS, STATUS_NAMES
 from models.province import ProvinceModel
 
 # Summed zone columns that aggregate to province, city and belt rows.
 ADDITIVE = (
-    "value_added_yi",
-    "output_yi",
-    "tax_yi",
-    "rd_yi",
-    "surcharge_yi",
-    "energy_tce",
-    "electricity_mwh",
-    "co2_t",
-    "employees",
-    "land_built_mu",
+    *SUMMED,
     "firms_active",
     *(f"firms_class_{c}" for c in CLASS_NAMES),
     "land_stock_mu",
@@ -30,18 +21,12 @@ ADDITIVE = (
     "land_ready_mu",
     "land_undeveloped_mu",
     "boundary_mu",
-    "firms_entered",
-    "firms_exited",
-    "firms_exited_low_efficiency",
-    "firms_exited_carbon",
-    "land_new_mu",
-    "land_ready_used_mu",
-    "land_revitalised_mu",
-    "land_recovered_mu",
-    "land_exited_mu",
-    "spent_reclamation_wan",
-    "spent_buyback_wan",
-    "spent_carbon_wan",
+    # the year's flows, but not the link caps (inf where none) nor the shadow prices
+    *(
+        k
+        for k in ProvinceModel.FLOW_KEYS
+        if k not in ("land_link_cap_mu", "shadow_price_land_wan_per_mu")
+    ),
 )
 
 

