@@ -322,6 +322,7 @@ class ProvinceModel(mesa.Model):
             max_land_mu=self._demand()[idx],
             optimizer=self.scenario.optimizer,
         )
+        self.last_snapshot = snap
         alloc = allocate_land(snap)
         self.allocations.append(alloc)
         self._flows["land_new_mu"][idx] += alloc.new_land_mu
@@ -490,6 +491,7 @@ class ProvinceModel(mesa.Model):
                 optimizer_build_s=alloc.build_seconds,
                 optimizer_solve_s=alloc.solve_seconds,
                 shadow_price_quota_wan_per_mu=alloc.shadow_province_quota_wan_per_mu,
+                shadow_price_land_wan_per_mu=land_shadow_price(alloc),
                 shadow_price_carbon_wan_per_t=alloc.shadow_total_cap_wan_per_t,
                 shadow_price_intensity=alloc.shadow_intensity_cap,
             )
@@ -554,6 +556,18 @@ class ProvinceModel(mesa.Model):
     def firm(self, i: int) -> Any:
         """A readable view of firm i."""
         return self.firms.view(i)
+
+
+def land_shadow_price(alloc: Allocation) -> float:
+    """The province's marginal value of land (万元 VA per mu): the zones' land duals
+    weighted by the land each zone received (the plain mean where none was given)."""
+    duals = np.asarray(alloc.shadow_zone_land_wan_per_mu, dtype=float)
+    land = alloc.land_mu.sum(axis=1)
+    if not np.isfinite(duals).any():
+        return float("nan")
+    if land.sum() <= 0:
+        return float(np.nanmean(duals))
+    return float(np.nansum(duals * land) / land.sum())
 
 
 def model_rng(seed: int) -> np.random.Generator:

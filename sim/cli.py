@@ -95,6 +95,36 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_allocate(args: argparse.Namespace) -> int:
+    from models.province import ProvinceModel
+    from optimize import write_problem
+    from sim.data import prepare_inputs
+
+    scenario = _load(args)
+    if args.year not in scenario.sim_years:
+        _err(
+            f"--year {args.year} is outside the simulated years "
+            f"{scenario.years.base + 1}-{scenario.years.end}"
+        )
+        return EXIT_INPUT
+    out = Path(args.write)
+    if out.suffix.lower() not in (".lp", ".mps"):
+        _err(f"--write {out}: the file must end in .lp or .mps")
+        return EXIT_INPUT
+    if out.exists() and not args.force:
+        _err(f"--write {out} exists; choose another name or add --force")
+        return EXIT_INPUT
+    model = ProvinceModel(scenario, prepare_inputs(scenario))
+    while model.year < args.year:
+        model.step()
+    write_problem(model.last_snapshot, out)
+    alloc = model.allocations[-1]
+    solve = "glpsol --lp" if out.suffix.lower() == ".lp" else "glpsol --freemps --max"
+    print(f"{args.year}: objective {alloc.objective_wan:,.6f} 万元 ({alloc.status.name.lower()})")
+    print(f"wrote {out}; solve it with: {solve} {out}")
+    return EXIT_OK
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from sim.doctor import main as doctor_main
     from sim.store import RESULTS_DIR
@@ -136,6 +166,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--force", action="store_true", help="replace --out if it exists")
     sp.add_argument("--no-charts", action="store_true", help="skip the charts (faster)")
     sp.set_defaults(func=cmd_run)
+
+    sp = sub.add_parser("allocate", help="write one year's land-quota problem as .lp or .mps")
+    scenario_args(sp)
+    sp.add_argument("--year", type=int, required=True, help="the simulated year to export")
+    sp.add_argument("--write", required=True, metavar="FILE.lp|FILE.mps", help="file to write")
+    sp.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    sp.set_defaults(func=cmd_allocate)
 
     sp = sub.add_parser(
         "doctor", help="check the environment (solver, fonts, packages) and say what to fix"

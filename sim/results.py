@@ -30,6 +30,19 @@ ADDITIVE = (
 )
 
 
+OPTIMIZER_COLUMNS = (
+    "optimizer_status",
+    "optimizer_message",
+    "optimizer_objective_wan",
+    "optimizer_build_s",
+    "optimizer_solve_s",
+    "shadow_price_quota_wan_per_mu",
+    "shadow_price_land_wan_per_mu",
+    "shadow_price_carbon_wan_per_t",
+    "shadow_price_intensity",
+)
+
+
 def zones_table(model: ProvinceModel) -> pd.DataFrame:
     """zone × year rows."""
     return pd.concat(model.zone_rows, ignore_index=True)
@@ -64,7 +77,9 @@ def province_table(model: ProvinceModel, zones: pd.DataFrame) -> pd.DataFrame:
     b = prov.iloc[0]
     for col in ("carbon_intensity_t_per_wan", "energy_intensity_tce_per_wan", "output_per_mu_wan"):
         prov[f"{col}_change_vs_base"] = prov[col] / b[col] - 1.0
-    prov["shadow_price_land_wan_per_mu"] = prov["shadow_price_quota_wan_per_mu"]
+    for col in OPTIMIZER_COLUMNS:  # absent when the run stopped before its first allocation
+        if col not in prov:
+            prov[col] = np.nan
     for col in ("carbon_gap_t", "carbon_gap_before_t"):
         prov[col] = prov[col].fillna(0.0) if col in prov else 0.0
     prov["land_new_mu"] = prov["land_new_mu"].astype(float)
@@ -113,6 +128,8 @@ def summary_table(province: pd.DataFrame) -> pd.DataFrame:
     out = province[list(cols)].rename(columns=cols).copy()
     out["CO2 (Mt)"] = out["CO2 (Mt)"] / 1e6
     out["carbon gap (Mt)"] = out["carbon gap (Mt)"] / 1e6
+    for col in ("firms", "entered", "exited"):
+        out[col] = out[col].astype("int64")
     return out
 
 

