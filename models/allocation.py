@@ -3,7 +3,7 @@
 Builds the year's `optimize.Snapshot` from the zones' land pools and the frontier
 of each zone-sector pair, and returns the optimiser's `Allocation`.
 
-    v[z,s] = frontier_output_per_mu_s · va_ratio_s · management_efficiency_z   (万元 VA / mu)
+    v[z,s] = frontier output per mu[z,s] · va_ratio_s                          (万元 VA / mu)
     e[z,s] = v[z,s] · ei_new_s · co2_per_tce_s(grid_t)                          (t CO2 / mu)
 """
 
@@ -20,12 +20,33 @@ from models.zone import Zone
 from optimize import Allocation, Snapshot, allocate
 
 
+def frontier_output_per_mu(
+    land_zs_mu: np.ndarray,
+    output_zs_wan: np.ndarray,
+    sectors: SectorArrays,
+    management_efficiency: np.ndarray,
+    elasticity: float,
+) -> np.ndarray:
+    """(Z,S) output per mu of a new project in each zone-sector (万元/mu):
+
+        f[z,s] = frontier_s · eff_z · clip((opm[z,s] / opm_s)^elasticity, 0.5, 2)
+
+    where opm is output per mu now (the zone-sector's and the sector's in all zones):
+    a zone whose firms in a sector use land well attracts better projects of it. A pair
+    with no firms yet gets the sector frontier × the zone's efficiency."""
+    land_s = land_zs_mu.sum(axis=0)
+    opm_s = np.divide(output_zs_wan.sum(axis=0), land_s, out=np.ones_like(land_s), where=land_s > 0)
+    opm = np.divide(output_zs_wan, land_zs_mu, out=np.zeros_like(land_zs_mu), where=land_zs_mu > 0)
+    rel = np.where(land_zs_mu > 0, opm / opm_s[None, :], 1.0)
+    factor = np.clip(rel**elasticity, 0.5, 2.0)
+    return sectors.frontier_output_per_mu_wan[None, :] * management_efficiency[:, None] * factor
+
+
 def frontier(
-    zones: Sequence[Zone], sectors: SectorArrays, ei_new: np.ndarray, grid_t_per_mwh: float
+    output_per_mu_wan: np.ndarray, sectors: SectorArrays, ei_new: np.ndarray, grid_t_per_mwh: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(va_per_mu, co2_per_mu) of new projects for every zone × sector."""
-    eff = np.array([z.management_efficiency for z in zones])
-    va = np.outer(eff, sectors.frontier_output_per_mu_wan * sectors.va_ratio)
+    """(va_per_mu, co2_per_mu) of new projects at full output, for every zone × sector."""
+    va = output_per_mu_wan * sectors.va_ratio[None, :]
     per_va = ei_new * co2_per_tce(sectors.elec_share, sectors.fuel_co2_t_per_tce, grid_t_per_mwh)
     return va, va * per_va[None, :]
 
@@ -69,6 +90,7 @@ def build_snapshot(
     zones: Sequence[Zone],
     sectors: SectorArrays,
     *,
+    output_per_mu_wan: np.ndarray,
     ei_new: np.ndarray,
     grid_t_per_mwh: float,
     link_cap_mu: np.ndarray,
@@ -83,7 +105,7 @@ def build_snapshot(
     optimizer: Any,
 ) -> Snapshot:
     """The optimiser's input for this year (zones that were merged away are not passed)."""
-    va, co2 = frontier(zones, sectors, ei_new, grid_t_per_mwh)
+    va, co2 = frontier(output_per_mu_wan, sectors, ei_new, grid_t_per_mwh)
     return Snapshot(
         year=year,
         zone_ids=tuple(z.zone_id for z in zones),

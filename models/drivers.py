@@ -12,14 +12,27 @@ from models.inputs import SectorArrays
 
 def path_value(path: Any, year: int) -> float | None:
     """Value of a time path in `year`: a number, or {year: value} interpolated linearly
-    between given years and held flat outside them; None stays None (no limit)."""
+    between given years and held flat outside them. None means no limit: as the whole
+    path, or as a year's value (no limit from that year until the next given year)."""
     if path is None:
         return None
     if not isinstance(path, dict):
         return float(path)
     years = sorted(path)
-    y = min(max(year, years[0]), years[-1])
-    return float(np.interp(y, years, [path[k] for k in years]))
+    before = [y for y in years if y <= year]
+    if not before:  # before the first given year: its value, flat
+        first = path[years[0]]
+        return None if first is None else float(first)
+    y0 = before[-1]
+    v0 = path[y0]
+    if v0 is None:
+        return None
+    after = [y for y in years if y > year]
+    if not after or path[after[0]] is None:
+        return float(v0)
+    y1 = after[0]
+    w = (year - y0) / (y1 - y0)
+    return float(v0 * (1 - w) + path[y1] * w)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Each zone-sector allocation of L mu becomes n = max(1, round(L / project size)) firms
 of L / n mu each, with the capacity the optimiser priced, reached over the ramp years:
-    capacity = land · frontier_output_per_mu_s · management_efficiency_z
+    capacity = land · frontier output per mu[z,s]   (allocation.frontier_output_per_mu)
     output (first year) = capacity / ramp_years
 """
 
@@ -19,7 +19,7 @@ MIN_LAND_MU = 1e-6
 def new_firms(
     land_mu: np.ndarray,
     zone_index: np.ndarray,
-    management_efficiency: np.ndarray,
+    output_per_mu_wan: np.ndarray,
     sectors: SectorArrays,
     ei_new: np.ndarray,
     base_margin: float,
@@ -27,14 +27,15 @@ def new_firms(
     ramp_years: int = 1,
 ) -> dict[str, np.ndarray]:
     """Columns of the firms created from a (Z,S) allocation; zone_index maps the
-    allocation's rows to model zone indices."""
+    allocation's rows to model zone indices; output_per_mu_wan is the allocation's
+    (Z,S) frontier."""
     z, s = np.nonzero(land_mu > MIN_LAND_MU)
     total = land_mu[z, s]
     count = np.maximum(1, np.rint(total / sectors.project_size_mu[s])).astype(np.int64)
     rz = np.repeat(z, count)
     rs = np.repeat(s, count)
     land = np.repeat(total / count, count)
-    capacity = land * sectors.frontier_output_per_mu_wan[rs] * management_efficiency[rz]
+    capacity = land * output_per_mu_wan[rz, rs]
     output = capacity / ramp_years
     va = capacity * sectors.va_ratio[rs]
     return {

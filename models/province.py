@@ -25,7 +25,12 @@ from models import (
     quota,
     reclamation,
 )
-from models.allocation import allocate_land, build_snapshot, project_demand
+from models.allocation import (
+    allocate_land,
+    build_snapshot,
+    frontier_output_per_mu,
+    project_demand,
+)
 from models.drivers import Drivers, path_value, year_drivers
 from models.firms import (
     ACTIVE,
@@ -300,6 +305,14 @@ class ProvinceModel(mesa.Model):
 
     def _allocate(self, link_cap: np.ndarray) -> Allocation:
         d = self.drivers
+        land_zs, output_zs = self._cells()
+        self._frontier = frontier_output_per_mu(
+            land_zs,
+            output_zs,
+            self.sectors,
+            np.array([z.management_efficiency for z in self.zones]),
+            self.scenario.economy.frontier_zone_elasticity,
+        )
         active = [z for z in self.zones if not z.merged]
         idx = np.array([z.idx for z in active])
         live = self.firms.alive()
@@ -309,6 +322,7 @@ class ProvinceModel(mesa.Model):
             self.year,
             active,
             self.sectors,
+            output_per_mu_wan=self._frontier[idx],
             ei_new=self.new_firm_intensity(),
             grid_t_per_mwh=d.grid_factor_t_per_mwh,
             link_cap_mu=link_cap[idx],
@@ -337,7 +351,7 @@ class ProvinceModel(mesa.Model):
         cols = entry.new_firms(
             alloc.land_mu,
             np.array([z.idx for z in active]),
-            np.array([z.management_efficiency for z in self.zones]),
+            self._frontier[[z.idx for z in active]],
             self.sectors,
             self.new_firm_intensity(),
             NEW_FIRM_BASE_MARGIN,
@@ -500,12 +514,19 @@ class ProvinceModel(mesa.Model):
         self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ helpers
-    def _demand(self) -> np.ndarray | None:
-        """(Z,S) investors' demand for land this year (see allocation.project_demand)."""
+    def _cells(self) -> tuple[np.ndarray, np.ndarray]:
+        """(Z,S) land (mu) and output (万元) of live firms by zone and sector."""
         f, live = self.firms, self.firms.alive()
         n_z, n_s = len(self.zones), len(self.sectors.names)
         cell = f.zone[live].astype(np.int64) * n_s + f.sector[live]
         land = np.bincount(cell, f.land_mu[live], minlength=n_z * n_s).reshape(n_z, n_s)
+        output = np.bincount(cell, f.output_wan[live], minlength=n_z * n_s).reshape(n_z, n_s)
+        return land, output
+
+    def _demand(self) -> np.ndarray | None:
+        """(Z,S) investors' demand for land this year (see allocation.project_demand)."""
+        n_z, n_s = len(self.zones), len(self.sectors.names)
+        land, _ = self._cells()
         leading = np.zeros((n_z, n_s))
         for z in self.zones:
             for name in z.leading_sectors:

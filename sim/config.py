@@ -27,6 +27,10 @@ SCENARIO_DIR = FsPath(__file__).resolve().parent.parent / "scenarios"
 TimePath = float | dict[int, float]
 """A number, or {year: number} interpolated linearly and held flat outside."""
 
+LimitPath = float | dict[int, float | None]
+"""A limit that may be absent in some years: {2022: null, 2023: 368} means no limit
+up to 2022, then 368 (interpolated towards the next number, flat after the last)."""
+
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
 Belt = Literal["yangtze", "canal", "coastal"]
@@ -111,6 +115,7 @@ class Economy(_Frozen):
     firm_shock_sd: float = Field(0.05, ge=0.0, le=0.5)
     density_cap_factor: float = Field(1.5, ge=1.0, le=10.0)
     new_firm_efficiency: float = Field(0.8, gt=0.0, le=2.0)
+    frontier_zone_elasticity: float = Field(0.5, ge=0.0, le=2.0)
 
     @field_validator("growth_multiplier", "efficiency_gain_multiplier")
     @classmethod
@@ -138,11 +143,11 @@ class Economy(_Frozen):
 class Land(_Frozen):
     """New quota, stock revitalisation (盘活存量) and quota linking (增存挂钩)."""
 
-    new_quota_mu: TimePath | None = 40000.0
+    new_quota_mu: LimitPath | None = 40000.0
     link_base_share: Share = 0.5
     link_ratio: TimePath = 1.0
     reclamation_rate: TimePath = 0.25
-    reclamation_budget_wan: TimePath | None = None
+    reclamation_budget_wan: LimitPath | None = None
     reclamation_cost_wan_per_mu: NonNeg = 8.0
     recovery_lag_years: int = Field(1, ge=0, le=10)
     recovery_instrument: Literal["free", "buyback"] = "buyback"
@@ -228,8 +233,8 @@ class Exit(_Frozen):
 class Carbon(_Frozen):
     """Dual control of carbon (双控): total cap and intensity target, and enforcement."""
 
-    total_cap_mt: TimePath | None = None
-    intensity_reduction_vs_base: TimePath | None = Field(
+    total_cap_mt: LimitPath | None = None
+    intensity_reduction_vs_base: LimitPath | None = Field(
         default_factory=lambda: {2020: 0.0, 2025: 0.18, 2030: 0.33, 2035: 0.45}
     )
     enforcement: tuple[Literal["retrofit", "curtailment", "forced_exit"], ...] = (

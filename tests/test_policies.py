@@ -188,3 +188,15 @@ def test_firm_table_grows_and_views():
     assert (t.exit_year == -1).all()
     t.status[0] = EXITED
     assert t.view(0).status == EXITED and t.alive().sum() == 24
+
+
+def test_limit_path_with_null_years():
+    p = {2021: None, 2023: 368.0, 2025: 320.0}
+    assert path_value(p, 2020) is None  # before the first year: its value (no limit)
+    assert path_value(p, 2022) is None
+    assert path_value(p, 2023) == 368.0
+    assert path_value(p, 2024) == pytest.approx(344.0)
+    assert path_value(p, 2030) == 320.0
+    # a limit that is lifted again
+    assert path_value({2021: 100.0, 2024: None}, 2023) == 100.0
+    assert path_value({2021: 100.0, 2024: None}, 2024) is None
