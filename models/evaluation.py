@@ -22,6 +22,7 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "va_per_tco2": ("va_wan", "co2_t"),
     "rd_share": ("rd_wan", "output_wan"),
     "va_per_worker": ("va_wan", "employees"),
+    "tax_per_kwh": ("tax_wan", "elec_mwh"),  # small firms' green indicator (单位电耗税收)
 }
 
 
@@ -39,11 +40,13 @@ def evaluate_per_mu(
     n_groups: int,
     class_shares: np.ndarray,
     score_cap: float,
+    cutoffs: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Scores (0..100·cap) and classes (0=A..3=D) of the evaluated firms.
 
     numerators, denominators: (n, k) indicator parts; weights: (k,); group: (n,) ints.
-    A higher indicator is always better (each is "value per resource").
+    A higher indicator is always better (each is "value per resource"). Classes by rank
+    and shares, or, with `cutoffs` (scores for A, B, C, descending), by absolute score.
     """
     n = numerators.shape[0]
     if n == 0:
@@ -56,6 +59,11 @@ def evaluate_per_mu(
         bench[:, k] = _safe_div(num, den)
     rel = np.minimum(_safe_div(ind, bench[group]), score_cap)
     score = 100.0 * rel @ weights / weights.sum()
+    if cutoffs is not None:
+        cls = np.full(n, 3, dtype=np.int8)
+        for c in (2, 1, 0):
+            cls[score >= cutoffs[c]] = c
+        return score, cls
     # Rank within group: best first; ties broken by row order, so results are stable.
     order = np.lexsort((np.arange(n), -score, group))
     sizes = np.bincount(group, minlength=n_groups)
@@ -77,23 +85,40 @@ def evaluate_firms(
     score_cap: float,
     year: int,
     exempt_age_years: int,
+    cutoffs: np.ndarray | None = None,
+    small_output_wan: float = 0.0,
+    small_weights: dict[str, float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Evaluate live firms. Returns (rows, score, cls) for the live rows; young firms get
-    class T and score NaN."""
+    class T and score NaN. Small firms (output below `small_output_wan`, 规下) are scored
+    on `small_weights` and ranked among themselves."""
     live = np.flatnonzero(firms.alive())
     age = year - firms.birth_year[live]
     rated = live[age >= exempt_age_years]
-    names = [k for k, w in weights.items() if w > 0]
-    cols = firms.columns()
-    num = np.column_stack([cols[INDICATORS[k][0]][rated] for k in names])
-    den = np.column_stack([cols[INDICATORS[k][1]][rated] for k in names])
-    w = np.array([weights[k] for k in names])
-    score_r, cls_r = evaluate_per_mu(
-        num, den, w, group_of_zone[firms.zone[rated]], n_groups, class_shares, score_cap
-    )
     score = np.full(len(live), np.nan)
     cls = np.full(len(live), CLASS_T, dtype=np.int8)
-    pos = np.searchsorted(live, rated)
-    score[pos] = score_r
-    cls[pos] = cls_r
+    small = (
+        firms.output_wan[rated] < small_output_wan if small_weights else np.zeros(len(rated), bool)
+    )
+    cols = firms.columns()
+    for rows, wts in ((rated[~small], weights), (rated[small], small_weights or {})):
+        names = [k for k, w in wts.items() if w > 0]
+        if len(rows) == 0 or not names:
+            continue
+        num = np.column_stack([cols[INDICATORS[k][0]][rows] for k in names])
+        den = np.column_stack([cols[INDICATORS[k][1]][rows] for k in names])
+        w = np.array([wts[k] for k in names])
+        score_r, cls_r = evaluate_per_mu(
+            num,
+            den,
+            w,
+            group_of_zone[firms.zone[rows]],
+            n_groups,
+            class_shares,
+            score_cap,
+            cutoffs,
+        )
+        pos = np.searchsorted(live, rows)
+        score[pos] = score_r
+        cls[pos] = cls_r
     return live, score, cls

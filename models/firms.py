@@ -17,8 +17,14 @@ ACTIVE, RECTIFYING, EXITED = 0, 1, 2
 STATUS_NAMES = ("active", "rectifying", "exited")
 CLASS_NAMES = ("A", "B", "C", "D", "T")
 CLASS_A, CLASS_B, CLASS_C, CLASS_D, CLASS_T = range(5)
-EXIT_NONE, EXIT_MANDATORY, EXIT_MARKET, EXIT_CARBON = range(4)
-EXIT_REASONS = ("", "low_efficiency_mandatory", "low_efficiency_market", "carbon_forced")
+EXIT_NONE, EXIT_MANDATORY, EXIT_MARKET, EXIT_CARBON, EXIT_RELOCATED = range(5)
+EXIT_REASONS = (
+    "",
+    "low_efficiency_mandatory",
+    "low_efficiency_market",
+    "carbon_forced",
+    "relocated",
+)
 
 # 当量值 (calorific equivalent) of electricity: 0.1229 tce per MWh (GB/T 2589).
 TCE_PER_MWH = 0.1229

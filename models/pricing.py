@@ -25,3 +25,28 @@ def margins(
         surcharge_wan, output_wan, out=np.zeros_like(surcharge_wan), where=output_wan > 0
     )
     return base_margin - loss
+
+
+def other_surcharges_wan(
+    land_mu: np.ndarray,
+    fossil_tce: np.ndarray,
+    cls: np.ndarray,
+    land_wan_per_mu_by_class: np.ndarray,
+    fossil_yuan_per_tce_by_class: np.ndarray,
+) -> np.ndarray:
+    """Land-use tax surcharge (万元/mu) and fossil fuel (gas) surcharge (yuan/tce) by
+    class, in 万元 a year; class T pays none."""
+    land_rate = np.append(land_wan_per_mu_by_class, 0.0)[cls]
+    fossil_rate = np.append(fossil_yuan_per_tce_by_class, 0.0)[cls]
+    return land_mu * land_rate + fossil_tce * fossil_rate / 1e4
+
+
+def efficiency_investment(
+    surcharge_wan: np.ndarray, output_wan: np.ndarray, response: float, most: float = 0.1
+) -> np.ndarray:
+    """Extra yearly fall of energy intensity a firm buys to escape its surcharges:
+    response × surcharge / output, at most `most` a year."""
+    loss = np.divide(
+        surcharge_wan, output_wan, out=np.zeros_like(surcharge_wan), where=output_wan > 0
+    )
+    return np.clip(response * loss, 0.0, most)

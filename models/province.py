@@ -24,6 +24,7 @@ from models import (
     production,
     quota,
     reclamation,
+    relocation,
 )
 from models.allocation import (
     allocate_land,
@@ -34,10 +35,12 @@ from models.allocation import (
 from models.drivers import Drivers, path_value, year_drivers
 from models.firms import (
     ACTIVE,
+    CLASS_A,
     CLASS_D,
     EXIT_CARBON,
     EXIT_MANDATORY,
     EXIT_MARKET,
+    EXIT_RELOCATED,
     EXITED,
     RECTIFYING,
     FirmTable,
@@ -137,6 +140,8 @@ class ProvinceModel(mesa.Model):
         "firms_exited_low_efficiency",
         "firms_exited_carbon",
         "land_new_mu",
+        "land_relocated_mu",
+        "relocation_lost_output_wan",
         "land_ready_used_mu",
         "land_revitalised_mu",
         "land_recovered_mu",
@@ -159,6 +164,7 @@ class ProvinceModel(mesa.Model):
         self._evaluate()  # 3
         self._price()  # 4
         self._exit()  # 5
+        self._relocate()  # 5b sector policy: relocation
         self._reclaim()  # 6
         link_cap = self._link_quota()  # 7
         alloc = self._allocate(link_cap)  # 8
@@ -174,6 +180,13 @@ class ProvinceModel(mesa.Model):
         d, eco = self.drivers, self.scenario.economy
         rows, before = self._curtailed
         self.firms.output_wan[rows] = before
+        # Firms that paid surcharges last year invest in efficiency (differentiated prices).
+        f = self.firms
+        live = np.flatnonzero(f.alive())
+        extra = pricing.efficiency_investment(
+            f.surcharge_wan[live], f.output_wan[live], self.scenario.evaluation.efficiency_response
+        )
+        f.energy_intensity_tce_per_wan[live] *= 1.0 - extra
         production.produce(
             self.firms,
             self.sectors,
@@ -201,6 +214,11 @@ class ProvinceModel(mesa.Model):
             ev.score_cap,
             self.year,
             ev.exempt_age_years,
+            None
+            if ev.class_cutoffs is None
+            else np.array([ev.class_cutoffs.A, ev.class_cutoffs.B, ev.class_cutoffs.C]),
+            ev.small_firm_output_wan,
+            ev.small_firm_weights,
         )
         self.firms.score[rows] = score
         self.firms.cls[rows] = cls
@@ -212,7 +230,16 @@ class ProvinceModel(mesa.Model):
         rates = np.array([table.get(c, 0.0) for c in "ABCD"])
         live = np.flatnonzero(self.firms.alive())
         f = self.firms
-        f.surcharge_wan[live] = pricing.surcharges_wan(f.elec_mwh[live], f.cls[live], rates)
+        ev = self.scenario.evaluation
+        f.surcharge_wan[live] = pricing.surcharges_wan(
+            f.elec_mwh[live], f.cls[live], rates
+        ) + pricing.other_surcharges_wan(
+            f.land_mu[live],
+            f.energy_tce[live] * (1.0 - f.elec_share[live]),
+            f.cls[live],
+            np.array([ev.land_tax_surcharge_wan_per_mu[c] for c in "ABCD"]),
+            np.array([ev.fossil_surcharge_yuan_per_tce[c] for c in "ABCD"]),
+        )
         f.margin[live] = pricing.margins(
             f.base_margin[live], f.surcharge_wan[live], f.output_wan[live]
         )
@@ -243,6 +270,73 @@ class ProvinceModel(mesa.Model):
         self._flows["firms_exited_low_efficiency"] += np.bincount(
             f.zone[live[leave]], minlength=len(self.zones)
         )
+
+    def _relocate(self) -> None:
+        f = self.firms
+        n_z = len(self.zones)
+        for rel in self.scenario.sector_policy.relocations:
+            s = self.sectors.index(rel.sector)
+            origin = np.array(
+                [
+                    rel.from_belt in z.belts
+                    and not z.merged
+                    and not (rel.keep_flag and z.flags.get(rel.keep_flag))
+                    for z in self.zones
+                ]
+            )
+            dest = np.array(
+                [rel.to_belt in z.belts and not z.merged and not origin[z.idx] for z in self.zones]
+            )
+            cand = np.flatnonzero(f.alive() & (f.sector == s) & origin[f.zone])
+            rows = relocation.relocating_rows(cand, f.score[cand], self.year, rel.start, rel.years)
+            if len(rows) == 0:
+                continue
+            capacity = float(f.output_wan[rows].sum())
+            by_origin = np.bincount(f.zone[rows], f.output_wan[rows], minlength=n_z)
+            self._close_firms(rows, EXIT_RELOCATED)
+            land_zs, output_zs = self._cells()
+            opm = frontier_output_per_mu(
+                land_zs,
+                output_zs,
+                self.sectors,
+                np.array([z.management_efficiency for z in self.zones]),
+                self.scenario.economy.frontier_zone_elasticity,
+            )
+            # flagged destination zones (e.g. chemical parks) first, then the rest of the belt
+            free = np.where(dest, self.undeveloped_mu(), 0.0)
+            flagged = self._flag(rel.to_flag) if rel.to_flag else np.ones(n_z, bool)
+            land = relocation.destination_land(capacity, np.where(flagged, free, 0.0), opm[:, s])
+            rest = capacity - float((land * opm[:, s]).sum())
+            land += relocation.destination_land(rest, np.where(flagged, 0.0, free), opm[:, s])
+            lost = max(capacity - float((land * opm[:, s]).sum()), 0.0)
+            if lost > 1e-6 * capacity:
+                log.info(
+                    "%d: relocating %s lost %.0f 万元 of output: no space at destination",
+                    self.year,
+                    rel.sector,
+                    lost,
+                )
+            self._flows["relocation_lost_output_wan"] += by_origin * (lost / capacity)
+            alloc = np.zeros((n_z, len(self.sectors.names)))
+            alloc[:, s] = land
+            cols = entry.new_firms(
+                alloc,
+                np.arange(n_z),
+                opm,
+                self.sectors,
+                self.new_firm_intensity(),
+                NEW_FIRM_BASE_MARGIN,
+                self.year,
+                self.scenario.economy.entry_ramp_years,
+            )
+            new = self.firms.append(**cols)
+            self._account_rows(new)
+            self._flows["firms_entered"] += np.bincount(f.zone[new], minlength=n_z)
+            self._flows["land_new_mu"] += land
+            self._flows["land_relocated_mu"] += land
+
+    def _flag(self, flag: str) -> np.ndarray:
+        return np.array([bool(z.flags.get(flag)) for z in self.zones])
 
     def _close_firms(self, rows: np.ndarray, reason: int) -> None:
         """Firms exit; their land enters the zone's stock pool after the recovery lag."""
@@ -527,6 +621,11 @@ class ProvinceModel(mesa.Model):
         """(Z,S) investors' demand for land this year (see allocation.project_demand)."""
         n_z, n_s = len(self.zones), len(self.sectors.names)
         land, _ = self._cells()
+        # A firms get priority: their land counts (1 + priority) times in the demand.
+        a = self.firms.alive() & (self.firms.cls == CLASS_A)
+        cell = self.firms.zone[a].astype(np.int64) * n_s + self.firms.sector[a]
+        land_a = np.bincount(cell, self.firms.land_mu[a], minlength=n_z * n_s).reshape(n_z, n_s)
+        land = land + self.scenario.land.a_class_land_priority * land_a
         leading = np.zeros((n_z, n_s))
         for z in self.zones:
             for name in z.leading_sectors:

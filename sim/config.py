@@ -42,6 +42,7 @@ EVAL_INDICATORS = (
     "va_per_tco2",
     "rd_share",
     "va_per_worker",
+    "tax_per_kwh",
 )
 
 
@@ -152,6 +153,7 @@ class Land(_Frozen):
     recovery_lag_years: int = Field(1, ge=0, le=10)
     recovery_instrument: Literal["free", "buyback"] = "buyback"
     buyback_cost_wan_per_mu: NonNeg = 30.0
+    a_class_land_priority: NonNeg = 1.0
     demand_multiplier: NonNeg | None = 1.5
     leading_entry_projects: NonNeg = 1.0
 
@@ -187,6 +189,20 @@ class ClassShares(_Frozen):
         return self
 
 
+class ClassCutoffs(_Frozen):
+    """Absolute score cut-offs: score ≥ A is class A, ≥ B is B, ≥ C is C, else D."""
+
+    A: NonNeg
+    B: NonNeg
+    C: NonNeg
+
+    @model_validator(mode="after")
+    def _order(self) -> ClassCutoffs:
+        if not self.A >= self.B >= self.C:
+            raise ValueError(f"cut-offs must descend A ≥ B ≥ C, got {self.A}, {self.B}, {self.C}")
+        return self
+
+
 class Evaluation(_Frozen):
     """Per-mu evaluation (亩均效益评价) and differentiated prices."""
 
@@ -203,12 +219,24 @@ class Evaluation(_Frozen):
     benchmark: Literal["zone", "city", "province"] = "province"
     score_cap: float = Field(3.0, gt=0.0)
     class_shares: ClassShares = Field(default_factory=ClassShares)
+    class_cutoffs: ClassCutoffs | None = None
+    small_firm_output_wan: NonNeg = 2000.0
+    small_firm_weights: dict[str, NonNeg] = Field(
+        default_factory=lambda: {"tax_per_mu": 50.0, "tax_per_kwh": 50.0}
+    )
     exempt_age_years: int = Field(2, ge=0, le=10)
     surcharge_yuan_per_kwh: dict[Literal["A", "B", "C", "D"], NonNeg] = Field(
         default_factory=lambda: {"A": 0.0, "B": 0.0, "C": 0.05, "D": 0.3}
     )
+    land_tax_surcharge_wan_per_mu: dict[Literal["A", "B", "C", "D"], NonNeg] = Field(
+        default_factory=lambda: {"A": 0.0, "B": 0.0, "C": 0.0, "D": 0.0}
+    )
+    fossil_surcharge_yuan_per_tce: dict[Literal["A", "B", "C", "D"], NonNeg] = Field(
+        default_factory=lambda: {"A": 0.0, "B": 0.0, "C": 0.0, "D": 0.0}
+    )
+    efficiency_response: NonNeg = 0.5
 
-    @field_validator("weights")
+    @field_validator("weights", "small_firm_weights")
     @classmethod
     def _weights(cls, v: dict[str, float]) -> dict[str, float]:
         for key in v:
@@ -290,6 +318,24 @@ class Optimizer(_Frozen):
     time_limit_s: float = Field(60.0, gt=0.0)
 
 
+class Relocation(_Frozen):
+    """Move `sector` out of `from_belt` into `to_belt` over `years` years from `start`."""
+
+    sector: str
+    from_belt: Belt
+    to_belt: Belt
+    start: int = Field(ge=2000, le=2070)
+    years: int = Field(5, ge=1, le=30)
+    to_flag: Literal["chemical_park", "eco_park", "intl_coop_park"] | None = "chemical_park"
+    keep_flag: Literal["chemical_park", "eco_park", "intl_coop_park"] | None = None
+
+
+class SectorPolicy(_Frozen):
+    """Sector policy beyond bans: relocations."""
+
+    relocations: tuple[Relocation, ...] = ()
+
+
 class Integration(_Frozen):
     """Zone integration (一区多园): merge small, weak provincial zones into a host."""
 
@@ -332,6 +378,7 @@ class Scenario(_Frozen):
     carbon: Carbon = Field(default_factory=Carbon)
     optimizer: Optimizer = Field(default_factory=Optimizer)
     integration: Integration = Field(default_factory=Integration)
+    sector_policy: SectorPolicy = Field(default_factory=SectorPolicy)
     uncertainty: dict[str, Distribution] = Field(default_factory=dict)
     report: Report = Field(default_factory=Report)
     source_dir: str = Field(str(SCENARIO_DIR), exclude=True)

@@ -77,8 +77,9 @@ def hand(**overrides: object) -> Snapshot:
 
 
 def assert_close(actual: object, expected: object, tol: float = 1e-7) -> None:
-    np.testing.assert_allclose(np.asarray(actual, dtype=float), np.asarray(expected, dtype=float),
-                               rtol=tol, atol=tol)
+    np.testing.assert_allclose(
+        np.asarray(actual, dtype=float), np.asarray(expected, dtype=float), rtol=tol, atol=tol
+    )
 
 
 # ----------------------------------------------------------------- hand-solved LPs
@@ -178,8 +179,9 @@ def test_banned_pair_gets_no_land_and_investment_floor_bans() -> None:
     assert_close(a.land_mu, [[0, 5], [13, 0]])
     assert_close(a.objective_wan, 30 + 104)
     # The same ban through the investment floor: A s1 invests 1 万元/mu < 2 required.
-    b = allocate(hand(investment_wan_per_mu=[[1.0, 5.0], [5.0, 5.0]],
-                      min_investment_wan_per_mu=[2.0, 2.0]))
+    b = allocate(
+        hand(investment_wan_per_mu=[[1.0, 5.0], [5.0, 5.0]], min_investment_wan_per_mu=[2.0, 2.0])
+    )
     assert_close(b.land_mu, a.land_mu)
     assert not b.allowed[0, 0]
 
@@ -227,9 +229,11 @@ def test_total_cap_infeasible_relax() -> None:
 def test_total_cap_infeasible_message_in_megatonnes() -> None:
     a = allocate(hand(existing_co2_t=312.4e6, total_cap_t=304.3e6))
     assert a.status is SolveStatus.RELAXED
-    assert a.message.startswith("2024: existing firms emit 312.4 Mt, 8.1 Mt above the total "
-                                "cap of 304.3 Mt; no new land was allocated; 8.1 Mt must come "
-                                "from enforcement")
+    assert a.message.startswith(
+        "2024: existing firms emit 312.4 Mt, 8.1 Mt above the total "
+        "cap of 304.3 Mt; no new land was allocated; 8.1 Mt must come "
+        "from enforcement"
+    )
     assert_close(a.gaps["total_cap"], 312.4e6 - 304.3e6)
 
 
@@ -262,8 +266,14 @@ def test_intensity_gap_reduced_by_clean_land() -> None:
     # A sector with e − I·v < 0 lowers the intensity: B s2 with e = 0 and v = 3 takes
     # 0.15 t of headroom per mu off the gap. Phase 1 puts all 13 mu it can reach there
     # (3 ready + 10 quota): gap 50 − 13·0.15 = 48.05 t.
-    a = allocate(hand(existing_co2_t=150.0, existing_va_wan=2000.0, intensity_cap_t_per_wan=0.05,
-                      co2_per_mu=[[2.0, 1.0], [3.0, 0.0]]))
+    a = allocate(
+        hand(
+            existing_co2_t=150.0,
+            existing_va_wan=2000.0,
+            intensity_cap_t_per_wan=0.05,
+            co2_per_mu=[[2.0, 1.0], [3.0, 0.0]],
+        )
+    )
     assert a.status is SolveStatus.RELAXED
     assert_close(a.gaps["intensity_cap"], 50.0 - 13 * 0.15)
     assert_close(a.land_mu[1, 1], 13.0)
@@ -272,8 +282,14 @@ def test_intensity_gap_reduced_by_clean_land() -> None:
 def test_intensity_met_by_clean_land_is_feasible() -> None:
     # Headroom −1 t at x = 0, but every mu of B s2 (e = 0, v = 3) adds 0.15 t: 1/0.15 mu
     # fixes it, so the year is feasible and OPTIMAL, not RELAXED.
-    a = allocate(hand(existing_co2_t=101.0, existing_va_wan=2000.0, intensity_cap_t_per_wan=0.05,
-                      co2_per_mu=[[2.0, 1.0], [3.0, 0.0]]))
+    a = allocate(
+        hand(
+            existing_co2_t=101.0,
+            existing_va_wan=2000.0,
+            intensity_cap_t_per_wan=0.05,
+            co2_per_mu=[[2.0, 1.0], [3.0, 0.0]],
+        )
+    )
     assert a.status is SolveStatus.OPTIMAL
     assert a.gaps == {}
     va, co2 = 2000.0 + a.va_added_wan, 101.0 + a.co2_added_t
@@ -309,16 +325,20 @@ def test_mip_infeasible_relax() -> None:
 def test_glpk_status_mapping_reads_status_and_log() -> None:
     # Lines as glpsol 5.0 prints them. Status "ok" alone is never taken as success.
     assert _glpk_outcome("bas", ("f", "f"), "OPTIMAL LP SOLUTION FOUND") == "optimal"
-    assert _glpk_outcome("bas", ("u", "u"), "PROBLEM HAS NO PRIMAL FEASIBLE SOLUTION") \
-        == "infeasible"
+    assert (
+        _glpk_outcome("bas", ("u", "u"), "PROBLEM HAS NO PRIMAL FEASIBLE SOLUTION") == "infeasible"
+    )
     assert _glpk_outcome("bas", ("n", "f"), "") == "infeasible"
     assert _glpk_outcome("mip", ("f",), "TIME LIMIT EXCEEDED; SEARCH TERMINATED") == "feasible"
-    assert _glpk_outcome("mip", ("f",), "RELATIVE MIP GAP TOLERANCE REACHED; SEARCH "
-                                         "TERMINATED") == "optimal"
-    assert _glpk_outcome("mip", ("u",), "TIME LIMIT EXCEEDED; SEARCH TERMINATED") \
-        == "no_solution"
-    log = ("+   374: mip =     not found yet <=              +inf        (1; 0)\n"
-           "+  5247: mip =   1.546599460e+07 <=   1.580173277e+07   2.2% (853; 3338)\n")
+    assert (
+        _glpk_outcome("mip", ("f",), "RELATIVE MIP GAP TOLERANCE REACHED; SEARCH TERMINATED")
+        == "optimal"
+    )
+    assert _glpk_outcome("mip", ("u",), "TIME LIMIT EXCEEDED; SEARCH TERMINATED") == "no_solution"
+    log = (
+        "+   374: mip =     not found yet <=              +inf        (1; 0)\n"
+        "+  5247: mip =   1.546599460e+07 <=   1.580173277e+07   2.2% (853; 3338)\n"
+    )
     assert_close(_mip_gap_from_log(log), (1.580173277e7 - 1.546599460e7) / 1.546599460e7)
     assert _mip_gap_from_log("+ 9: mip = 1.0e+01 <= tree is empty 0.0% (0; 3)") == 0.0
 
@@ -339,19 +359,23 @@ def test_mip_without_incumbent_is_an_error_not_a_crash() -> None:
 
 # ----------------------------------------------------------------- HiGHS
 
-needs_highs = pytest.mark.skipif(not highs_available(),
-                                 reason="highspy is not installed (pip install highspy)")
+needs_highs = pytest.mark.skipif(
+    not highs_available(), reason="highspy is not installed (pip install highspy)"
+)
 
 
 @needs_highs
-@pytest.mark.parametrize("overrides", [
-    {},
-    {"total_cap_t": 120.0},
-    {"existing_co2_t": 84.45, "existing_va_wan": 2000.0, "intensity_cap_t_per_wan": 0.05},
-    {"province_quota_mu": 100.0, "link_cap_mu": [4.0, INF], "space_mu": [100.0, 2.0]},
-    {"total_cap_t": 90.0},
-    {"projects": True, "project_size_mu": [2.0, 3.0], "mip_gap": 0.0},
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"total_cap_t": 120.0},
+        {"existing_co2_t": 84.45, "existing_va_wan": 2000.0, "intensity_cap_t_per_wan": 0.05},
+        {"province_quota_mu": 100.0, "link_cap_mu": [4.0, INF], "space_mu": [100.0, 2.0]},
+        {"total_cap_t": 90.0},
+        {"projects": True, "project_size_mu": [2.0, 3.0], "mip_gap": 0.0},
+    ],
+)
 def test_highs_agrees_with_glpk_on_hand_cases(overrides: dict[str, object]) -> None:
     g = allocate(hand(**overrides))
     h = allocate(hand(solver="highs", **overrides))
@@ -370,9 +394,13 @@ def test_highs_agrees_with_glpk_year_after_year() -> None:
     base = random_snapshot(np.random.default_rng(7), 40, 10)
     statuses = []
     for t in range(3):
-        s = dataclasses.replace(base, year=2021 + t, va_per_mu=base.va_per_mu * 1.1**t,
-                                province_quota_mu=(base.province_quota_mu or 0) * (1 + t),
-                                total_cap_t=(base.total_cap_t or 0) - 1.5e5 * t)
+        s = dataclasses.replace(
+            base,
+            year=2021 + t,
+            va_per_mu=base.va_per_mu * 1.1**t,
+            province_quota_mu=(base.province_quota_mu or 0) * (1 + t),
+            total_cap_t=(base.total_cap_t or 0) - 1.5e5 * t,
+        )
         g = allocate(s)
         h = allocate(dataclasses.replace(s, solver="highs"))
         assert h.status is g.status
@@ -391,8 +419,9 @@ def test_missing_highs_names_the_install_command(monkeypatch: pytest.MonkeyPatch
     assert info.value.install_command == "pip install highspy"
 
 
-def test_missing_glpsol_names_the_install_command(monkeypatch: pytest.MonkeyPatch,
-                                                  tmp_path: Path) -> None:
+def test_missing_glpsol_names_the_install_command(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("ZONESIM_GLPSOL", str(tmp_path / "no-such-glpsol"))
     with pytest.raises(SolverMissingError) as info:
         allocate(hand())
@@ -405,40 +434,55 @@ def test_missing_glpsol_names_the_install_command(monkeypatch: pytest.MonkeyPatc
 def _glpsol_objective(args: list[str], out_file: Path) -> float:
     """Run glpsol as a planner would and read the objective from its printed solution."""
     glpsol = find_glpsol()
-    subprocess.run([glpsol.executable, *args, "-o", str(out_file)], env=glpsol.env,
-                   capture_output=True, text=True, check=True)
+    subprocess.run(
+        [glpsol.executable, *args, "-o", str(out_file)],
+        env=glpsol.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     out = out_file.read_text()
     match = re.search(r"Objective:\s+\S+\s+=\s+(\S+)\s+\(MAXimum\)", out)
     assert match, out
     return float(match.group(1))
 
 
-@pytest.mark.parametrize("overrides", [
-    {"total_cap_t": 120.0},
-    {"existing_co2_t": 84.45, "existing_va_wan": 2000.0, "intensity_cap_t_per_wan": 0.05,
-     "carbon_price_wan_per_t": 0.5, "min_share_by_belt": {"coastal": 0.3},
-     "max_zone_share": 0.9},
-])
-def test_write_problem_lp_and_mps_give_the_same_objective(tmp_path: Path,
-                                                          overrides: dict[str, object]) -> None:
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"total_cap_t": 120.0},
+        {
+            "existing_co2_t": 84.45,
+            "existing_va_wan": 2000.0,
+            "intensity_cap_t_per_wan": 0.05,
+            "carbon_price_wan_per_t": 0.5,
+            "min_share_by_belt": {"coastal": 0.3},
+            "max_zone_share": 0.9,
+        },
+    ],
+)
+def test_write_problem_lp_and_mps_give_the_same_objective(
+    tmp_path: Path, overrides: dict[str, object]
+) -> None:
     s = hand(**overrides)
     a = allocate(s)
     lp = write_problem(s, tmp_path / "year.lp")
     mps = write_problem(s, tmp_path / "year.mps")
     assert "total_cap" in lp.read_text() or "intensity_cap" in lp.read_text()
     out = tmp_path / "solution.txt"
-    assert math.isclose(_glpsol_objective(["--lp", str(lp)], out), a.objective_wan,
-                        rel_tol=1e-9)
-    assert math.isclose(_glpsol_objective(["--freemps", str(mps), "--max"], out),
-                        a.objective_wan, rel_tol=1e-9)
+    assert math.isclose(_glpsol_objective(["--lp", str(lp)], out), a.objective_wan, rel_tol=1e-9)
+    assert math.isclose(
+        _glpsol_objective(["--freemps", str(mps), "--max"], out), a.objective_wan, rel_tol=1e-9
+    )
 
 
 def test_write_problem_province_sized(tmp_path: Path) -> None:
     s = random_snapshot(np.random.default_rng(3), 30, 6)
     a = allocate(s)
     lp = write_problem(s, tmp_path / "big.lp")
-    assert math.isclose(_glpsol_objective(["--lp", str(lp)], tmp_path / "out.txt"),
-                        a.objective_wan, rel_tol=1e-7)
+    assert math.isclose(
+        _glpsol_objective(["--lp", str(lp)], tmp_path / "out.txt"), a.objective_wan, rel_tol=1e-7
+    )
 
 
 def test_glpsol_numbers_rows_and_columns_in_lp_file_order(tmp_path: Path) -> None:
@@ -449,8 +493,19 @@ def test_glpsol_numbers_rows_and_columns_in_lp_file_order(tmp_path: Path) -> Non
         bm.update(s)
         text = write_lp(bm, tmp_path / "p.lp")
     glpsol = find_glpsol()
-    subprocess.run([glpsol.executable, "--lp", str(tmp_path / "p.lp"), "--check", "--wglp",
-                    str(tmp_path / "p.glp")], env=glpsol.env, capture_output=True, check=True)
+    subprocess.run(
+        [
+            glpsol.executable,
+            "--lp",
+            str(tmp_path / "p.lp"),
+            "--check",
+            "--wglp",
+            str(tmp_path / "p.glp"),
+        ],
+        env=glpsol.env,
+        capture_output=True,
+        check=True,
+    )
     assert lp_order(text) == _read_names(tmp_path / "p.glp")
 
 
@@ -472,8 +527,7 @@ def test_same_snapshot_same_allocation_whatever_came_before() -> None:
     fresh = allocate(s)
     for other in (again, fresh):
         assert np.array_equal(other.land_mu, first.land_mu)
-        assert np.array_equal(other.shadow_zone_land_wan_per_mu,
-                              first.shadow_zone_land_wan_per_mu)
+        assert np.array_equal(other.shadow_zone_land_wan_per_mu, first.shadow_zone_land_wan_per_mu)
         assert other.objective_wan == first.objective_wan
         assert other.binding == first.binding
 
@@ -500,8 +554,9 @@ def test_snapshot_allocation_and_errors_pickle() -> None:
         allocate(dataclasses.replace(s, on_infeasible="stop"))
     err = pickle.loads(pickle.dumps(info.value))
     assert (str(err), err.year, dict(err.gaps)) == (str(info.value), 2024, dict(info.value.gaps))
-    missing = pickle.loads(pickle.dumps(SolverMissingError("m", solver="highs",
-                                                           install_command="pip install x")))
+    missing = pickle.loads(
+        pickle.dumps(SolverMissingError("m", solver="highs", install_command="pip install x"))
+    )
     assert (str(missing), missing.install_command) == ("m", "pip install x")
 
 
@@ -548,8 +603,10 @@ def test_bench_reports_build_and_solve_per_year() -> None:
     assert all(t > 0 for t in r["solve_seconds"])
 
 
-@pytest.mark.skipif(os.environ.get("ZONESIM_BENCH") != "1",
-                    reason="timing depends on the machine; set ZONESIM_BENCH=1 to check")
+@pytest.mark.skipif(
+    os.environ.get("ZONESIM_BENCH") != "1",
+    reason="timing depends on the machine; set ZONESIM_BENCH=1 to check",
+)
 def test_province_sized_year_within_target() -> None:
     r = bench_allocate(years=5)
     assert r["warm_mean_seconds"] <= r["target_seconds"], r

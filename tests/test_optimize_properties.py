@@ -24,8 +24,7 @@ from optimize.solvers import highs_available
 from optimize.types import BELTS
 
 TOL = 1e-6
-SETTINGS = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def floats(lo: float, hi: float) -> st.SearchStrategy[float]:
@@ -55,8 +54,9 @@ def snapshots(draw: st.DrawFn) -> Snapshot:
         frozenset(b for b in belts if rng.random() < 0.5) or frozenset({belts[i % 3]})
         for i in range(nz)
     )
-    shares = {b: round(draw(floats(0, 0.6)), 3)
-              for b in draw(st.sets(st.sampled_from(belts), max_size=2))}
+    shares = {
+        b: round(draw(floats(0, 0.6)), 3) for b in draw(st.sets(st.sampled_from(belts), max_size=2))
+    }
     return Snapshot(
         year=2030,
         zone_ids=tuple(f"Z{i}" for i in range(nz)),
@@ -76,8 +76,9 @@ def snapshots(draw: st.DrawFn) -> Snapshot:
         carbon_price_wan_per_t=round(draw(floats(0, 2)), 3) if draw(st.booleans()) else 0.0,
         min_share_by_belt=shares,
         max_zone_share=maybe(round(draw(floats(0.3, 1.0)), 3)),
-        max_land_mu=maybe(np.where(rng.random((nz, ns)) < 0.3, np.inf,
-                                   np.round(rng.uniform(0, 10, (nz, ns)), 3))),
+        max_land_mu=maybe(
+            np.where(rng.random((nz, ns)) < 0.3, np.inf, np.round(rng.uniform(0, 10, (nz, ns)), 3))
+        ),
     )
 
 
@@ -113,15 +114,22 @@ def check_constraints(s: Snapshot, a: Allocation) -> None:
         assert le(zone, s.max_zone_share * total)
     if s.max_land_mu is not None:
         assert le(land, s.max_land_mu)
-    assert math.isclose(a.objective_wan, float((land * s.net_value_wan_per_mu).sum()),
-                        rel_tol=1e-9, abs_tol=1e-9)
+    assert math.isclose(
+        a.objective_wan, float((land * s.net_value_wan_per_mu).sum()), rel_tol=1e-9, abs_tol=1e-9
+    )
 
 
 def shadow_prices(a: Allocation) -> list[float]:
-    scalars = [a.shadow_province_quota_wan_per_mu, a.shadow_total_cap_wan_per_t,
-               a.shadow_intensity_cap]
-    arrays = [a.shadow_zone_land_wan_per_mu, a.shadow_link_cap_wan_per_mu,
-              a.shadow_space_wan_per_mu]
+    scalars = [
+        a.shadow_province_quota_wan_per_mu,
+        a.shadow_total_cap_wan_per_t,
+        a.shadow_intensity_cap,
+    ]
+    arrays = [
+        a.shadow_zone_land_wan_per_mu,
+        a.shadow_link_cap_wan_per_mu,
+        a.shadow_space_wan_per_mu,
+    ]
     return [v for v in scalars if v is not None] + [float(v) for arr in arrays for v in arr]
 
 
@@ -148,6 +156,7 @@ def _scale(field: str, factor: float) -> Any:
         if isinstance(value, np.ndarray):
             return dataclasses.replace(s, **{field: value * factor})
         return dataclasses.replace(s, **{field: value * factor})
+
     return change
 
 
@@ -157,6 +166,7 @@ def _shift(field: str, delta: float) -> Any:
         if value is None:
             return None
         return dataclasses.replace(s, **{field: max(0.0, value + delta)})
+
     return change
 
 
@@ -164,8 +174,10 @@ def _shares(factor: float) -> Any:
     def change(s: Snapshot) -> Snapshot | None:
         if not s.min_share_by_belt:
             return None
-        return dataclasses.replace(s, min_share_by_belt={
-            b: min(1.0, v * factor) for b, v in s.min_share_by_belt.items()})
+        return dataclasses.replace(
+            s, min_share_by_belt={b: min(1.0, v * factor) for b, v in s.min_share_by_belt.items()}
+        )
+
     return change
 
 
@@ -174,14 +186,17 @@ def _max_share(delta: float) -> Any:
         if s.max_zone_share is None:
             return None
         return dataclasses.replace(s, max_zone_share=min(1.0, max(0.05, s.max_zone_share + delta)))
+
     return change
 
 
 LEVERS = {
     "province_quota": (_shift("province_quota_mu", 5.0), _shift("province_quota_mu", -5.0)),
     "total_cap": (_shift("total_cap_t", 10.0), _shift("total_cap_t", -10.0)),
-    "intensity_cap": (_scale("intensity_cap_t_per_wan", 1.05),
-                      _scale("intensity_cap_t_per_wan", 0.95)),
+    "intensity_cap": (
+        _scale("intensity_cap_t_per_wan", 1.05),
+        _scale("intensity_cap_t_per_wan", 0.95),
+    ),
     "link_cap": (_scale("link_cap_mu", 1.5), _scale("link_cap_mu", 0.5)),
     "space": (_scale("space_mu", 1.5), _scale("space_mu", 0.5)),
     "ready_land": (_scale("ready_mu", 1.5), _scale("ready_mu", 0.5)),
@@ -217,8 +232,11 @@ def test_shadow_price_is_a_supergradient(s: Snapshot, lever: str) -> None:
     base = allocate(s)
     if base.status is not SolveStatus.OPTIMAL:
         return
-    dual = (base.shadow_province_quota_wan_per_mu if lever == "province_quota"
-            else base.shadow_total_cap_wan_per_t)
+    dual = (
+        base.shadow_province_quota_wan_per_mu
+        if lever == "province_quota"
+        else base.shadow_total_cap_wan_per_t
+    )
     assert dual is not None and dual >= -TOL
     delta = 0.5
     slack = 1e-6 * max(1.0, abs(base.objective_wan))
