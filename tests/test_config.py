@@ -94,3 +94,17 @@ def test_parse_override_types():
     assert parse_override("exit.mode=market") == ("exit.mode", "market")
     with pytest.raises(ScenarioError):
         parse_override("no-equals-sign")
+
+
+def test_lever_table_in_scenarios_readme_matches_the_schema():
+    """No lever undocumented, none documented that does not exist, defaults as shipped."""
+    import re
+
+    from sim.levers import lever_rows
+
+    readme = (BASELINE.parent / "README.md").read_text(encoding="utf-8")
+    documented = dict(re.findall(r"^\| `([\w.]+)` \| `(.*?)` \|", readme, flags=re.M))
+    rows = {key: default for key, default, _ in lever_rows()}
+    assert set(documented) == set(rows)
+    assert documented == rows
+    assert all(comment for _, _, comment in lever_rows())  # baseline.yaml explains each
