@@ -37,6 +37,7 @@ from models.firms import (
     ACTIVE,
     CLASS_A,
     CLASS_D,
+    CLASS_T,
     EXIT_CARBON,
     EXIT_MANDATORY,
     EXIT_MARKET,
@@ -335,6 +336,15 @@ class ProvinceModel(mesa.Model):
             self._flows["land_new_mu"] += land
             self._flows["land_relocated_mu"] += land
 
+    def _class_a_share(self) -> np.ndarray:
+        """(Z,) share of each zone's rated (non-T) live firms in class A."""
+        f, live = self.firms, self.firms.alive()
+        rated = live & (f.cls != CLASS_T)
+        n_z = len(self.zones)
+        a = np.bincount(f.zone[rated & (f.cls == CLASS_A)], minlength=n_z)
+        n = np.bincount(f.zone[rated], minlength=n_z)
+        return np.divide(a, n, out=np.zeros(n_z), where=n > 0)
+
     def _flag(self, flag: str) -> np.ndarray:
         return np.array([bool(z.flags.get(flag)) for z in self.zones])
 
@@ -535,6 +545,8 @@ class ProvinceModel(mesa.Model):
             np.array([not z.merged for z in self.zones]),
             cfg.max_approved_area_mu,
             cfg.output_per_mu_quantile,
+            self._class_a_share(),
+            cfg.max_class_a_share,
         )
         for zi, hi in merges.items():
             z, host = self.zones[zi], self.zones[hi]

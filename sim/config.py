@@ -342,6 +342,7 @@ class Integration(_Frozen):
     year: int | None = None
     max_approved_area_mu: NonNeg = 15000.0
     output_per_mu_quantile: Share = 0.25
+    max_class_a_share: Share = 1.0
 
 
 class Distribution(_Frozen):
@@ -354,6 +355,39 @@ class Distribution(_Frozen):
     mean: float | None = None
     sd: float | None = None
     values: tuple[float, ...] = ()
+
+    @model_validator(mode="after")
+    def _params(self) -> Distribution:
+        need = {
+            "uniform": ("low", "high"),
+            "triangular": ("low", "mode", "high"),
+            "normal": ("mean", "sd"),
+            "choice": (),
+        }[self.dist]
+        missing = [k for k in need if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"{self.dist} needs {', '.join(need)}; missing {', '.join(missing)}")
+        if self.dist == "choice" and not self.values:
+            raise ValueError("choice needs a non-empty list of values")
+        if self.dist in ("uniform", "triangular") and not self.low <= self.high:
+            raise ValueError(f"low {self.low} must not exceed high {self.high}")
+        if self.dist == "triangular" and not self.low <= self.mode <= self.high:
+            raise ValueError(f"mode {self.mode} must lie in [{self.low}, {self.high}]")
+        if self.dist == "normal" and self.sd < 0:
+            raise ValueError(f"sd {self.sd} must be ≥ 0")
+        return self
+
+    def draw(self, rng: Any) -> float:
+        """One value from a numpy Generator."""
+        if self.dist == "uniform":
+            return float(rng.uniform(self.low, self.high))
+        if self.dist == "triangular":
+            if self.low == self.high:
+                return float(self.low)
+            return float(rng.triangular(self.low, self.mode, self.high))
+        if self.dist == "normal":
+            return float(rng.normal(self.mean, self.sd))
+        return float(self.values[int(rng.integers(len(self.values)))])
 
 
 class Report(_Frozen):
@@ -392,6 +426,29 @@ class Scenario(_Frozen):
                 f"{self.years.base + 1}-{self.years.end}"
             )
         return self
+
+    @model_validator(mode="after")
+    def _uncertain_levers(self) -> Scenario:
+        from sim.levers import schema_keys
+
+        keys = schema_keys()
+        dumped = self.model_dump()
+        for key in self.uncertainty:
+            if key not in keys:
+                near = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
+                hint = f"; did you mean {near[0]}?" if near else ""
+                raise ValueError(f"uncertainty.{key}: not a lever{hint}")
+            node: Any = dumped
+            for part in key.split("."):
+                node = node[part]
+            if isinstance(node, bool) or not isinstance(node, int | float | dict | type(None)):
+                raise ValueError(f"uncertainty.{key}: not a numeric lever (default {node!r})")
+        return self
+
+    def sample(self, rng: Any) -> dict[str, float]:
+        """One draw of every uncertain lever, as --set style overrides (keys sorted, so
+        the same generator gives the same draw whatever the file's key order)."""
+        return {k: self.uncertainty[k].draw(rng) for k in sorted(self.uncertainty)}
 
     @property
     def sim_years(self) -> range:

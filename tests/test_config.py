@@ -108,3 +108,37 @@ def test_lever_table_in_scenarios_readme_matches_the_schema():
     assert set(documented) == set(rows)
     assert documented == rows
     assert all(comment for _, _, comment in lever_rows())  # baseline.yaml explains each
+
+
+def test_uncertainty_block_validates_levers_and_draws_reproducibly(tmp_path):
+    import numpy as np
+
+    def scen(block: dict) -> Path:
+        path = tmp_path / "u.yaml"
+        path.write_text(
+            yaml.safe_dump({"extends": str(BASELINE), "uncertainty": block}), encoding="utf-8"
+        )
+        return path
+
+    good = {
+        "land.link_ratio": {"dist": "uniform", "low": 0.5, "high": 2.0},
+        "economy.growth_multiplier": {"dist": "triangular", "low": 0.8, "mode": 1.0, "high": 1.1},
+        "carbon.total_cap_mt": {"dist": "choice", "values": [300, 330]},
+    }
+    sc = load_scenario(scen(good))
+    a = sc.sample(np.random.default_rng(1))
+    b = sc.sample(np.random.default_rng(1))
+    assert a == b and set(a) == set(good)
+    assert 0.5 <= a["land.link_ratio"] <= 2.0 and a["carbon.total_cap_mt"] in (300, 330)
+    load_scenario(BASELINE, a)  # a draw applied as overrides gives a valid scenario
+    for bad, expect in [
+        (
+            {"land.link_ratoi": {"dist": "uniform", "low": 0, "high": 1}},
+            "did you mean land.link_ratio",
+        ),
+        ({"exit.mode": {"dist": "choice", "values": [1]}}, "not a numeric lever"),
+        ({"land.link_ratio": {"dist": "uniform", "low": 2, "high": 1}}, "must not exceed"),
+        ({"land.link_ratio": {"dist": "normal", "mean": 1}}, "missing sd"),
+    ]:
+        with pytest.raises(ScenarioError, match=expect):
+            load_scenario(scen(bad))

@@ -200,3 +200,16 @@ def test_limit_path_with_null_years():
     # a limit that is lifted again
     assert path_value({2021: 100.0, 2024: None}, 2023) == 100.0
     assert path_value({2021: 100.0, 2024: None}, 2024) is None
+
+
+def test_integration_class_mix_condition():
+    city = np.array(["A", "A", "A"])
+    national = np.array([True, False, False])
+    area = np.array([50000.0, 5000.0, 5000.0])
+    per_mu = np.array([500.0, 100.0, 90.0])
+    va = np.array([10.0, 1.0, 1.0])
+    a_share = np.array([0.3, 0.05, 0.4])
+    args = (city, national, area, per_mu, va, np.ones(3, bool), 15000.0, 1.0)
+    assert integration.select_merges(*args) == {1: 0, 2: 0}
+    # zone 2 has a strong class mix (40 % A): it stays on its own
+    assert integration.select_merges(*args, a_share, 0.2) == {1: 0}
