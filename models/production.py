@@ -24,18 +24,6 @@ def co2_per_tce(
     return (1.0 - elec_share) * fuel_t_per_tce + elec_share / TCE_PER_MWH * grid_t_per_mwh
 
 
-def energy_and_co2(
-    firms: FirmTable, sectors: SectorArrays, grid_t_per_mwh: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(energy_tce, elec_mwh, co2_t) of every firm from its VA and energy intensity."""
-    energy = firms.va_wan * firms.energy_intensity_tce_per_wan
-    elec = energy * firms.elec_share / TCE_PER_MWH
-    co2 = energy * co2_per_tce(
-        firms.elec_share, sectors.fuel_co2_t_per_tce[firms.sector], grid_t_per_mwh
-    )
-    return energy, elec, co2
-
-
 def grow_output(
     output_wan: np.ndarray,
     land_mu: np.ndarray,
@@ -61,16 +49,24 @@ def ramp_up(firms: FirmTable, rows: np.ndarray, ramp_years: int) -> None:
     cap[done] = 0.0
 
 
-def apply_accounts(firms: FirmTable, sectors: SectorArrays, grid_t_per_mwh: float) -> None:
-    """Recompute VA, tax, R&D, energy and CO2 of every firm from output and intensities.
-    Exited firms keep their last accounts but are never summed (callers mask them)."""
-    firms.va_wan = firms.output_wan * firms.va_ratio
-    firms.tax_wan = firms.va_wan * firms.tax_rate
-    firms.rd_wan = firms.output_wan * firms.rd_rate
-    energy, elec, co2 = energy_and_co2(firms, sectors, grid_t_per_mwh)
-    firms.energy_tce = energy
-    firms.elec_mwh = elec
-    firms.co2_t = co2
+def apply_accounts(
+    firms: FirmTable, sectors: SectorArrays, grid_t_per_mwh: float, rows: np.ndarray | None = None
+) -> None:
+    """Recompute VA, tax, R&D, energy, electricity and CO2 of `rows` (default: the live
+    firms) from output and intensities. Exited firms keep the accounts of their last
+    year."""
+    r = np.flatnonzero(firms.alive()) if rows is None else rows
+    va = firms.output_wan[r] * firms.va_ratio[r]
+    energy = va * firms.energy_intensity_tce_per_wan[r]
+    es = firms.elec_share[r]
+    firms.va_wan[r] = va
+    firms.tax_wan[r] = va * firms.tax_rate[r]
+    firms.rd_wan[r] = firms.output_wan[r] * firms.rd_rate[r]
+    firms.energy_tce[r] = energy
+    firms.elec_mwh[r] = energy * es / TCE_PER_MWH
+    firms.co2_t[r] = energy * co2_per_tce(
+        es, sectors.fuel_co2_t_per_tce[firms.sector[r]], grid_t_per_mwh
+    )
 
 
 def produce(
@@ -98,4 +94,4 @@ def produce(
     s = firms.sector[live]
     ei = firms.energy_intensity_tce_per_wan
     ei[live] = ei[live] * (1.0 - efficiency_gain[s])
-    apply_accounts(firms, sectors, grid_t_per_mwh)
+    apply_accounts(firms, sectors, grid_t_per_mwh, live)

@@ -143,6 +143,10 @@ class ProvinceModel(mesa.Model):
         "land_new_mu",
         "land_relocated_mu",
         "relocation_lost_output_wan",
+        "firms_merged_in",
+        "firms_merged_out",
+        "land_merged_in_mu",
+        "land_merged_out_mu",
         "land_ready_used_mu",
         "land_revitalised_mu",
         "land_recovered_mu",
@@ -180,7 +184,8 @@ class ProvinceModel(mesa.Model):
     def _produce(self) -> None:
         d, eco = self.drivers, self.scenario.economy
         rows, before = self._curtailed
-        self.firms.output_wan[rows] = before
+        still = self.firms.status[rows] != EXITED  # a curtailed firm may have been closed since
+        self.firms.output_wan[rows[still]] = before[still]
         # Firms that paid surcharges last year invest in efficiency (differentiated prices).
         f = self.firms
         live = np.flatnonzero(f.alive())
@@ -238,8 +243,8 @@ class ProvinceModel(mesa.Model):
             f.land_mu[live],
             f.energy_tce[live] * (1.0 - f.elec_share[live]),
             f.cls[live],
-            np.array([ev.land_tax_surcharge_wan_per_mu[c] for c in "ABCD"]),
-            np.array([ev.fossil_surcharge_yuan_per_tce[c] for c in "ABCD"]),
+            np.array([ev.land_tax_surcharge_wan_per_mu.get(c, 0.0) for c in "ABCD"]),
+            np.array([ev.fossil_surcharge_yuan_per_tce.get(c, 0.0) for c in "ABCD"]),
         )
         f.margin[live] = pricing.margins(
             f.base_margin[live], f.surcharge_wan[live], f.output_wan[live]
@@ -437,7 +442,7 @@ class ProvinceModel(mesa.Model):
             total_cap_t=d.total_cap_t,
             intensity_cap_t_per_wan=self.intensity_target(),
             carbon_price_wan_per_t=d.carbon_price_wan_per_t,
-            max_land_mu=self._demand()[idx],
+            max_land_mu=None if (demand := self._demand()) is None else demand[idx],
             optimizer=self.scenario.optimizer,
         )
         self.last_snapshot = snap
@@ -470,16 +475,8 @@ class ProvinceModel(mesa.Model):
 
     def _account_rows(self, rows: np.ndarray) -> None:
         """Recompute accounts of the given rows only (new or changed firms)."""
-        f, s = self.firms, self.sectors
-        f.va_wan[rows] = f.output_wan[rows] * f.va_ratio[rows]
-        f.tax_wan[rows] = f.va_wan[rows] * f.tax_rate[rows]
-        f.rd_wan[rows] = f.output_wan[rows] * f.rd_rate[rows]
-        f.energy_tce[rows] = f.va_wan[rows] * f.energy_intensity_tce_per_wan[rows]
-        f.elec_mwh[rows] = f.energy_tce[rows] * f.elec_share[rows] / production.TCE_PER_MWH
-        f.co2_t[rows] = f.energy_tce[rows] * production.co2_per_tce(
-            f.elec_share[rows],
-            s.fuel_co2_t_per_tce[f.sector[rows]],
-            self.drivers.grid_factor_t_per_mwh,
+        production.apply_accounts(
+            self.firms, self.sectors, self.drivers.grid_factor_t_per_mwh, rows
         )
 
     def _control_carbon(self) -> None:
@@ -548,9 +545,18 @@ class ProvinceModel(mesa.Model):
             self._class_a_share(),
             cfg.max_class_a_share,
         )
+        live = f.alive()
         for zi, hi in merges.items():
             z, host = self.zones[zi], self.zones[hi]
-            f.zone[f.zone == zi] = hi
+            moving = live & (f.zone == zi)  # exited firms keep the zone they left from
+            n_moved = int(moving.sum())
+            self._flows["firms_merged_out"][zi] += n_moved
+            self._flows["firms_merged_in"][hi] += n_moved
+            self._flows["land_merged_out_mu"][zi] += z.boundary_mu
+            self._flows["land_merged_in_mu"][hi] += z.boundary_mu
+            f.zone[moving] = hi
+            host.revitalised_last_mu += z.revitalised_last_mu
+            z.revitalised_last_mu = 0.0
             host.boundary_mu += z.boundary_mu
             host.stock_recovered_mu += z.stock_recovered_mu
             host.idle_pending.extend(z.idle_pending)
@@ -561,6 +567,8 @@ class ProvinceModel(mesa.Model):
         log.info("%d: %d zones merged into hosts", self.year, len(merges))
 
     def _collect(self, alloc: Allocation | None) -> None:
+        """Record the year. The base year (alloc None) goes into the tidy tables only:
+        Mesa's batch_run reads datacollector rows 0..steps-1, one per step."""
         n_z = len(self.zones)
         sums = collect.sums_by(self.firms, self.firms.zone, n_z)
         zdf = pd.DataFrame(
@@ -617,7 +625,8 @@ class ProvinceModel(mesa.Model):
             )
             extra.update(self.carbon_log[-1])
         self.province_extra.append(extra)
-        self.datacollector.collect(self)
+        if alloc is not None:
+            self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ helpers
     def _cells(self) -> tuple[np.ndarray, np.ndarray]:

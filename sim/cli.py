@@ -67,9 +67,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = datetime.now(UTC).isoformat(timespec="seconds")
     scenario = _load(args)
     out = Path(args.out) if args.out else None
-    if out is not None and out.exists() and not args.force:
-        _err(f"--out {out} exists; choose a new folder or add --force to replace it")
-        return EXIT_INPUT
+    if out is not None:
+        from sim.store import check_out
+
+        check_out(out, args.force)  # before the run, so a bad --out costs no time
     print(
         f"zonesim: {scenario.name}, {scenario.years.base}-{scenario.years.end}, "
         f"seed {scenario.seed}",
@@ -113,6 +114,9 @@ def cmd_allocate(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     if out.exists() and not args.force:
         _err(f"--write {out} exists; choose another name or add --force")
+        return EXIT_INPUT
+    if not out.parent.is_dir():
+        _err(f"--write {out}: folder {out.parent} does not exist")
         return EXIT_INPUT
     model = ProvinceModel(scenario, prepare_inputs(scenario))
     while model.year < args.year:
@@ -216,6 +220,16 @@ def main(argv: list[str] | None = None) -> int:
             )
             _err(f"the years computed before the stop are in {folder} (status: stopped)")
         return EXIT_INFEASIBLE
+    except (FileExistsError, NotADirectoryError, PermissionError, FileNotFoundError) as exc:
+        if args.debug:
+            raise
+        _err(str(exc))
+        return EXIT_INPUT
+    except OSError as exc:  # disk full, read-only file system, ...
+        if args.debug:
+            raise
+        _err(f"cannot write: {exc}")
+        return EXIT_ENV
     except SolverMissingError as exc:
         if args.debug:
             raise

@@ -400,7 +400,7 @@ class Report(_Frozen):
 class Scenario(_Frozen):
     """A fully resolved scenario: every lever with its value."""
 
-    name: str = "baseline"
+    name: str = Field("baseline", pattern=r"^[A-Za-z0-9_.\-]+$", max_length=80)
     description: str = ""
     seed: int = Field(20210101, ge=0)
     years: Years = Field(default_factory=Years)

@@ -226,7 +226,32 @@ def load_dataset(scenario: Any) -> Dataset:
     cities = read_table(scenario.data_path(d.cities), ("city", "city_zh"), optional=None)
     zones = load_zones(scenario.data_path(d.zones), sectors, set(cities["city"]))
     targets = load_targets(scenario.data_path(d.targets))
+    check_sector_names(scenario, set(sectors["sector"]))
+    if d.firms != "synthesize":
+        load_firms(scenario.data_path(d.firms), zones, sectors)
     return Dataset(zones, sectors, targets, scenario.data_path(d.boundaries))
+
+
+def check_sector_names(scenario: Any, known: set[str]) -> None:
+    """Every sector a lever names must be in the sector table."""
+    named = [(f"economy.sector_growth.{s}", s) for s in scenario.economy.sector_growth]
+    named += [
+        (f"optimizer.bans[{i}].sector", b.sector) for i, b in enumerate(scenario.optimizer.bans)
+    ]
+    named += [
+        (f"sector_policy.relocations[{i}].sector", r.sector)
+        for i, r in enumerate(scenario.sector_policy.relocations)
+    ]
+    allowed = ", ".join(sorted(known))
+    problems = [
+        f"{key}: unknown sector {name!r}; allowed: {allowed}"
+        for key, name in named
+        if name not in known
+    ]
+    if problems:
+        from sim.config import ScenarioError
+
+        raise ScenarioError(scenario.source_dir + f"/{scenario.name}", problems)
 
 
 def ipf(prior: np.ndarray, rows: np.ndarray, cols: np.ndarray, iters: int = 200) -> np.ndarray:
@@ -403,6 +428,21 @@ def load_firms(path: Path, zones: pd.DataFrame, sectors: pd.DataFrame) -> FirmTa
         raise DataError(path, problems)
     out = df["output_wan"].to_numpy(float)
     va = df["va_wan"].to_numpy(float)
+    if "base_margin" in df:
+        m = pd.to_numeric(df["base_margin"], errors="coerce")
+        bad = np.flatnonzero((m.isna() | (m < -1) | (m > 1)).to_numpy())
+        if len(bad):
+            raise DataError(
+                path,
+                [
+                    f"line {i + 2}, column base_margin: {df['base_margin'].iloc[i]!r} "
+                    "is not a share in [-1, 1]"
+                    for i in bad[:5]
+                ],
+            )
+        margin = m.to_numpy(float)
+    else:
+        margin = np.full(len(df), 0.06)  # estimate: a typical industrial profit margin
     firms = FirmTable()
     firms.append(
         zone=df["zone_id"].map(zidx).to_numpy(),
@@ -415,8 +455,8 @@ def load_firms(path: Path, zones: pd.DataFrame, sectors: pd.DataFrame) -> FirmTa
         employees=df["employees"].to_numpy(float),
         energy_intensity_tce_per_wan=df["energy_tce"].to_numpy(float) / va,
         elec_share=df["elec_share"].to_numpy(float),
-        base_margin=np.full(len(df), 0.06),
-        margin=np.full(len(df), 0.06),
+        base_margin=margin,
+        margin=margin,
         birth_year=df["birth_year"].to_numpy(int),
         cls=np.full(len(df), CLASS_T),
     )

@@ -145,8 +145,9 @@ def scorecard(province: pd.DataFrame, scenario: Any) -> pd.DataFrame:
     first, last = province.iloc[0], province.iloc[-1]
     n = last["year"] - first["year"]
     y25 = province[province["year"] == min(2025, int(last["year"]))].iloc[0]
-    zone_cagr = (last["value_added_yi"] / first["value_added_yi"]) ** (1 / n) - 1
-    prov_cagr = (last["province_gdp_yi"] / first["province_gdp_yi"]) ** (1 / n) - 1
+    years = max(n, 1)
+    zone_cagr = (last["value_added_yi"] / first["value_added_yi"]) ** (1 / years) - 1
+    prov_cagr = (last["province_gdp_yi"] / first["province_gdp_yi"]) ** (1 / years) - 1
     # the scenario's own intensity path where it sets one, else the national −18 % by 2025
     from models.drivers import path_value
 
@@ -185,7 +186,10 @@ def scorecard(province: pd.DataFrame, scenario: Any) -> pd.DataFrame:
     sign = np.where(df["direction"] == ">=", 1.0, -1.0)
     # margin > 0: met with room; < 0: missed by that much (in the target's unit).
     df["margin"] = sign * (df["achieved"] - df["required"])
-    df["met"] = df["margin"] >= -1e-9
+    df["met"] = (df["margin"] >= -1e-9).astype("boolean")
+    if n == 0:  # stopped before its first simulated year: nothing to judge
+        df.loc[:, ["achieved", "margin"]] = np.nan
+        df["met"] = pd.array([pd.NA] * len(df), dtype="boolean")
     return df
 
 

@@ -109,12 +109,17 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+TMP_PREFIX = ".tmp-zonesim-"
+OLD_PREFIX = ".old-zonesim-"
+
+
 def remove_stale_temp(base: Path) -> list[Path]:
-    """Remove `.tmp-<name>-<pid>` folders left by writers that were killed."""
-    removed = []
+    """Remove the temporary folders zonesim writers left when they were killed
+    (`.tmp-zonesim-<name>-<pid>` with a dead pid); nothing else is touched."""
+    removed: list[Path] = []
     if not base.is_dir():
         return removed
-    for tmp in base.glob(".tmp-*"):
+    for tmp in base.glob(f"{TMP_PREFIX}*"):
         pid = tmp.name.rsplit("-", 1)[-1]
         if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
             shutil.rmtree(tmp, ignore_errors=True)
@@ -138,11 +143,10 @@ def write_run(
     """Write the run folder and return its path."""
     scenario = result.scenario
     final = Path(out) if out is not None else new_run_dir(scenario.name)
-    if final.exists() and not force:
-        raise FileExistsError(f"{final} exists; choose another --out or pass --force to replace it")
+    check_out(final, force)
     final.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temp(final.parent)
-    tmp = final.parent / f".tmp-{final.name}-{os.getpid()}"
+    tmp = final.parent / f"{TMP_PREFIX}{final.name}-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
@@ -173,7 +177,8 @@ def write_run(
             "versions": _versions(),
             "git_commit": git_commit(),
             "started": started or datetime.now(UTC).isoformat(timespec="seconds"),
-            "seconds": round(sum(timings.values()), 3),
+            # "optimizer" is part of "simulation", so it is not added again
+            "seconds": round(sum(v for k, v in timings.items() if k != "optimizer"), 3),
             "timings_s": {k: round(v, 4) for k, v in timings.items()},
             "optimizer_s_by_year": _optimizer_years(result.province),
             "calibration": {k: v for k, v in result.facts.items()},
@@ -183,13 +188,56 @@ def write_run(
             json.dumps(manifest, indent=2, ensure_ascii=False, default=_json_default),
             encoding="utf-8",
         )
-        if final.exists() and force:
-            shutil.rmtree(final)
-        os.rename(tmp, final)
+        final = _move_into_place(tmp, final, replace=out is not None and force)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
+
+
+def check_out(final: Path, force: bool) -> None:
+    """Refuse a run folder that would overwrite anything but an earlier run (checked
+    before a run starts and again before it is written)."""
+    if final.exists():
+        if not force:
+            raise FileExistsError(
+                f"{final} exists; choose another --out or pass --force to replace it"
+            )
+        if not (final / "manifest.json").is_file():
+            raise FileExistsError(
+                f"{final} exists and is not a zonesim run folder (no manifest.json); "
+                "--force only replaces run folders"
+            )
+    parent = final.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise NotADirectoryError(f"{final}: {parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK):
+        raise PermissionError(f"{final}: cannot write in {parent}")
+
+
+def _move_into_place(tmp: Path, final: Path, replace: bool) -> Path:
+    """Rename the finished temp folder to its final name. A replaced run is renamed
+    aside first and deleted only once the new one is in place; a default name taken
+    meanwhile by another run gets a -2, -3, ... suffix."""
+    if replace and final.exists():
+        aside = final.parent / f"{OLD_PREFIX}{final.name}-{os.getpid()}"
+        os.rename(final, aside)
+        os.rename(tmp, final)
+        shutil.rmtree(aside, ignore_errors=True)
+        return final
+    candidate, n = final, 2
+    while True:
+        if not candidate.exists():
+            try:
+                os.rename(tmp, candidate)
+                return candidate
+            except OSError:
+                if not candidate.exists():  # not a name clash: a real error
+                    raise
+        candidate = final.parent / f"{final.name}-{n}"
+        n += 1
 
 
 def _json_default(o: Any) -> Any:

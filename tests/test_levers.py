@@ -211,3 +211,37 @@ def test_conservation_with_every_lever_on():
     )
     _balanced(res)
     assert res.zones.query("year == 2024")["host_zone_id"].notna().any()
+
+
+def test_merges_balance_zone_by_zone_and_carry_the_linked_quota():
+    res = _run(**{"integration.year": 2022})
+    z = res.zones.sort_values(["zone_id", "year"])
+    prev = z.groupby("zone_id")["firms_active"].shift(1)
+    flows = z["firms_entered"] - z["firms_exited"] + z["firms_merged_in"] - z["firms_merged_out"]
+    ok = prev.isna() | (prev + flows == z["firms_active"])
+    assert ok.all()
+    merged = z[(z["year"] == 2022) & (z["firms_merged_out"] > 0)]
+    assert len(merged) > 0
+    assert z.loc[z["year"] == 2022, "firms_merged_in"].sum() == merged["firms_merged_out"].sum()
+    # after the merge the merged zones hold nothing and receive no new land
+    after = z[(z["year"] == 2023) & z["zone_id"].isin(merged["zone_id"])]
+    assert (after["land_built_mu"] == 0).all() and (after["land_new_mu"] == 0).all()
+
+
+def test_exited_firms_keep_their_last_accounts():
+    """A firm's accounts freeze when it exits: later years' grid factor, growth or
+    curtailment restores never change them."""
+    from models.province import ProvinceModel
+    from sim.data import prepare_inputs
+
+    sc = small_scenario(**{**TINY, "years.end": 2025})
+    m = ProvinceModel(sc, prepare_inputs(sc))
+    while m.year < 2023:
+        m.step()
+    gone = np.flatnonzero(m.firms.exit_year == 2023)
+    assert len(gone) > 0
+    frozen = {c: getattr(m.firms, c)[gone].copy() for c in ("co2_t", "va_wan", "output_wan")}
+    while m.running:
+        m.step()
+    for col, before in frozen.items():
+        assert np.array_equal(getattr(m.firms, col)[gone], before), col

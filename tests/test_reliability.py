@@ -231,3 +231,90 @@ def test_fuzz_broken_scenarios_exit_2_without_folder(tmp_path_factory, capsys, b
     assert code == 2
     assert key.split(".")[0] in err and "Traceback" not in err
     assert not out.exists() and not list(tmp.glob(".tmp-*"))
+
+
+# ---------------------------------------------------------------- found in review
+
+
+def test_force_replaces_only_run_folders(tmp_path, capsys):
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("a planner's notes", encoding="utf-8")
+    code, _, err = _cli(capsys, "run", str(BASELINE), *QUICK, "--out", str(precious), "--force")
+    assert code == 2 and "not a zonesim run folder" in err
+    assert (precious / "notes.txt").read_text(encoding="utf-8") == "a planner's notes"
+    # a real run folder is replaced, and nothing is left aside
+    run = tmp_path / "run"
+    assert _cli(capsys, "run", str(BASELINE), *QUICK, "--out", str(run))[0] == 0
+    assert _cli(capsys, "run", str(BASELINE), *QUICK, "--out", str(run), "--force")[0] == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["precious", "run"]
+
+
+def test_stale_cleanup_touches_only_zonesim_temp_folders(tmp_path, capsys):
+    other = tmp_path / ".tmp-other-tool-999999"
+    other.mkdir()
+    dead = tmp_path / ".tmp-zonesim-old-999999"
+    dead.mkdir()
+    assert _cli(capsys, "run", str(BASELINE), *QUICK, "--out", str(tmp_path / "r"))[0] == 0
+    assert other.exists() and not dead.exists()
+
+
+def test_out_under_a_file_fails_before_running(tmp_path, capsys):
+    f = tmp_path / "o.txt"
+    f.write_text("x", encoding="utf-8")
+    t = time.monotonic()
+    code, _, err = _cli(capsys, "run", str(BASELINE), "--out", str(f / "sub"))
+    assert code == 2 and "is a file" in err and time.monotonic() - t < 5
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("economy.sector_growth={steal: 0.01}", "unknown sector 'steal'"),
+        ("optimizer.bans=[{sector: chemical, belt: yangtze}]", "unknown sector 'chemical'"),
+        ("name=../escape", "name"),
+        ("data.firms=nope.csv", "no such file"),
+    ],
+)
+def test_validate_catches_what_run_would_hit(capsys, override, expected):
+    code, _, err = _cli(capsys, "validate", str(BASELINE), "--set", override)
+    assert code == 2 and expected in err and "Traceback" not in err
+
+
+def test_accepted_partial_levers_run(tmp_path, capsys):
+    code, _, err = _cli(
+        capsys,
+        "run",
+        str(BASELINE),
+        *QUICK,
+        "--set",
+        "land.demand_multiplier=null",
+        "--set",
+        "evaluation.land_tax_surcharge_wan_per_mu={D: 2}",
+        "--out",
+        str(tmp_path / "r"),
+    )
+    assert code == 0, err
+
+
+def test_scorecard_of_a_run_stopped_in_its_first_year(tmp_path, capsys):
+    import pandas as pd
+
+    out = tmp_path / "stopped"
+    code, _, _ = _cli(
+        capsys,
+        "run",
+        str(BASELINE),
+        *QUICK,
+        "--set",
+        "carbon.total_cap_mt=100",
+        "--set",
+        "carbon.enforcement=[]",
+        "--set",
+        "optimizer.on_infeasible=stop",
+        "--out",
+        str(out),
+    )
+    assert code == 3
+    sc = pd.read_csv(out / "scorecard.csv")
+    assert sc["met"].isna().all() and sc["achieved"].isna().all()
