@@ -129,6 +129,46 @@ def cmd_allocate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_ensemble(args: argparse.Namespace) -> int:
+    from sim.config import parse_override
+    from sim.ensemble import run_ensemble
+    from sim.store import new_run_dir
+
+    scenario = _load(args)  # validate first: a bad scenario costs no time
+    overrides = dict(parse_override(s) for s in (args.set or []))
+    folder = Path(args.out) if args.out else new_run_dir(f"{scenario.name}-ensemble")
+    resuming = (folder / "ensemble.json").is_file()
+    print(
+        f"zonesim: ensemble of {args.runs} runs of {scenario.name} ({args.executor}"
+        f"{', resuming' if resuming else ''}) into {folder}",
+        file=sys.stderr,
+    )
+
+    def progress(done: int, total: int, member: Any) -> None:
+        print(
+            f"  {done}/{total} done (member {member.index}, seed {member.seed})",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    table = run_ensemble(
+        args.scenario,
+        args.runs,
+        folder,
+        base_overrides=overrides,
+        executor=args.executor,
+        workers=args.workers,
+        address=args.address,
+        progress=progress,
+    )
+    print(
+        f"{table['member'].nunique()} members; quantiles in {folder / 'summary.csv'}",
+        file=sys.stderr,
+    )
+    print(folder)
+    return EXIT_OK
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from sim.doctor import main as doctor_main
     from sim.store import RESULTS_DIR
@@ -170,6 +210,20 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--force", action="store_true", help="replace --out if it exists")
     sp.add_argument("--no-charts", action="store_true", help="skip the charts (faster)")
     sp.set_defaults(func=cmd_run)
+
+    sp = sub.add_parser("ensemble", help="many runs over seeds and uncertain levers; resumable")
+    scenario_args(sp)
+    sp.add_argument("--runs", type=int, required=True, help="number of members")
+    sp.add_argument(
+        "--executor",
+        choices=("serial", "process", "dask"),
+        default="process",
+        help="where members run (default: a local process pool)",
+    )
+    sp.add_argument("--workers", type=int, help="processes (default: the number of cores)")
+    sp.add_argument("--address", help="dask scheduler address (default: a local cluster)")
+    sp.add_argument("--out", help="ensemble folder; an existing one is resumed")
+    sp.set_defaults(func=cmd_ensemble)
 
     sp = sub.add_parser("allocate", help="write one year's land-quota problem as .lp or .mps")
     scenario_args(sp)

@@ -318,3 +318,80 @@ def test_scorecard_of_a_run_stopped_in_its_first_year(tmp_path, capsys):
     assert code == 3
     sc = pd.read_csv(out / "scorecard.csv")
     assert sc["met"].isna().all() and sc["achieved"].isna().all()
+
+
+# ---------------------------------------------------------------- ensembles and executors
+
+ENS = ["--set", "data.firm_scale=0.02", "--set", "years.end=2022"]
+
+
+def test_ensemble_is_identical_on_every_executor_and_resumes(tmp_path, capsys):
+    """Members depend on the scenario and their index only: the serial and the process
+    executor write byte-identical member files, and a resumed ensemble recomputes only
+    what is missing, to the same bytes."""
+    serial, pool = tmp_path / "serial", tmp_path / "pool"
+    args = ["ensemble", str(BASELINE), "--runs", "3", *ENS]
+    assert _cli(capsys, *args, "--executor", "serial", "--out", str(serial))[0] == 0
+    assert (
+        _cli(capsys, *args, "--executor", "process", "--workers", "2", "--out", str(pool))[0] == 0
+    )
+    names = sorted(p.name for p in (serial / "members").iterdir())
+    assert names == ["00000.parquet", "00001.parquet", "00002.parquet"]
+    for name in names:
+        assert (serial / "members" / name).read_bytes() == (pool / "members" / name).read_bytes()
+    # members differ from one another (their own seeds)
+    import pandas as pd
+
+    t = pd.read_parquet(serial / "ensemble.parquet")
+    assert t.groupby("member")["co2_t"].last().nunique() == 3
+    # resume: drop one member, run again; only it is recomputed, to the same bytes
+    lost = serial / "members" / "00001.parquet"
+    before = lost.read_bytes()
+    lost.unlink()
+    code, _, err = _cli(capsys, *args, "--executor", "serial", "--out", str(serial))
+    assert code == 0 and "resuming" in err and err.count("done (member") == 1
+    assert lost.read_bytes() == before
+
+
+def test_ensemble_refuses_another_ensembles_folder(tmp_path, capsys):
+    out = tmp_path / "e"
+    assert (
+        _cli(
+            capsys,
+            "ensemble",
+            str(BASELINE),
+            "--runs",
+            "1",
+            *ENS,
+            "--executor",
+            "serial",
+            "--out",
+            str(out),
+        )[0]
+        == 0
+    )
+    code, _, err = _cli(capsys, "ensemble", str(BASELINE), "--runs", "2", *ENS, "--out", str(out))
+    assert code == 2 and "another ensemble" in err
+
+
+def test_dask_executor_without_dask_says_how_to_install(tmp_path, capsys):
+    pytest.importorskip("numpy")
+    try:
+        import dask.distributed  # noqa: F401
+
+        pytest.skip("dask is installed here: the message is for machines without it")
+    except ImportError:
+        pass
+    code, _, err = _cli(
+        capsys,
+        "ensemble",
+        str(BASELINE),
+        "--runs",
+        "1",
+        *ENS,
+        "--executor",
+        "dask",
+        "--out",
+        str(tmp_path / "d"),
+    )
+    assert code == 4 and "pip install 'dask[distributed]'" in err
