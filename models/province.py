@@ -190,7 +190,9 @@ class ProvinceModel(mesa.Model):
         f = self.firms
         live = np.flatnonzero(f.alive())
         extra = pricing.efficiency_investment(
-            f.surcharge_wan[live], f.output_wan[live], self.scenario.evaluation.efficiency_response
+            f.surcharge_wan[live],
+            f.output_wan[live],
+            self._now(self.scenario.evaluation.efficiency_response),
         )
         f.energy_intensity_tce_per_wan[live] *= 1.0 - extra
         production.produce(
@@ -232,7 +234,9 @@ class ProvinceModel(mesa.Model):
         self.firms.status[rows] = np.where(cls == CLASS_D, RECTIFYING, ACTIVE)
 
     def _price(self) -> None:
-        table = self.scenario.evaluation.surcharge_yuan_per_kwh
+        table = {
+            c: self._now(v) for c, v in self.scenario.evaluation.surcharge_yuan_per_kwh.items()
+        }
         rates = np.array([table.get(c, 0.0) for c in "ABCD"])
         live = np.flatnonzero(self.firms.alive())
         f = self.firms
@@ -243,8 +247,8 @@ class ProvinceModel(mesa.Model):
             f.land_mu[live],
             f.energy_tce[live] * (1.0 - f.elec_share[live]),
             f.cls[live],
-            np.array([ev.land_tax_surcharge_wan_per_mu.get(c, 0.0) for c in "ABCD"]),
-            np.array([ev.fossil_surcharge_yuan_per_tce.get(c, 0.0) for c in "ABCD"]),
+            np.array([self._now(ev.land_tax_surcharge_wan_per_mu.get(c, 0.0)) for c in "ABCD"]),
+            np.array([self._now(ev.fossil_surcharge_yuan_per_tce.get(c, 0.0)) for c in "ABCD"]),
         )
         f.margin[live] = pricing.margins(
             f.base_margin[live], f.surcharge_wan[live], f.output_wan[live]
@@ -341,6 +345,10 @@ class ProvinceModel(mesa.Model):
             self._flows["land_new_mu"] += land
             self._flows["land_relocated_mu"] += land
 
+    def _now(self, path: Any) -> float:
+        """A lever's value this year (a number or a {year: value} phase-in)."""
+        return float(path_value(path, self.year))
+
     def _class_a_share(self) -> np.ndarray:
         """(Z,) share of each zone's rated (non-T) live firms in class A."""
         f, live = self.firms, self.firms.alive()
@@ -366,7 +374,9 @@ class ProvinceModel(mesa.Model):
         self._flows["firms_exited"] += np.bincount(f.zone[rows], minlength=n_z)
         self._flows["land_exited_mu"] += land
         cost = (
-            land_cfg.buyback_cost_wan_per_mu if land_cfg.recovery_instrument == "buyback" else 0.0
+            self._now(land_cfg.buyback_cost_wan_per_mu)
+            if land_cfg.recovery_instrument == "buyback"
+            else 0.0
         )
         for zi in np.flatnonzero(land):
             z = self.zones[zi]
@@ -383,15 +393,15 @@ class ProvinceModel(mesa.Model):
             stock,
             d.reclamation_rate,
             d.reclamation_budget_wan,
-            land_cfg.reclamation_cost_wan_per_mu,
+            self._now(land_cfg.reclamation_cost_wan_per_mu),
         )
         for z in self.zones:
             mu = float(r[z.idx])
             z.stock_recovered_mu -= mu
             z.ready_mu += mu
-            z.spent_reclamation_wan += mu * land_cfg.reclamation_cost_wan_per_mu
+            z.spent_reclamation_wan += mu * self._now(land_cfg.reclamation_cost_wan_per_mu)
         self._flows["land_revitalised_mu"] += r
-        self._flows["spent_reclamation_wan"] += r * land_cfg.reclamation_cost_wan_per_mu
+        self._flows["spent_reclamation_wan"] += r * self._now(land_cfg.reclamation_cost_wan_per_mu)
 
     def _link_quota(self) -> np.ndarray:
         built = np.bincount(
@@ -491,16 +501,16 @@ class ProvinceModel(mesa.Model):
             self.drivers.total_cap_t,
             self.intensity_target(),
             c.enforcement,
-            c.retrofit_max_share,
-            c.retrofit_cost_wan_per_t,
-            c.curtailment_max_share,
+            self._now(c.retrofit_max_share),
+            self._now(c.retrofit_cost_wan_per_t),
+            self._now(c.curtailment_max_share),
         )
         # Retrofit lowers intensity for good; curtailment lowers this year's output only
         # (production next year starts from the output before curtailment).
         removed = f.co2_t[acts.retrofit_rows] * acts.retrofit_share
         retro_cost = np.bincount(
             f.zone[acts.retrofit_rows],
-            removed * c.retrofit_cost_wan_per_t,
+            removed * self._now(c.retrofit_cost_wan_per_t),
             minlength=len(self.zones),
         )
         f.energy_intensity_tce_per_wan[acts.retrofit_rows] *= 1.0 - acts.retrofit_share

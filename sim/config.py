@@ -149,10 +149,10 @@ class Land(_Frozen):
     link_ratio: TimePath = 1.0
     reclamation_rate: TimePath = 0.25
     reclamation_budget_wan: LimitPath | None = None
-    reclamation_cost_wan_per_mu: NonNeg = 8.0
+    reclamation_cost_wan_per_mu: TimePath = 8.0
     recovery_lag_years: int = Field(1, ge=0, le=10)
     recovery_instrument: Literal["free", "buyback"] = "buyback"
-    buyback_cost_wan_per_mu: NonNeg = 30.0
+    buyback_cost_wan_per_mu: TimePath = 30.0
     a_class_land_priority: NonNeg = 1.0
     demand_multiplier: NonNeg | None = 1.5
     leading_entry_projects: NonNeg = 1.0
@@ -161,6 +161,11 @@ class Land(_Frozen):
     @classmethod
     def _nonneg(cls, v: Any) -> Any:
         return None if v is None else _check_path(v, lo=0.0)
+
+    @field_validator("reclamation_cost_wan_per_mu", "buyback_cost_wan_per_mu")
+    @classmethod
+    def _costs(cls, v: Any) -> Any:
+        return _check_path(v, lo=0.0)
 
     @field_validator("link_ratio")
     @classmethod
@@ -225,16 +230,30 @@ class Evaluation(_Frozen):
         default_factory=lambda: {"tax_per_mu": 50.0, "tax_per_kwh": 50.0}
     )
     exempt_age_years: int = Field(2, ge=0, le=10)
-    surcharge_yuan_per_kwh: dict[Literal["A", "B", "C", "D"], NonNeg] = Field(
+    surcharge_yuan_per_kwh: dict[Literal["A", "B", "C", "D"], TimePath] = Field(
         default_factory=lambda: {"A": 0.0, "B": 0.0, "C": 0.05, "D": 0.3}
     )
-    land_tax_surcharge_wan_per_mu: dict[Literal["A", "B", "C", "D"], NonNeg] = Field(
+    land_tax_surcharge_wan_per_mu: dict[Literal["A", "B", "C", "D"], TimePath] = Field(
         default_factory=lambda: {"A": 0.0, "B": 0.0, "C": 0.0, "D": 0.0}
     )
-    fossil_surcharge_yuan_per_tce: dict[Literal["A", "B", "C", "D"], NonNeg] = Field(
+    fossil_surcharge_yuan_per_tce: dict[Literal["A", "B", "C", "D"], TimePath] = Field(
         default_factory=lambda: {"A": 0.0, "B": 0.0, "C": 0.0, "D": 0.0}
     )
-    efficiency_response: NonNeg = 0.5
+    efficiency_response: TimePath = 0.5
+
+    @field_validator(
+        "surcharge_yuan_per_kwh", "land_tax_surcharge_wan_per_mu", "fossil_surcharge_yuan_per_tce"
+    )
+    @classmethod
+    def _surcharges(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for p in v.values():
+            _check_path(p, lo=0.0)
+        return v
+
+    @field_validator("efficiency_response")
+    @classmethod
+    def _response(cls, v: Any) -> Any:
+        return _check_path(v, lo=0.0)
 
     @field_validator("weights", "small_firm_weights")
     @classmethod
@@ -270,9 +289,20 @@ class Carbon(_Frozen):
         "curtailment",
         "forced_exit",
     )
-    retrofit_cost_wan_per_t: NonNeg = 0.03
-    retrofit_max_share: Share = 0.05
-    curtailment_max_share: Share = 0.10
+    retrofit_cost_wan_per_t: TimePath = 0.03
+    retrofit_max_share: TimePath = 0.05
+    curtailment_max_share: TimePath = 0.10
+
+    @field_validator("retrofit_cost_wan_per_t")
+    @classmethod
+    def _cost(cls, v: Any) -> Any:
+        return _check_path(v, lo=0.0)
+
+    @field_validator("retrofit_max_share", "curtailment_max_share")
+    @classmethod
+    def _shares(cls, v: Any) -> Any:
+        return _check_path(v, lo=0.0, hi=1.0)
+
     carbon_price_wan_per_t: TimePath = 0.0
 
     @field_validator("total_cap_mt")

@@ -245,3 +245,12 @@ def test_exited_firms_keep_their_last_accounts():
         m.step()
     for col, before in frozen.items():
         assert np.array_equal(getattr(m.firms, col)[gone], before), col
+
+
+def test_phase_in_of_a_surcharge():
+    """A surcharge given as {year: value} phases in: the same firms pay more as it rises,
+    and the path equals the flat value in the year they share."""
+    flat = _p(_run(**{"evaluation.surcharge_yuan_per_kwh.D": 0.3}))
+    path = _p(_run(**{"evaluation.surcharge_yuan_per_kwh.D": {2021: 0.3, 2023: 0.9}}))
+    assert path.loc[2021, "surcharge_yi"] == pytest.approx(flat.loc[2021, "surcharge_yi"])
+    assert path.loc[2023, "surcharge_yi"] > flat.loc[2023, "surcharge_yi"]
