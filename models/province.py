@@ -185,7 +185,8 @@ class ProvinceModel(mesa.Model):
         d, eco = self.drivers, self.scenario.economy
         rows, before = self._curtailed
         still = self.firms.status[rows] != EXITED  # a curtailed firm may have been closed since
-        self.firms.output_wan[rows[still]] = before[still]
+        # reversed: where a firm was curtailed twice, its first (uncurtailed) output wins
+        self.firms.output_wan[rows[still][::-1]] = before[still][::-1]
         # Firms that paid surcharges last year invest in efficiency (differentiated prices).
         f = self.firms
         live = np.flatnonzero(f.alive())
@@ -490,47 +491,69 @@ class ProvinceModel(mesa.Model):
         )
 
     def _control_carbon(self) -> None:
+        """The province's cap and intensity target, then each belt's cap (if any) on the
+        zones of that belt."""
+        self._curtailed = (np.zeros(0, dtype=np.int64), np.zeros(0))
+        acts = self._enforce(self.firms.alive(), self.drivers.total_cap_t, self.intensity_target())
+        entry: dict[str, Any] = {
+            "year": self.year,
+            "carbon_gap_before_t": acts.gap_before_t,
+            "carbon_gap_t": acts.gap_after_t,
+            **{f"carbon_cut_{k}_t": v for k, v in acts.removed_t.items()},
+            **{f"carbon_cost_{k}_wan": v for k, v in acts.cost_wan.items()},
+        }
+        for belt, path in sorted(self.scenario.carbon.belt_caps_mt.items()):
+            cap_mt = path_value(path, self.year)
+            if cap_mt is None:
+                continue
+            in_belt = np.array([belt in z.belts for z in self.zones])
+            b = self._enforce(self.firms.alive() & in_belt[self.firms.zone], cap_mt * 1e6, None)
+            entry[f"carbon_gap_{belt}_t"] = b.gap_after_t
+            entry["carbon_gap_t"] += b.gap_after_t
+            for k, v in b.removed_t.items():
+                entry[f"carbon_cut_{k}_t"] = entry.get(f"carbon_cut_{k}_t", 0.0) + v
+            for k, v in b.cost_wan.items():
+                entry[f"carbon_cost_{k}_wan"] = entry.get(f"carbon_cost_{k}_wan", 0.0) + v
+        self.carbon_log.append(entry)
+
+    def _enforce(
+        self, mask: np.ndarray, cap_t: float | None, intensity: float | None
+    ) -> carbon.CarbonActions:
+        """Plan and apply enforcement on the firms in `mask` (see models/carbon.py)."""
         c = self.scenario.carbon
         f = self.firms
-        live = np.flatnonzero(f.alive())
+        rows = np.flatnonzero(mask)
+        cost_per_t = self._now(c.retrofit_cost_wan_per_t)
         acts = carbon.enforce(
-            live,
-            f.co2_t[live],
-            f.va_wan[live],
-            f.cls[live],
-            self.drivers.total_cap_t,
-            self.intensity_target(),
+            rows,
+            f.co2_t[rows],
+            f.va_wan[rows],
+            f.cls[rows],
+            cap_t,
+            intensity,
             c.enforcement,
             self._now(c.retrofit_max_share),
-            self._now(c.retrofit_cost_wan_per_t),
+            cost_per_t,
             self._now(c.curtailment_max_share),
         )
+        n_z = len(self.zones)
         # Retrofit lowers intensity for good; curtailment lowers this year's output only
-        # (production next year starts from the output before curtailment).
+        # (production next year starts from the output before the first curtailment).
         removed = f.co2_t[acts.retrofit_rows] * acts.retrofit_share
-        retro_cost = np.bincount(
-            f.zone[acts.retrofit_rows],
-            removed * self._now(c.retrofit_cost_wan_per_t),
-            minlength=len(self.zones),
+        self._flows["spent_carbon_wan"] += np.bincount(
+            f.zone[acts.retrofit_rows], removed * cost_per_t, minlength=n_z
         )
         f.energy_intensity_tce_per_wan[acts.retrofit_rows] *= 1.0 - acts.retrofit_share
-        self._curtailed = (acts.curtail_rows, f.output_wan[acts.curtail_rows].copy())
-        f.output_wan[acts.curtail_rows] *= 1.0 - acts.curtail_share
-        changed = np.concatenate([acts.retrofit_rows, acts.curtail_rows])
-        self._account_rows(changed)
-        self._close_firms(acts.exit_rows, EXIT_CARBON)
-        n_z = len(self.zones)
-        self._flows["firms_exited_carbon"] += np.bincount(f.zone[acts.exit_rows], minlength=n_z)
-        self._flows["spent_carbon_wan"] += retro_cost
-        self.carbon_log.append(
-            {
-                "year": self.year,
-                "carbon_gap_before_t": acts.gap_before_t,
-                "carbon_gap_t": acts.gap_after_t,
-                **{f"carbon_cut_{k}_t": v for k, v in acts.removed_t.items()},
-                **{f"carbon_cost_{k}_wan": v for k, v in acts.cost_wan.items()},
-            }
+        prev_rows, prev_before = self._curtailed
+        self._curtailed = (
+            np.concatenate([prev_rows, acts.curtail_rows]),
+            np.concatenate([prev_before, f.output_wan[acts.curtail_rows]]),
         )
+        f.output_wan[acts.curtail_rows] *= 1.0 - acts.curtail_share
+        self._account_rows(np.concatenate([acts.retrofit_rows, acts.curtail_rows]))
+        self._close_firms(acts.exit_rows, EXIT_CARBON)
+        self._flows["firms_exited_carbon"] += np.bincount(f.zone[acts.exit_rows], minlength=n_z)
+        return acts
 
     def _integrate(self) -> None:
         cfg = self.scenario.integration

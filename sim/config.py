@@ -284,6 +284,7 @@ class Carbon(_Frozen):
     intensity_reduction_vs_base: LimitPath | None = Field(
         default_factory=lambda: {2020: 0.0, 2025: 0.18, 2030: 0.33, 2035: 0.45}
     )
+    belt_caps_mt: dict[Belt, LimitPath] = Field(default_factory=dict)
     enforcement: tuple[Literal["retrofit", "curtailment", "forced_exit"], ...] = (
         "retrofit",
         "curtailment",
@@ -292,6 +293,14 @@ class Carbon(_Frozen):
     retrofit_cost_wan_per_t: TimePath = 0.03
     retrofit_max_share: TimePath = 0.05
     curtailment_max_share: TimePath = 0.10
+
+    @field_validator("belt_caps_mt")
+    @classmethod
+    def _belt_caps(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for p in v.values():
+            if p is not None:
+                _check_path(p, lo=0.0)
+        return v
 
     @field_validator("retrofit_cost_wan_per_t")
     @classmethod

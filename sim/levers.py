@@ -25,6 +25,7 @@ VALUE_MAPPINGS = {
     "economy.grid_factor_t_per_mwh",
     "economy.province_gdp_growth",
     "carbon.intensity_reduction_vs_base",
+    "carbon.belt_caps_mt",
 }
 
 

@@ -254,3 +254,22 @@ def test_phase_in_of_a_surcharge():
     path = _p(_run(**{"evaluation.surcharge_yuan_per_kwh.D": {2021: 0.3, 2023: 0.9}}))
     assert path.loc[2021, "surcharge_yi"] == pytest.approx(flat.loc[2021, "surcharge_yi"])
     assert path.loc[2023, "surcharge_yi"] > flat.loc[2023, "surcharge_yi"]
+
+
+def test_belt_cap_holds_in_its_belt_or_reports_the_gap(tiny_base):
+    """A cap on the canal belt's zones: each year the canal zones emit at most the cap
+    plus the gap reported for the belt, and the province emits no more than without it."""
+    free = _p(tiny_base)
+    z0 = tiny_base.zones
+    canal_2021 = z0[(z0["year"] == 2021) & (z0["belt"] == "canal")]["co2_t"].sum()
+    cap_mt = 0.8 * canal_2021 / 1e6
+    res = _run(**{"carbon.belt_caps_mt": {"canal": cap_mt}})
+    p = _p(res)
+    z = res.zones
+
+    belts = res.zones.drop_duplicates("zone_id").set_index("zone_id")["belt"]
+    for year in (2021, 2022, 2023):
+        canal = z[(z["year"] == year) & (z["zone_id"].map(belts) == "canal")]["co2_t"].sum()
+        assert canal <= cap_mt * 1e6 + p.loc[year, "carbon_gap_canal_t"] + 1e-3
+    assert (p["co2_t"].iloc[1:] <= free["co2_t"].iloc[1:] + 1e-6).iloc[0]
+    assert p.loc[2021, "carbon_cut_retrofit_t"] > 0
