@@ -395,3 +395,45 @@ def test_dask_executor_without_dask_says_how_to_install(tmp_path, capsys):
         str(tmp_path / "d"),
     )
     assert code == 4 and "pip install 'dask[distributed]'" in err
+
+
+CSV_BREAKS = st.sampled_from(["garbage", "negative", "drop_column", "duplicate", "blank", "extra"])
+NUMERIC_ZONE_COLUMNS = ("approved_area_mu", "management_efficiency", "va_2020_yi")
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    kind=CSV_BREAKS,
+    row=st.integers(0, 157),
+    col=st.sampled_from(NUMERIC_ZONE_COLUMNS),
+    junk=st.text(alphabet="abcxyz%$#亩", min_size=1, max_size=6),
+)
+def test_fuzz_broken_zone_csv_exits_2_naming_the_file(
+    tmp_path_factory, capsys, kind, row, col, junk
+):
+    import pandas as pd
+
+    tmp = tmp_path_factory.mktemp("csv")
+    scen = _copy_data(tmp)
+    path = tmp / "data" / "zones.csv"
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if kind == "garbage":
+        df.loc[row, col] = junk
+    elif kind == "negative":
+        df.loc[row, col] = "-1"
+    elif kind == "drop_column":
+        df = df.drop(columns=[col])
+    elif kind == "duplicate":
+        df = pd.concat([df, df.iloc[[row]]])
+    elif kind == "blank":
+        df.loc[row, "city"] = ""
+    else:
+        df[f"x_{col}"] = "1"
+    df.to_csv(path, index=False)
+    out = tmp / "run"
+    code, _, err = _cli(capsys, "run", str(scen), *QUICK, "--out", str(out))
+    assert code == 2
+    assert str(path) in err and "Traceback" not in err
+    assert not out.exists() and not list(tmp.glob(".tmp-*"))
