@@ -166,16 +166,21 @@ def load_sectors(path: Path) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
+ZONE_TEXT_COLUMNS = (
+    "zone_id",
+    "name_zh",
+    "name_en",
+    "city",
+    "city_zh",
+    "belt",
+    "belts",
+    "level",
+    "leading_sectors",
+)
+
+
 def load_zones(path: Path, sectors: pd.DataFrame, cities: set[str]) -> pd.DataFrame:
-    numeric = (
-        "approved_area_mu",
-        "chemical_park",
-        "eco_park",
-        "intl_coop_park",
-        "management_efficiency",
-        "va_2020_yi",
-        "fill_in",
-    )
+    numeric = tuple(c for c in ZONE_FILE_COLUMNS if c not in ZONE_TEXT_COLUMNS)
     df = read_table(
         path,
         ZONE_FILE_COLUMNS,
