@@ -16,6 +16,15 @@ from models.inputs import SectorArrays
 MIN_LAND_MU = 1e-6
 
 
+GOLDEN = 0.6180339887498949
+
+
+def idle_projects(rows: np.ndarray, share: float) -> np.ndarray:
+    """Mask of new projects left idle after land supply: a deterministic low-discrepancy
+    pick (row · golden ratio mod 1 < share), so no random draw shifts the run's stream."""
+    return np.mod(rows * GOLDEN, 1.0) < share
+
+
 def new_firms(
     land_mu: np.ndarray,
     zone_index: np.ndarray,

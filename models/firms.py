@@ -17,13 +17,14 @@ ACTIVE, RECTIFYING, EXITED = 0, 1, 2
 STATUS_NAMES = ("active", "rectifying", "exited")
 CLASS_NAMES = ("A", "B", "C", "D", "T")
 CLASS_A, CLASS_B, CLASS_C, CLASS_D, CLASS_T = range(5)
-EXIT_NONE, EXIT_MANDATORY, EXIT_MARKET, EXIT_CARBON, EXIT_RELOCATED = range(5)
+EXIT_NONE, EXIT_MANDATORY, EXIT_MARKET, EXIT_CARBON, EXIT_RELOCATED, EXIT_DEADLINE = range(6)
 EXIT_REASONS = (
     "",
     "low_efficiency_mandatory",
     "low_efficiency_market",
     "carbon_forced",
     "relocated",
+    "deadline_recovered",
 )
 
 # 当量值 (calorific equivalent) of electricity: 0.1229 tce per MWh (GB/T 2589).
@@ -36,6 +37,7 @@ COLUMNS: dict[str, Any] = {
     "land_mu": np.float64,
     "output_wan": np.float64,  # 营业收入
     "capacity_output_wan": np.float64,  # a new project's full output; 0 once ramped up
+    "idle_until": np.int16,  # a supplied project left idle: recovered in this year (0: none)
     "va_wan": np.float64,
     "tax_wan": np.float64,
     "rd_wan": np.float64,

@@ -40,7 +40,7 @@ def ramp_up(firms: FirmTable, rows: np.ndarray, ramp_years: int) -> None:
     """New projects add capacity / ramp_years of output a year until they reach their
     capacity; then they grow like every other firm (capacity is cleared)."""
     cap = firms.capacity_output_wan
-    ramping = rows[cap[rows] > 0]
+    ramping = rows[(cap[rows] > 0) & (firms.idle_until[rows] == 0)]  # idle land builds nothing
     if len(ramping) == 0:
         return
     out = firms.output_wan

@@ -39,6 +39,7 @@ from models.firms import (
     CLASS_D,
     CLASS_T,
     EXIT_CARBON,
+    EXIT_DEADLINE,
     EXIT_MANDATORY,
     EXIT_MARKET,
     EXIT_RELOCATED,
@@ -258,6 +259,9 @@ class ProvinceModel(mesa.Model):
     def _exit(self) -> None:
         ex = self.scenario.exit
         f = self.firms
+        # 限期开发: land left idle past the development deadline is recovered, free.
+        due = np.flatnonzero(f.alive() & (f.idle_until > 0) & (f.idle_until <= self.year))
+        self._close_firms(due, EXIT_DEADLINE, free=True)
         live = np.flatnonzero(f.alive())
         # One draw per row whatever the mode, so switching modes does not shift the stream.
         draws = self.rng.random(len(f))[live]
@@ -362,8 +366,9 @@ class ProvinceModel(mesa.Model):
     def _flag(self, flag: str) -> np.ndarray:
         return np.array([bool(z.flags.get(flag)) for z in self.zones])
 
-    def _close_firms(self, rows: np.ndarray, reason: int) -> None:
-        """Firms exit; their land enters the zone's stock pool after the recovery lag."""
+    def _close_firms(self, rows: np.ndarray, reason: int, free: bool = False) -> None:
+        """Firms exit; their land enters the zone's stock pool after the recovery lag
+        (bought back at a cost per mu, unless the instrument or `free` says otherwise)."""
         if len(rows) == 0:
             return
         f, land_cfg = self.firms, self.scenario.land
@@ -376,7 +381,7 @@ class ProvinceModel(mesa.Model):
         self._flows["land_exited_mu"] += land
         cost = (
             self._now(land_cfg.buyback_cost_wan_per_mu)
-            if land_cfg.recovery_instrument == "buyback"
+            if land_cfg.recovery_instrument == "buyback" and not free
             else 0.0
         )
         for zi in np.flatnonzero(land):
@@ -479,6 +484,10 @@ class ProvinceModel(mesa.Model):
             self.scenario.economy.entry_ramp_years,
         )
         rows = self.firms.append(**cols)
+        land_cfg = self.scenario.land
+        idle = rows[entry.idle_projects(rows, self._now(land_cfg.idle_supply_share))]
+        self.firms.output_wan[idle] = 0.0
+        self.firms.idle_until[idle] = self.year + land_cfg.development_deadline_years
         self._account_rows(rows)
         self._flows["firms_entered"] += np.bincount(
             self.firms.zone[rows], minlength=len(self.zones)

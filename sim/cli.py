@@ -182,6 +182,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench_main(args)
 
 
+def positive_int(text: str) -> int:
+    """argparse type: a whole number ≥ 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="zonesim",
@@ -213,14 +224,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("ensemble", help="many runs over seeds and uncertain levers; resumable")
     scenario_args(sp)
-    sp.add_argument("--runs", type=int, required=True, help="number of members")
+    sp.add_argument("--runs", type=positive_int, required=True, help="number of members")
     sp.add_argument(
         "--executor",
         choices=("serial", "process", "dask"),
         default="process",
         help="where members run (default: a local process pool)",
     )
-    sp.add_argument("--workers", type=int, help="processes (default: the number of cores)")
+    sp.add_argument("--workers", type=positive_int, help="processes (default: the number of cores)")
     sp.add_argument("--address", help="dask scheduler address (default: a local cluster)")
     sp.add_argument("--out", help="ensemble folder; an existing one is resumed")
     sp.set_defaults(func=cmd_ensemble)

@@ -154,6 +154,8 @@ class Land(_Frozen):
     recovery_instrument: Literal["free", "buyback"] = "buyback"
     buyback_cost_wan_per_mu: TimePath = 30.0
     a_class_land_priority: NonNeg = 1.0
+    idle_supply_share: TimePath = 0.0
+    development_deadline_years: int = Field(2, ge=1, le=10)
     demand_multiplier: NonNeg | None = 1.5
     leading_entry_projects: NonNeg = 1.0
 
@@ -166,6 +168,11 @@ class Land(_Frozen):
     @classmethod
     def _costs(cls, v: Any) -> Any:
         return _check_path(v, lo=0.0)
+
+    @field_validator("idle_supply_share")
+    @classmethod
+    def _idle(cls, v: Any) -> Any:
+        return _check_path(v, lo=0.0, hi=1.0)
 
     @field_validator("link_ratio")
     @classmethod

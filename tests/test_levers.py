@@ -273,3 +273,19 @@ def test_belt_cap_holds_in_its_belt_or_reports_the_gap(tiny_base):
         assert canal <= cap_mt * 1e6 + p.loc[year, "carbon_gap_canal_t"] + 1e-3
     assert (p["co2_t"].iloc[1:] <= free["co2_t"].iloc[1:] + 1e-6).iloc[0]
     assert p.loc[2021, "carbon_cut_retrofit_t"] > 0
+
+
+def test_deadline_development_recovers_idle_supplied_land():
+    """A fifth of new projects leave their land idle: they produce nothing and are closed
+    when the deadline passes (2 years after supply), their land recovered without cost."""
+    res = _run(**{"land.idle_supply_share": 0.2, "years.end": 2024})
+    f = res.firms_final
+    rec = f[f["exit_reason"] == "deadline_recovered"]
+    assert len(rec) > 0
+    assert ((rec["exit_year"] - rec["birth_year"]) == 2).all()
+    assert (rec["output_wan"] == 0).all() and (rec["co2_t"] == 0).all()
+    entered_2021 = (f["birth_year"] == 2021).sum()
+    assert (rec["birth_year"] == 2021).sum() == pytest.approx(0.2 * entered_2021, abs=2)
+    _balanced(res)
+    base = _run(**{"years.end": 2024})
+    assert (base.firms_final["exit_reason"] == "deadline_recovered").sum() == 0
