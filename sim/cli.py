@@ -140,7 +140,8 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     resuming = (folder / "ensemble.json").is_file()
     print(
         f"zonesim: ensemble of {args.runs} runs of {scenario.name} ({args.executor}"
-        f"{', resuming' if resuming else ''}) into {folder}",
+        f"{', an existing ensemble folder: resuming if it is the same ensemble' if resuming else ''})"
+        f" into {folder}",
         file=sys.stderr,
     )
 
@@ -231,7 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="process",
         help="where members run (default: a local process pool)",
     )
-    sp.add_argument("--workers", type=positive_int, help="processes (default: the number of cores)")
+    sp.add_argument(
+        "--workers", type=positive_int, help="processes (default: the number of cores)"
+    )
     sp.add_argument("--address", help="dask scheduler address (default: a local cluster)")
     sp.add_argument("--out", help="ensemble folder; an existing one is resumed")
     sp.set_defaults(func=cmd_ensemble)
