@@ -138,9 +138,9 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     overrides = dict(parse_override(s) for s in (args.set or []))
     folder = Path(args.out) if args.out else new_run_dir(f"{scenario.name}-ensemble")
     resuming = (folder / "ensemble.json").is_file()
+    note = ", resuming the ensemble there if it is this one" if resuming else ""
     print(
-        f"zonesim: ensemble of {args.runs} runs of {scenario.name} ({args.executor}"
-        f"{', an existing ensemble folder: resuming if it is the same ensemble' if resuming else ''})"
+        f"zonesim: ensemble of {args.runs} runs of {scenario.name} ({args.executor}{note})"
         f" into {folder}",
         file=sys.stderr,
     )
@@ -232,9 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="process",
         help="where members run (default: a local process pool)",
     )
-    sp.add_argument(
-        "--workers", type=positive_int, help="processes (default: the number of cores)"
-    )
+    sp.add_argument("--workers", type=positive_int, help="processes (default: the number of cores)")
     sp.add_argument("--address", help="dask scheduler address (default: a local cluster)")
     sp.add_argument("--out", help="ensemble folder; an existing one is resumed")
     sp.set_defaults(func=cmd_ensemble)
