@@ -281,10 +281,14 @@ def main(argv: list[str] | None = None) -> int:
         if partial is not None and getattr(args, "command", "") == "run":
             from sim.store import write_run
 
-            folder = write_run(
-                partial, Path(args.out) if args.out else None, force=args.force, charts=False
-            )
-            _err(f"the years computed before the stop are in {folder} (status: stopped)")
+            try:
+                folder = write_run(
+                    partial, Path(args.out) if args.out else None, force=args.force, charts=False
+                )
+            except OSError as write_exc:  # disk full, folder taken meanwhile, ...
+                _err(f"the years computed before the stop could not be saved: {write_exc}")
+            else:
+                _err(f"the years computed before the stop are in {folder} (status: stopped)")
         return EXIT_INFEASIBLE
     except (FileExistsError, NotADirectoryError, PermissionError, FileNotFoundError) as exc:
         if args.debug:

@@ -122,7 +122,10 @@ def remove_stale_temp(base: Path) -> list[Path]:
     for tmp in base.glob(f"{TMP_PREFIX}*"):
         pid = tmp.name.rsplit("-", 1)[-1]
         if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
-            shutil.rmtree(tmp, ignore_errors=True)
+            if tmp.is_dir() and not tmp.is_symlink():
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:  # a temporary file, e.g. an ensemble member being written
+                tmp.unlink(missing_ok=True)
             removed.append(tmp)
     return removed
 
@@ -188,7 +191,7 @@ def write_run(
             json.dumps(manifest, indent=2, ensure_ascii=False, default=_json_default),
             encoding="utf-8",
         )
-        final = _move_into_place(tmp, final, replace=out is not None and force)
+        final = _move_into_place(tmp, final, explicit=out is not None, force=force)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -203,11 +206,7 @@ def check_out(final: Path, force: bool) -> None:
             raise FileExistsError(
                 f"{final} exists; choose another --out or pass --force to replace it"
             )
-        if not (final / "manifest.json").is_file():
-            raise FileExistsError(
-                f"{final} exists and is not a zonesim run folder (no manifest.json); "
-                "--force only replaces run folders"
-            )
+        _refuse_non_run(final)
     parent = final.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
@@ -217,16 +216,36 @@ def check_out(final: Path, force: bool) -> None:
         raise PermissionError(f"{final}: cannot write in {parent}")
 
 
-def _move_into_place(tmp: Path, final: Path, replace: bool) -> Path:
-    """Rename the finished temp folder to its final name. A replaced run is renamed
-    aside first and deleted only once the new one is in place; a default name taken
-    meanwhile by another run gets a -2, -3, ... suffix."""
-    if replace and final.exists():
-        aside = final.parent / f"{OLD_PREFIX}{final.name}-{os.getpid()}"
-        os.rename(final, aside)
-        os.rename(tmp, final)
-        shutil.rmtree(aside, ignore_errors=True)
-        return final
+def _refuse_non_run(final: Path) -> None:
+    """--force replaces only a zonesim run folder (one with manifest.json)."""
+    if not (final / "manifest.json").is_file():
+        raise FileExistsError(
+            f"{final} exists and is not a zonesim run folder (no manifest.json); "
+            "--force only replaces run folders"
+        )
+
+
+def _move_into_place(tmp: Path, final: Path, *, explicit: bool, force: bool) -> Path:
+    """Rename the finished temp folder to its final name.
+
+    An explicit --out with `force` replaces an earlier run there (see `_replace_run`).
+    A default name taken meanwhile by another run gets a -2, -3, ... suffix. An explicit
+    --out created meanwhile by something else is not silently swapped for another name:
+    the finished run is kept under the next free suffixed name so nothing computed is
+    lost, and FileExistsError says where it is.
+    """
+    if explicit and force and final.exists():
+        return _replace_run(tmp, final)
+    placed = _rename_to_free_name(tmp, final)
+    if explicit and placed != final:
+        raise FileExistsError(
+            f"{final} was created by something else while this run was being written; "
+            f"the finished run was kept in {placed} instead"
+        )
+    return placed
+
+
+def _rename_to_free_name(tmp: Path, final: Path) -> Path:
     candidate, n = final, 2
     while True:
         if not candidate.exists():
@@ -238,6 +257,29 @@ def _move_into_place(tmp: Path, final: Path, replace: bool) -> Path:
                     raise
         candidate = final.parent / f"{final.name}-{n}"
         n += 1
+
+
+def _replace_run(tmp: Path, final: Path) -> Path:
+    """Replace the run folder `final` by `tmp`: the old run is renamed aside and deleted
+    only once the new one is in place. If putting the new one in place fails or is
+    interrupted, the old run is renamed back, so it is never lost."""
+    _refuse_non_run(final)  # again: the folder may have been replaced since check_out
+    aside = final.parent / f"{OLD_PREFIX}{final.name}-{os.getpid()}"
+    try:
+        os.rename(final, aside)
+        os.rename(tmp, final)
+    except BaseException:
+        # judged by what is on disk, so an interrupt at any point is handled
+        if aside.exists() and not final.exists():
+            try:
+                os.rename(aside, final)
+            except OSError as exc:  # still not lost: say where it is
+                log.error(
+                    "the earlier run %s could not be put back; it is in %s (%s)", final, aside, exc
+                )
+        raise
+    shutil.rmtree(aside, ignore_errors=True)
+    return final
 
 
 def _json_default(o: Any) -> Any:

@@ -297,27 +297,39 @@ def test_accepted_partial_levers_run(tmp_path, capsys):
     assert code == 0, err
 
 
+# a run that stops (exit 3) in its first year: the cap is far below existing emissions
+STOPS = [
+    *("--set", "carbon.total_cap_mt=100"),
+    *("--set", "carbon.enforcement=[]"),
+    *("--set", "optimizer.on_infeasible=stop"),
+]
+
+
 def test_scorecard_of_a_run_stopped_in_its_first_year(tmp_path, capsys):
     import pandas as pd
 
     out = tmp_path / "stopped"
-    code, _, _ = _cli(
-        capsys,
-        "run",
-        str(BASELINE),
-        *QUICK,
-        "--set",
-        "carbon.total_cap_mt=100",
-        "--set",
-        "carbon.enforcement=[]",
-        "--set",
-        "optimizer.on_infeasible=stop",
-        "--out",
-        str(out),
-    )
+    code, _, _ = _cli(capsys, "run", str(BASELINE), *QUICK, *STOPS, "--out", str(out))
     assert code == 3
     sc = pd.read_csv(out / "scorecard.csv")
     assert sc["met"].isna().all() and sc["achieved"].isna().all()
+
+
+def test_stopped_run_that_cannot_be_saved_exits_3_with_a_message(tmp_path, monkeypatch, capsys):
+    import errno
+
+    from sim import store
+
+    def full(df, path):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(store, "write_parquet", full)
+    out = tmp_path / "stopped"
+    code, _, err = _cli(capsys, "run", str(BASELINE), *QUICK, *STOPS, "--out", str(out))
+    assert code == 3
+    assert "could not be saved" in err and "No space left on device" in err
+    assert "Traceback" not in err
+    assert not out.exists() and not list(tmp_path.glob(".tmp-*"))
 
 
 # ---------------------------------------------------------------- ensembles and executors
