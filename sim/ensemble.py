@@ -8,6 +8,11 @@ number of workers or the order members finish in.
 Each member is written as it finishes (members/<i>.parquet, atomically), so an
 interrupted ensemble resumes where it stopped: `zonesim ensemble ... --out DIR` on an
 existing ensemble folder runs only the members that are missing.
+
+Since member i does not depend on the number of runs, an ensemble folder may be resumed
+with another `--runs`: more runs add members; fewer runs compute nothing new, and the
+combined outputs (ensemble.parquet, summary.csv) then hold members 0..runs-1 only, while
+the member files beyond are kept untouched. ensemble.json records the largest `runs`.
 """
 
 from __future__ import annotations
@@ -66,14 +71,22 @@ def run_member(path: str, base: dict[str, Any], member: Member) -> pd.DataFrame:
 
 
 def _write_member(folder: Path, member: Member, frame: pd.DataFrame) -> None:
+    from sim.store import TMP_PREFIX
+
     path = folder / "members" / f"{member.index:05d}.parquet"
-    tmp = path.with_name(f".tmp-zonesim-{path.name}-{os.getpid()}")
+    # named like the store's temp folders, so remove_stale_temp cleans it if we are killed
+    tmp = path.with_name(f"{TMP_PREFIX}{path.name}-{os.getpid()}")
     frame.to_parquet(tmp, index=False, compression="zstd")
     os.replace(tmp, path)
 
 
-def _done(folder: Path) -> set[int]:
-    return {int(p.stem) for p in (folder / "members").glob("*.parquet")}
+def _done(folder: Path, runs: int) -> set[int]:
+    """The members 0..runs-1 already written (stale temp files of killed writers removed)."""
+    from sim.store import remove_stale_temp
+
+    remove_stale_temp(folder / "members")
+    written = {int(p.stem) for p in (folder / "members").glob("*.parquet") if p.stem.isdigit()}
+    return written & set(range(runs))
 
 
 def _submit_all(
@@ -128,20 +141,17 @@ def run_ensemble(
     address: str | None = None,
     progress: Callable[[int, int, Member], None] | None = None,
 ) -> pd.DataFrame:
-    """Run (or resume) an ensemble into `folder`; return all members' province rows."""
+    """Run (or resume) an ensemble into `folder`; return members 0..runs-1's province rows."""
     from sim.config import load_scenario
 
     if executor not in EXECUTORS:
         raise ValueError(f"executor {executor!r}; allowed: {', '.join(EXECUTORS)}")
     base = dict(base_overrides or {})
     scenario = load_scenario(path, base)
-    plan = {
-        "scenario": str(Path(path).resolve()),
-        "overrides": base,
-        "runs": runs,
-        "seed": scenario.seed,
-    }
+    # `runs` is not part of what must match: member i is the same whatever `runs` is
+    plan = {"scenario": str(Path(path).resolve()), "overrides": base, "seed": scenario.seed}
     plan_file = folder / "ensemble.json"
+    record = {**plan, "runs": runs, "created": datetime.now(UTC).isoformat(timespec="seconds")}
     if plan_file.is_file():
         old = json.loads(plan_file.read_text(encoding="utf-8"))
         if {k: old.get(k) for k in plan} != json.loads(json.dumps(plan)):
@@ -149,15 +159,14 @@ def run_ensemble(
                 f"{folder} holds another ensemble ({old.get('scenario')}, {old.get('runs')} runs); "
                 "choose another --out to start a new one"
             )
+        record["runs"] = max(runs, int(old.get("runs") or 0))
+        record["created"] = old.get("created", record["created"])
     elif folder.exists() and any(folder.iterdir()):
         raise FileExistsError(f"{folder} exists and is not an ensemble folder")
     (folder / "members").mkdir(parents=True, exist_ok=True)
-    plan_file.write_text(
-        json.dumps({**plan, "created": datetime.now(UTC).isoformat(timespec="seconds")}, indent=2),
-        encoding="utf-8",
-    )
+    plan_file.write_text(json.dumps(record, indent=2), encoding="utf-8")
     all_members = members(scenario, runs)
-    done = _done(folder)
+    done = _done(folder, runs)
     todo = [(str(path), base, m) for m in all_members if m.index not in done]
     n_done = len(done)
     for m, frame in _submit_all(executor, workers or os.cpu_count() or 1, address, todo):

@@ -382,8 +382,87 @@ def test_ensemble_refuses_another_ensembles_folder(tmp_path, capsys):
         )[0]
         == 0
     )
-    code, _, err = _cli(capsys, "ensemble", str(BASELINE), "--runs", "2", *ENS, "--out", str(out))
+    code, _, err = _cli(
+        capsys, "ensemble", str(BASELINE), "--runs", "1", *ENS, "--set", "seed=7", "--out", str(out)
+    )
     assert code == 2 and "another ensemble" in err
+
+
+def _ensemble(capsys, out: Path, runs: int) -> tuple[int, str]:
+    """A serial ensemble of one simulated year per member, into `out`."""
+    quick = ["--set", "data.firm_scale=0.02", "--set", "years.end=2021"]
+    args = ["ensemble", str(BASELINE), "--runs", str(runs), *quick, "--executor", "serial"]
+    code, _, err = _cli(capsys, *args, "--out", str(out))
+    return code, err
+
+
+def _member_files(out: Path) -> dict[str, tuple[bytes, int]]:
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in (out / "members").iterdir()}
+
+
+def test_ensemble_grows_with_more_runs(tmp_path, capsys):
+    """--runs 3 into a 2-run ensemble adds member 2 only; members 0 and 1 are kept."""
+    import json
+
+    import pandas as pd
+
+    out = tmp_path / "e"
+    assert _ensemble(capsys, out, 2)[0] == 0
+    before = _member_files(out)
+    code, err = _ensemble(capsys, out, 3)
+    assert code == 0, err
+    assert err.count("done (member") == 1 and "3/3 done (member 2," in err
+    after = _member_files(out)
+    assert sorted(after) == ["00000.parquet", "00001.parquet", "00002.parquet"]
+    assert {k: after[k] for k in before} == before  # not rewritten
+    assert json.loads((out / "ensemble.json").read_text(encoding="utf-8"))["runs"] == 3
+    assert sorted(pd.read_parquet(out / "ensemble.parquet")["member"].unique()) == [0, 1, 2]
+
+
+def test_ensemble_with_fewer_runs_aggregates_only_those(tmp_path, capsys):
+    """--runs 2 into a 3-run ensemble computes nothing, combines members 0 and 1 only
+    and keeps member 2's file; a missing member among the first two is recomputed and
+    counted against 2, not 3."""
+    import json
+
+    import pandas as pd
+
+    from sim.ensemble import quantiles
+
+    out = tmp_path / "e"
+    assert _ensemble(capsys, out, 3)[0] == 0
+    before = _member_files(out)
+    code, err = _ensemble(capsys, out, 2)
+    assert code == 0, err
+    assert "done (member" not in err
+    assert _member_files(out) == before
+    table = pd.read_parquet(out / "ensemble.parquet")
+    assert sorted(table["member"].unique()) == [0, 1]
+    pd.testing.assert_frame_equal(
+        pd.read_csv(out / "summary.csv"), quantiles(table), check_dtype=False
+    )
+    assert json.loads((out / "ensemble.json").read_text(encoding="utf-8"))["runs"] == 3
+    # progress counts only the members asked for: 2/2, never 3/2
+    (out / "members" / "00001.parquet").unlink()
+    code, err = _ensemble(capsys, out, 2)
+    assert code == 0, err
+    assert err.count("done (member") == 1 and "2/2 done (member 1," in err
+    assert (out / "members" / "00002.parquet").read_bytes() == before["00002.parquet"][0]
+
+
+def test_ensemble_removes_stale_member_temp_files(tmp_path, capsys):
+    out = tmp_path / "e"
+    assert _ensemble(capsys, out, 1)[0] == 0
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()  # a writer that was killed: its pid is gone
+    stale = out / "members" / f".tmp-zonesim-00001.parquet-{proc.pid}"
+    stale.write_bytes(b"half a parquet")
+    live = out / "members" / f".tmp-zonesim-00001.parquet-{os.getppid()}"
+    live.write_bytes(b"being written by a living process")
+    code, err = _ensemble(capsys, out, 1)
+    assert code == 0, err
+    assert not stale.exists() and live.exists()
+    assert sorted(p.name for p in (out / "members").glob("*.parquet")) == ["00000.parquet"]
 
 
 def test_dask_executor_without_dask_says_how_to_install(tmp_path, capsys):
