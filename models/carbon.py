@@ -80,28 +80,33 @@ def enforce(
     cap_t: float | None,
     intensity_t_per_wan: float | None,
     order: tuple[str, ...],
-    retrofit_max_share: float,
+    retrofit_max_share: float | np.ndarray,
     retrofit_cost_wan_per_t: float,
-    curtailment_max_share: float,
+    curtailment_max_share: float | np.ndarray,
 ) -> CarbonActions:
-    """Plan enforcement for the live firms `rows` (arrays aligned with rows)."""
+    """Plan enforcement for the live firms `rows` (arrays aligned with rows). The most
+    shares may be one number or one per row (what a firm has left of its yearly limit
+    after earlier passes). Each measure is listed at most once in `order`."""
     co2_t, va_wan = co2_t.astype(np.float64), va_wan.astype(np.float64)  # copies we update
+    r_max = np.broadcast_to(np.asarray(retrofit_max_share, dtype=np.float64), co2_t.shape)
+    c_max = np.broadcast_to(np.asarray(curtailment_max_share, dtype=np.float64), co2_t.shape)
     E, VA = float(co2_t.sum()), float(va_wan.sum())
     g_t, g_i = gaps(E, VA, cap_t, intensity_t_per_wan)
     acts = CarbonActions(gap_before_t=max(g_t, g_i))
     target = intensity_t_per_wan or 0.0
-    inten = np.divide(co2_t, va_wan, out=np.zeros_like(co2_t), where=va_wan > 0)
-    by_intensity = np.argsort(-inten, kind="stable")
     for measure in order:
         if g_t <= 0 and g_i <= 0:
             break
+        # intensities as they stand after the measures before this one
+        inten = np.divide(co2_t, va_wan, out=np.zeros_like(co2_t), where=va_wan > 0)
+        by_intensity = np.argsort(-inten, kind="stable")
         if measure == "retrofit":
             cand = by_intensity
-            gain = co2_t[cand] * retrofit_max_share
+            gain = co2_t[cand] * r_max[cand]
             take = take_prefix(gain, gain, g_t, g_i, whole=False)
-            used = take > 0
+            used = take * r_max[cand] > 0
             acts.retrofit_rows = rows[cand[used]]
-            acts.retrofit_share = take[used] * retrofit_max_share
+            acts.retrofit_share = take[used] * r_max[cand[used]]
             cut = float((gain * take).sum())
             co2_t[cand] -= gain * take
             acts.removed_t[measure] = cut
@@ -116,11 +121,11 @@ def enforce(
             if g_i > 0:
                 allowed &= inten > target
             cand = by_intensity[allowed[by_intensity]]
-            share = 1.0 if measure == "forced_exit" else curtailment_max_share
+            share = 1.0 if measure == "forced_exit" else c_max[cand]
             gain_t = co2_t[cand] * share
             gain_i = (co2_t[cand] - target * va_wan[cand]) * share
             take = take_prefix(gain_t, gain_i, g_t, g_i, whole=measure == "forced_exit")
-            used = take > 0
+            used = take * share > 0
             cut = float((gain_t * take).sum())
             lost_va = float((va_wan[cand] * share * take).sum())
             co2_t[cand] *= 1.0 - share * take
@@ -129,7 +134,7 @@ def enforce(
                 acts.exit_rows = rows[cand[used]]
             else:
                 acts.curtail_rows = rows[cand[used]]
-                acts.curtail_share = take[used] * share
+                acts.curtail_share = (take * share)[used]
             acts.removed_t[measure] = cut
             acts.cost_wan[measure] = lost_va
             E -= cut

@@ -3,8 +3,9 @@
     score_i = 100 · Σ_k w_k · min(ind_ik / bench_gk, cap) / Σ_k w_k
 where bench_gk is the benchmark of firm i's group g (zone, city or province): the
 group's ratio of sums (e.g. Σ tax / Σ land), the usual way county evaluations set it.
-Classes by rank within the group and the configured shares (A best). Firms younger
-than the exemption age are class T (不参评) and are neither scored nor ranked.
+Classes by rank within the group and the configured shares (A best). Class T (不参评:
+firms younger than the exemption age, utilities, exempted sectors) is neither scored
+nor ranked, pays no surcharge and never exits as low-efficiency.
 """
 
 from __future__ import annotations
@@ -88,13 +89,18 @@ def evaluate_firms(
     cutoffs: np.ndarray | None = None,
     small_output_wan: float = 0.0,
     small_weights: dict[str, float] | None = None,
+    exempt_sector: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Evaluate live firms. Returns (rows, score, cls) for the live rows; young firms get
-    class T and score NaN. Small firms (output below `small_output_wan`, 规下) are scored
-    on `small_weights` and ranked among themselves."""
+    """Evaluate live firms. Returns (rows, score, cls) for the live rows; young firms,
+    firms flagged `exempt` (utilities) and firms of sectors marked in `exempt_sector`
+    ((S,) bool) get class T and score NaN. Small firms (output below `small_output_wan`,
+    规下) are scored on `small_weights` and ranked among themselves."""
     live = np.flatnonzero(firms.alive())
     age = year - firms.birth_year[live]
-    rated = live[age >= exempt_age_years]
+    exempt = firms.exempt[live] > 0
+    if exempt_sector is not None:
+        exempt |= exempt_sector[firms.sector[live]]
+    rated = live[(age >= exempt_age_years) & ~exempt]
     score = np.full(len(live), np.nan)
     cls = np.full(len(live), CLASS_T, dtype=np.int8)
     small = (

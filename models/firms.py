@@ -54,6 +54,7 @@ COLUMNS: dict[str, Any] = {
     "margin": np.float64,  # profit / output after surcharges
     "surcharge_wan": np.float64,
     "birth_year": np.int16,
+    "exempt": np.int8,  # 1: never rated (class T), e.g. a water, power or gas utility
     "score": np.float64,
     "cls": np.int8,  # CLASS_NAMES
     "years_in_d": np.int16,

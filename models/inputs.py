@@ -54,6 +54,7 @@ SECTOR_COLUMNS = (
     "project_size_mu",
     "investment_wan_per_mu",
     "min_investment_wan_per_mu",
+    "water_m3_per_wan",
 )
 
 
@@ -75,6 +76,7 @@ class SectorArrays:
     project_size_mu: np.ndarray
     investment_wan_per_mu: np.ndarray
     min_investment_wan_per_mu: np.ndarray
+    water_m3_per_wan: np.ndarray  # water withdrawn per 万元 VA (m³)
 
     @classmethod
     def from_frame(cls, sectors: pd.DataFrame) -> SectorArrays:

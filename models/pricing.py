@@ -30,15 +30,18 @@ def margins(
 def other_surcharges_wan(
     land_mu: np.ndarray,
     fossil_tce: np.ndarray,
+    water_m3: np.ndarray,
     cls: np.ndarray,
     land_wan_per_mu_by_class: np.ndarray,
     fossil_yuan_per_tce_by_class: np.ndarray,
+    water_yuan_per_m3_by_class: np.ndarray,
 ) -> np.ndarray:
-    """Land-use tax surcharge (万元/mu) and fossil fuel (gas) surcharge (yuan/tce) by
-    class, in 万元 a year; class T pays none."""
+    """Land-use tax surcharge (万元/mu), fossil fuel (gas) surcharge (yuan/tce) and water
+    surcharge (yuan/m³) by class, in 万元 a year; class T pays none."""
     land_rate = np.append(land_wan_per_mu_by_class, 0.0)[cls]
     fossil_rate = np.append(fossil_yuan_per_tce_by_class, 0.0)[cls]
-    return land_mu * land_rate + fossil_tce * fossil_rate / 1e4
+    water_rate = np.append(water_yuan_per_m3_by_class, 0.0)[cls]
+    return land_mu * land_rate + (fossil_tce * fossil_rate + water_m3 * water_rate) / 1e4
 
 
 def efficiency_investment(

@@ -28,6 +28,7 @@ from models import (
 )
 from models.allocation import (
     allocate_land,
+    allowed_pairs,
     build_snapshot,
     frontier_output_per_mu,
     project_demand,
@@ -94,6 +95,7 @@ class ProvinceModel(mesa.Model):
             rng = model_rng(scenario.seed)
         super().__init__(rng=rng)
         self.scenario = scenario
+        self.levers = scenario.at(scenario.years.base)  # the levers as they stand this year
         self.sectors = SectorArrays.from_frame(inputs.sectors)
         self.firms: FirmTable = inputs.firms.copy()
         self.facts = dict(inputs.facts)
@@ -111,7 +113,7 @@ class ProvinceModel(mesa.Model):
         self._curtailed: tuple[np.ndarray, np.ndarray] = (np.zeros(0, dtype=np.int64), np.zeros(0))
         n_z = len(self.zones)
         self._flows = {k: np.zeros(n_z) for k in self.FLOW_KEYS}
-        sc = scenario
+        sc = self.levers
         self.drivers: Drivers = year_drivers(sc, self.sectors, self.year)
         production.apply_accounts(self.firms, self.sectors, self.drivers.grid_factor_t_per_mwh)
         self._evaluate()
@@ -120,6 +122,9 @@ class ProvinceModel(mesa.Model):
         self.base_intensity_t_per_wan = float(
             self.firms.co2_t[live].sum() / self.firms.va_wan[live].sum()
         )
+        zone = self.firms.zone[live]
+        self.base_zone_co2_t = np.bincount(zone, self.firms.co2_t[live], minlength=n_z)
+        self.base_zone_va_wan = np.bincount(zone, self.firms.va_wan[live], minlength=n_z)
         for z in self.zones:
             # 增存挂钩 needs last year's revitalisation: the base year's is its rate × stock.
             z.revitalised_last_mu = (
@@ -156,6 +161,7 @@ class ProvinceModel(mesa.Model):
         "spent_reclamation_wan",
         "spent_buyback_wan",
         "spent_carbon_wan",
+        "carbon_gap_zone_t",
         "shadow_price_land_wan_per_mu",
     )
 
@@ -165,7 +171,8 @@ class ProvinceModel(mesa.Model):
         self.year += 1
         for v in self._flows.values():
             v[:] = 0.0
-        self.drivers = year_drivers(self.scenario, self.sectors, self.year)  # 1
+        self.levers = self.scenario.at(self.year)
+        self.drivers = year_drivers(self.levers, self.sectors, self.year)  # 1
         self._produce()  # 2
         self._evaluate()  # 3
         self._price()  # 4
@@ -183,18 +190,19 @@ class ProvinceModel(mesa.Model):
 
     # ------------------------------------------------------------------ processes
     def _produce(self) -> None:
-        d, eco = self.drivers, self.scenario.economy
+        d, eco = self.drivers, self.levers.economy
         rows, before = self._curtailed
+        # where a firm was curtailed in several passes, its first (uncurtailed) output
+        rows, first = np.unique(rows, return_index=True)
         still = self.firms.status[rows] != EXITED  # a curtailed firm may have been closed since
-        # reversed: where a firm was curtailed twice, its first (uncurtailed) output wins
-        self.firms.output_wan[rows[still][::-1]] = before[still][::-1]
+        self.firms.output_wan[rows[still]] = before[first][still]
         # Firms that paid surcharges last year invest in efficiency (differentiated prices).
         f = self.firms
         live = np.flatnonzero(f.alive())
         extra = pricing.efficiency_investment(
             f.surcharge_wan[live],
             f.output_wan[live],
-            self._now(self.scenario.evaluation.efficiency_response),
+            self._now(self.levers.evaluation.efficiency_response),
         )
         f.energy_intensity_tce_per_wan[live] *= 1.0 - extra
         production.produce(
@@ -210,7 +218,7 @@ class ProvinceModel(mesa.Model):
         )
 
     def _evaluate(self) -> None:
-        ev = self.scenario.evaluation
+        ev = self.levers.evaluation
         group, n_groups = self._benchmark_groups(ev.benchmark)
         shares = np.array(
             [ev.class_shares.A, ev.class_shares.B, ev.class_shares.C, ev.class_shares.D]
@@ -229,6 +237,7 @@ class ProvinceModel(mesa.Model):
             else np.array([ev.class_cutoffs.A, ev.class_cutoffs.B, ev.class_cutoffs.C]),
             ev.small_firm_output_wan,
             ev.small_firm_weights,
+            np.isin(np.array(self.sectors.names), ev.exempt_sectors),
         )
         self.firms.score[rows] = score
         self.firms.cls[rows] = cls
@@ -236,28 +245,28 @@ class ProvinceModel(mesa.Model):
         self.firms.status[rows] = np.where(cls == CLASS_D, RECTIFYING, ACTIVE)
 
     def _price(self) -> None:
-        table = {
-            c: self._now(v) for c, v in self.scenario.evaluation.surcharge_yuan_per_kwh.items()
-        }
+        table = {c: self._now(v) for c, v in self.levers.evaluation.surcharge_yuan_per_kwh.items()}
         rates = np.array([table.get(c, 0.0) for c in "ABCD"])
         live = np.flatnonzero(self.firms.alive())
         f = self.firms
-        ev = self.scenario.evaluation
+        ev = self.levers.evaluation
         f.surcharge_wan[live] = pricing.surcharges_wan(
             f.elec_mwh[live], f.cls[live], rates
         ) + pricing.other_surcharges_wan(
             f.land_mu[live],
             f.energy_tce[live] * (1.0 - f.elec_share[live]),
+            f.va_wan[live] * self.sectors.water_m3_per_wan[f.sector[live]],
             f.cls[live],
-            np.array([self._now(ev.land_tax_surcharge_wan_per_mu.get(c, 0.0)) for c in "ABCD"]),
-            np.array([self._now(ev.fossil_surcharge_yuan_per_tce.get(c, 0.0)) for c in "ABCD"]),
+            np.array([ev.land_tax_surcharge_wan_per_mu.get(c, 0.0) for c in "ABCD"]),
+            np.array([ev.fossil_surcharge_yuan_per_tce.get(c, 0.0) for c in "ABCD"]),
+            np.array([ev.water_surcharge_yuan_per_m3.get(c, 0.0) for c in "ABCD"]),
         )
         f.margin[live] = pricing.margins(
             f.base_margin[live], f.surcharge_wan[live], f.output_wan[live]
         )
 
     def _exit(self) -> None:
-        ex = self.scenario.exit
+        ex = self.levers.exit
         f = self.firms
         # 限期开发: land left idle past the development deadline is recovered, free.
         due = np.flatnonzero(f.alive() & (f.idle_until > 0) & (f.idle_until <= self.year))
@@ -289,7 +298,7 @@ class ProvinceModel(mesa.Model):
     def _relocate(self) -> None:
         f = self.firms
         n_z = len(self.zones)
-        for rel in self.scenario.sector_policy.relocations:
+        for rel in self.levers.sector_policy.relocations:
             s = self.sectors.index(rel.sector)
             origin = np.array(
                 [
@@ -299,15 +308,32 @@ class ProvinceModel(mesa.Model):
                     for z in self.zones
                 ]
             )
-            dest = np.array(
-                [rel.to_belt in z.belts and not z.merged and not origin[z.idx] for z in self.zones]
+            # Destinations: zones whose own belt is the destination belt (a zone of a city
+            # on both belts, such as Nantong's, counts by its own belt), where the sector
+            # is not banned.
+            allowed = allowed_pairs(self.zones, self.sectors, self.levers.optimizer.bans)[:, s]
+            dest = (
+                np.array(
+                    [
+                        z.belt == rel.to_belt and not z.merged and not origin[z.idx]
+                        for z in self.zones
+                    ]
+                )
+                & allowed
             )
-            cand = np.flatnonzero(f.alive() & (f.sector == s) & origin[f.zone])
+            # Idle projects are not relocated: the deadline recovers their land.
+            cand = np.flatnonzero(
+                f.alive() & (f.sector == s) & origin[f.zone] & (f.idle_until == 0)
+            )
             rows = relocation.relocating_rows(cand, f.score[cand], self.year, rel.start, rel.years)
             if len(rows) == 0:
                 continue
-            capacity = float(f.output_wan[rows].sum())
-            by_origin = np.bincount(f.zone[rows], f.output_wan[rows], minlength=n_z)
+            # A project still ramping up moves with its full capacity.
+            full = np.where(
+                f.capacity_output_wan[rows] > 0, f.capacity_output_wan[rows], f.output_wan[rows]
+            )
+            capacity = float(full.sum())
+            by_origin = np.bincount(f.zone[rows], full, minlength=n_z)
             self._close_firms(rows, EXIT_RELOCATED)
             land_zs, output_zs = self._cells()
             opm = frontier_output_per_mu(
@@ -315,7 +341,7 @@ class ProvinceModel(mesa.Model):
                 output_zs,
                 self.sectors,
                 np.array([z.management_efficiency for z in self.zones]),
-                self.scenario.economy.frontier_zone_elasticity,
+                self.levers.economy.frontier_zone_elasticity,
             )
             # flagged destination zones (e.g. chemical parks) first, then the rest of the belt
             free = np.where(dest, self.undeveloped_mu(), 0.0)
@@ -331,7 +357,8 @@ class ProvinceModel(mesa.Model):
                     rel.sector,
                     lost,
                 )
-            self._flows["relocation_lost_output_wan"] += by_origin * (lost / capacity)
+            if capacity > 0:
+                self._flows["relocation_lost_output_wan"] += by_origin * (lost / capacity)
             alloc = np.zeros((n_z, len(self.sectors.names)))
             alloc[:, s] = land
             cols = entry.new_firms(
@@ -342,7 +369,7 @@ class ProvinceModel(mesa.Model):
                 self.new_firm_intensity(),
                 NEW_FIRM_BASE_MARGIN,
                 self.year,
-                self.scenario.economy.entry_ramp_years,
+                self.levers.economy.entry_ramp_years,
             )
             new = self.firms.append(**cols)
             self._account_rows(new)
@@ -371,7 +398,7 @@ class ProvinceModel(mesa.Model):
         (bought back at a cost per mu, unless the instrument or `free` says otherwise)."""
         if len(rows) == 0:
             return
-        f, land_cfg = self.firms, self.scenario.land
+        f, land_cfg = self.firms, self.levers.land
         f.status[rows] = EXITED
         f.exit_year[rows] = self.year
         f.exit_reason[rows] = reason
@@ -391,7 +418,7 @@ class ProvinceModel(mesa.Model):
             self._flows["spent_buyback_wan"][zi] += cost * land[zi]
 
     def _reclaim(self) -> None:
-        d, land_cfg = self.drivers, self.scenario.land
+        d, land_cfg = self.drivers, self.levers.land
         for z in self.zones:
             self._flows["land_recovered_mu"][z.idx] += z.recover_due(self.year)
         stock = np.array([z.stock_recovered_mu for z in self.zones])
@@ -420,7 +447,7 @@ class ProvinceModel(mesa.Model):
             built,
             last,
             self.drivers.new_quota_mu,
-            self.scenario.land.link_base_share,
+            self.levers.land.link_base_share,
             self.drivers.link_ratio,
         )
         for z in self.zones:
@@ -436,7 +463,7 @@ class ProvinceModel(mesa.Model):
             output_zs,
             self.sectors,
             np.array([z.management_efficiency for z in self.zones]),
-            self.scenario.economy.frontier_zone_elasticity,
+            self.levers.economy.frontier_zone_elasticity,
         )
         active = [z for z in self.zones if not z.merged]
         idx = np.array([z.idx for z in active])
@@ -459,7 +486,7 @@ class ProvinceModel(mesa.Model):
             intensity_cap_t_per_wan=self.intensity_target(),
             carbon_price_wan_per_t=d.carbon_price_wan_per_t,
             max_land_mu=None if (demand := self._demand()) is None else demand[idx],
-            optimizer=self.scenario.optimizer,
+            optimizer=self.levers.optimizer,
         )
         self.last_snapshot = snap
         alloc = allocate_land(snap)
@@ -481,10 +508,10 @@ class ProvinceModel(mesa.Model):
             self.new_firm_intensity(),
             NEW_FIRM_BASE_MARGIN,
             self.year,
-            self.scenario.economy.entry_ramp_years,
+            self.levers.economy.entry_ramp_years,
         )
         rows = self.firms.append(**cols)
-        land_cfg = self.scenario.land
+        land_cfg = self.levers.land
         idle = rows[entry.idle_projects(rows, self._now(land_cfg.idle_supply_share))]
         self.firms.output_wan[idle] = 0.0
         self.firms.idle_until[idle] = self.year + land_cfg.development_deadline_years
@@ -500,39 +527,88 @@ class ProvinceModel(mesa.Model):
         )
 
     def _control_carbon(self) -> None:
-        """The province's cap and intensity target, then each belt's cap (if any) on the
-        zones of that belt."""
+        """The province's cap and intensity target, then each belt's, then each zone's
+        (where the scenario sets them), each on the firms of its zones, each firm within
+        its yearly retrofit and curtailment limits over all passes. The gaps left: the
+        province's (carbon_gap_t), a belt's (carbon_gap_<belt>_t, province table), a
+        zone's (carbon_gap_zone_t, zone table)."""
         self._curtailed = (np.zeros(0, dtype=np.int64), np.zeros(0))
-        acts = self._enforce(self.firms.alive(), self.drivers.total_cap_t, self.intensity_target())
-        entry: dict[str, Any] = {
-            "year": self.year,
-            "carbon_gap_before_t": acts.gap_before_t,
-            "carbon_gap_t": acts.gap_after_t,
-            **{f"carbon_cut_{k}_t": v for k, v in acts.removed_t.items()},
-            **{f"carbon_cost_{k}_wan": v for k, v in acts.cost_wan.items()},
-        }
-        for belt, path in sorted(self.scenario.carbon.belt_caps_mt.items()):
-            cap_mt = path_value(path, self.year)
-            if cap_mt is None:
-                continue
-            in_belt = np.array([belt in z.belts for z in self.zones])
-            b = self._enforce(self.firms.alive() & in_belt[self.firms.zone], cap_mt * 1e6, None)
-            entry[f"carbon_gap_{belt}_t"] = b.gap_after_t
-            entry["carbon_gap_t"] += b.gap_after_t
+        self._retrofit_used = np.zeros(len(self.firms))
+        self._curtail_used = np.zeros(len(self.firms))
+        groups = [
+            ("province", "", np.ones(len(self.zones), bool), self.drivers.total_cap_t, None),
+            *self._group_limits(),
+        ]
+        targets = [
+            self.intensity_target()
+            if kind == "province"
+            else (None if red is None else self._base_intensity(zones) * (1.0 - red))
+            for kind, _, zones, _, red in groups
+        ]
+        entry: dict[str, Any] = {"year": self.year}
+        for (kind, _name, zones, cap_t, _), target in zip(groups, targets, strict=True):
+            b = self._enforce(self.firms.alive() & zones[self.firms.zone], cap_t, target)
+            if kind == "province":
+                entry["carbon_gap_before_t"] = b.gap_before_t
             for k, v in b.removed_t.items():
                 entry[f"carbon_cut_{k}_t"] = entry.get(f"carbon_cut_{k}_t", 0.0) + v
             for k, v in b.cost_wan.items():
                 entry[f"carbon_cost_{k}_wan"] = entry.get(f"carbon_cost_{k}_wan", 0.0) + v
+        # The gaps left once every pass is done (a later pass may have closed part of an
+        # earlier one's): the province's, each belt's, each zone's, never summed twice.
+        f = self.firms
+        for (kind, name, zones, cap_t, _), target in zip(groups, targets, strict=True):
+            live = f.alive() & zones[f.zone]
+            gap = max(carbon.gaps(f.co2_t[live].sum(), f.va_wan[live].sum(), cap_t, target))
+            if kind == "province":
+                entry["carbon_gap_t"] = gap
+            elif kind == "belt":
+                entry[f"carbon_gap_{name}_t"] = gap
+            else:
+                self._flows["carbon_gap_zone_t"][self.zone_index[name]] = gap
         self.carbon_log.append(entry)
+
+    def _group_limits(self) -> list[tuple[str, str, np.ndarray, float | None, float | None]]:
+        """(kind, name, zone mask, cap t, intensity reduction) of every belt and zone with
+        a cap or an intensity target this year, belts first, each in name order. A zone
+        merged into a host has no firms left; the host's limits cover its parks."""
+        c = self.levers.carbon
+        out = []
+        for kind, caps, reds in (
+            ("belt", c.belt_caps_mt, c.belt_intensity_reduction_vs_base),
+            ("zone", c.zone_caps_mt, c.zone_intensity_reduction_vs_base),
+        ):
+            for name in sorted(set(caps) | set(reds)):
+                cap_mt, red = caps.get(name), reds.get(name)
+                if cap_mt is None and red is None:
+                    continue
+                if kind == "belt":
+                    zones = np.array([name in z.belts for z in self.zones])
+                else:
+                    zones = np.array([z.zone_id == name for z in self.zones])
+                out.append((kind, name, zones, None if cap_mt is None else cap_mt * 1e6, red))
+        return out
+
+    def _base_intensity(self, zones: np.ndarray) -> float:
+        """Base-year carbon intensity (t per 万元 VA) of the given zones and of the zones
+        merged into them since."""
+        hosts = {self.zones[i].zone_id for i in np.flatnonzero(zones)}
+        parks = np.array([z.host_zone_id in hosts for z in self.zones])
+        group = zones | parks
+        va = float(self.base_zone_va_wan[group].sum())
+        return float(self.base_zone_co2_t[group].sum()) / va if va > 0 else 0.0
 
     def _enforce(
         self, mask: np.ndarray, cap_t: float | None, intensity: float | None
     ) -> carbon.CarbonActions:
         """Plan and apply enforcement on the firms in `mask` (see models/carbon.py)."""
-        c = self.scenario.carbon
+        c = self.levers.carbon
         f = self.firms
         rows = np.flatnonzero(mask)
-        cost_per_t = self._now(c.retrofit_cost_wan_per_t)
+        cost_per_t = c.retrofit_cost_wan_per_t
+        # A firm cut in an earlier pass this year (province, belt, zone) has only the rest
+        # of its yearly limit left: cuts compound, u' = 1 − (1 − u)(1 − s) ≤ max.
+        r_used, c_used = self._retrofit_used[rows], self._curtail_used[rows]
         acts = carbon.enforce(
             rows,
             f.co2_t[rows],
@@ -541,10 +617,13 @@ class ProvinceModel(mesa.Model):
             cap_t,
             intensity,
             c.enforcement,
-            self._now(c.retrofit_max_share),
+            np.clip((c.retrofit_max_share - r_used) / (1.0 - r_used), 0.0, 1.0),
             cost_per_t,
-            self._now(c.curtailment_max_share),
+            np.clip((c.curtailment_max_share - c_used) / (1.0 - c_used), 0.0, 1.0),
         )
+        rr, cr = acts.retrofit_rows, acts.curtail_rows
+        self._retrofit_used[rr] = 1.0 - (1.0 - self._retrofit_used[rr]) * (1 - acts.retrofit_share)
+        self._curtail_used[cr] = 1.0 - (1.0 - self._curtail_used[cr]) * (1 - acts.curtail_share)
         n_z = len(self.zones)
         # Retrofit lowers intensity for good; curtailment lowers this year's output only
         # (production next year starts from the output before the first curtailment).
@@ -565,7 +644,7 @@ class ProvinceModel(mesa.Model):
         return acts
 
     def _integrate(self) -> None:
-        cfg = self.scenario.integration
+        cfg = self.levers.integration
         if cfg.year != self.year:
             return
         f = self.firms
@@ -688,12 +767,12 @@ class ProvinceModel(mesa.Model):
         a = self.firms.alive() & (self.firms.cls == CLASS_A)
         cell = self.firms.zone[a].astype(np.int64) * n_s + self.firms.sector[a]
         land_a = np.bincount(cell, self.firms.land_mu[a], minlength=n_z * n_s).reshape(n_z, n_s)
-        land = land + self.scenario.land.a_class_land_priority * land_a
+        land = land + self.levers.land.a_class_land_priority * land_a
         leading = np.zeros((n_z, n_s))
         for z in self.zones:
             for name in z.leading_sectors:
                 leading[z.idx, self.sectors.index(name)] = 1.0
-        cfg = self.scenario.land
+        cfg = self.levers.land
         return project_demand(
             land,
             self.drivers.growth,
@@ -726,7 +805,7 @@ class ProvinceModel(mesa.Model):
         current = np.where(
             va > 0, energy / np.where(va > 0, va, 1.0), self.sectors.energy_intensity_tce_per_wan
         )
-        return current * self.scenario.economy.new_firm_efficiency
+        return current * self.levers.economy.new_firm_efficiency
 
     def undeveloped_mu(self) -> np.ndarray:
         """Space left inside each zone's boundary (mu)."""

@@ -124,7 +124,8 @@ def firm_step_bench(firm_scale: float, repeat: int) -> dict[str, float]:
     sectors = SectorArrays.from_frame(inputs.sectors)
     firms = inputs.firms.copy()
     growth, gain = sectors.growth, sectors.efficiency_gain
-    cap = sectors.frontier_output_per_mu_wan * scenario.economy.density_cap_factor
+    levers = scenario.at(scenario.years.base)
+    cap = sectors.frontier_output_per_mu_wan * levers.economy.density_cap_factor
     grid = 0.6
     rng = np.random.default_rng(0)
     t_cols = _best(

@@ -11,14 +11,24 @@ from __future__ import annotations
 
 import difflib
 import logging
+import math
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path as FsPath
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from models.drivers import path_value  # noqa: F401  (re-exported)
+from models.drivers import path_value
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +40,26 @@ TimePath = float | dict[int, float]
 LimitPath = float | dict[int, float | None]
 """A limit that may be absent in some years: {2022: null, 2023: 368} means no limit
 up to 2022, then 368 (interpolated towards the next number, flat after the last)."""
+
+
+def Lever(lo: float | None = None, hi: float | None = None, *, positive: bool = False) -> Any:
+    """A numeric lever: a number or a {year: number} phase-in, every number in [lo, hi]
+    (above lo, not equal, if `positive`)."""
+    return Annotated[
+        TimePath, AfterValidator(partial(_check_path, lo=lo, hi=hi, positive=positive))
+    ]
+
+
+def WholeLever(lo: int, hi: int) -> Any:
+    """A lever counted in whole years: an integer or {year: integer}; a year between two
+    given years takes the interpolated value rounded to the nearest whole year."""
+    return Annotated[int | dict[int, int], AfterValidator(partial(_check_path, lo=lo, hi=hi))]
+
+
+def Limit(lo: float | None = None, hi: float | None = None) -> Any:
+    """A limit: a number or {year: number or null}; null (None) means no limit."""
+    return Annotated[LimitPath, AfterValidator(partial(_check_path, lo=lo, hi=hi))]
+
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
@@ -50,12 +80,16 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _check_path(value: Any, *, lo: float | None = None, hi: float | None = None) -> Any:
+def _check_path(
+    value: Any, *, lo: float | None = None, hi: float | None = None, positive: bool = False
+) -> Any:
     """Range-check every number of a time path (a scalar or {year: value})."""
     values = value.values() if isinstance(value, dict) else [value]
     for v in values:
         if v is None:
             continue
+        if positive and lo is not None and v <= lo:
+            raise ValueError(f"{v} must be above {lo}")
         if lo is not None and v < lo:
             raise ValueError(f"{v} is below the allowed minimum {lo}")
         if hi is not None and v > hi:
@@ -102,123 +136,97 @@ class DataConfig(_Frozen):
 class Economy(_Frozen):
     """Growth, efficiency and the grid: the drivers of step 1."""
 
-    growth_multiplier: TimePath = 1.0
-    sector_growth: dict[str, TimePath] = Field(default_factory=dict)
-    efficiency_gain_multiplier: TimePath = 1.0
-    grid_factor_t_per_mwh: TimePath = Field(
+    growth_multiplier: Lever(0.0, 10.0) = 1.0
+    sector_growth: dict[str, Lever(-0.5, 1.0)] = Field(default_factory=dict)
+    efficiency_gain_multiplier: Lever(0.0, 10.0) = 1.0
+    grid_factor_t_per_mwh: Lever(0.0, 2.0) = Field(
         default_factory=lambda: {2020: 0.6451, 2021: 0.6451, 2022: 0.5978, 2025: 0.55, 2035: 0.42}
     )
-    province_gdp_growth: TimePath = Field(
+    province_gdp_growth: Lever(-0.5, 0.5) = Field(
         default_factory=lambda: {2021: 0.086, 2022: 0.028, 2023: 0.058, 2024: 0.058, 2025: 0.055}
     )
-    incumbent_growth_share: Share = 0.6
-    entry_ramp_years: int = Field(3, ge=1, le=10)
-    firm_shock_sd: float = Field(0.05, ge=0.0, le=0.5)
-    density_cap_factor: float = Field(1.5, ge=1.0, le=10.0)
-    new_firm_efficiency: float = Field(0.8, gt=0.0, le=2.0)
-    frontier_zone_elasticity: float = Field(0.5, ge=0.0, le=2.0)
-
-    @field_validator("growth_multiplier", "efficiency_gain_multiplier")
-    @classmethod
-    def _nonneg(cls, v: Any) -> Any:
-        return _check_path(v, lo=0.0, hi=10.0)
-
-    @field_validator("grid_factor_t_per_mwh")
-    @classmethod
-    def _grid(cls, v: Any) -> Any:
-        return _check_path(v, lo=0.0, hi=2.0)
-
-    @field_validator("province_gdp_growth")
-    @classmethod
-    def _gdp(cls, v: Any) -> Any:
-        return _check_path(v, lo=-0.5, hi=0.5)
-
-    @field_validator("sector_growth")
-    @classmethod
-    def _sector_growth(cls, v: dict[str, Any]) -> dict[str, Any]:
-        for p in v.values():
-            _check_path(p, lo=-0.5, hi=1.0)
-        return v
+    incumbent_growth_share: Lever(0.0, 1.0) = 0.6
+    entry_ramp_years: WholeLever(1, 10) = 3
+    firm_shock_sd: Lever(0.0, 0.5) = 0.05
+    density_cap_factor: Lever(1.0, 10.0) = 1.5
+    new_firm_efficiency: Lever(0.0, 2.0, positive=True) = 0.8
+    frontier_zone_elasticity: Lever(0.0, 2.0) = 0.5
 
 
 class Land(_Frozen):
     """New quota, stock revitalisation (盘活存量) and quota linking (增存挂钩)."""
 
-    new_quota_mu: LimitPath | None = 40000.0
-    link_base_share: Share = 0.5
-    link_ratio: TimePath = 1.0
-    reclamation_rate: TimePath = 0.25
-    reclamation_budget_wan: LimitPath | None = None
-    reclamation_cost_wan_per_mu: TimePath = 8.0
-    recovery_lag_years: int = Field(1, ge=0, le=10)
+    new_quota_mu: Limit(0.0) | None = 40000.0
+    link_base_share: Lever(0.0, 1.0) = 0.5
+    link_ratio: Lever(0.0, 10.0) = 1.0
+    reclamation_rate: Lever(0.0, 1.0) = 0.25
+    reclamation_budget_wan: Limit(0.0) | None = None
+    reclamation_cost_wan_per_mu: Lever(0.0) = 8.0
+    recovery_lag_years: WholeLever(0, 10) = 1
     recovery_instrument: Literal["free", "buyback"] = "buyback"
-    buyback_cost_wan_per_mu: TimePath = 30.0
-    a_class_land_priority: NonNeg = 1.0
-    idle_supply_share: TimePath = 0.0
-    development_deadline_years: int = Field(2, ge=1, le=10)
-    demand_multiplier: NonNeg | None = 1.5
-    leading_entry_projects: NonNeg = 1.0
+    buyback_cost_wan_per_mu: Lever(0.0) = 30.0
+    a_class_land_priority: Lever(0.0) = 1.0
+    idle_supply_share: Lever(0.0, 1.0) = 0.0
+    development_deadline_years: WholeLever(1, 10) = 2
+    demand_multiplier: Lever(0.0) | None = 1.5
+    leading_entry_projects: Lever(0.0) = 1.0
 
-    @field_validator("new_quota_mu", "reclamation_budget_wan")
-    @classmethod
-    def _nonneg(cls, v: Any) -> Any:
-        return None if v is None else _check_path(v, lo=0.0)
 
-    @field_validator("reclamation_cost_wan_per_mu", "buyback_cost_wan_per_mu")
-    @classmethod
-    def _costs(cls, v: Any) -> Any:
-        return _check_path(v, lo=0.0)
+def _knot_years(*paths: Any) -> list[int | None]:
+    """The years at which a sum or order of several paths must be checked: every year
+    any of them gives (between those years each path is linear, so a check at the
+    knots covers every year); [None] if all are plain numbers."""
+    years = sorted({y for p in paths if isinstance(p, dict) for y in p})
+    return years or [None]
 
-    @field_validator("idle_supply_share")
-    @classmethod
-    def _idle(cls, v: Any) -> Any:
-        return _check_path(v, lo=0.0, hi=1.0)
 
-    @field_validator("link_ratio")
-    @classmethod
-    def _ratio(cls, v: Any) -> Any:
-        return _check_path(v, lo=0.0, hi=10.0)
-
-    @field_validator("reclamation_rate")
-    @classmethod
-    def _rate(cls, v: Any) -> Any:
-        return _check_path(v, lo=0.0, hi=1.0)
+def _at(path: Any, year: int | None) -> float:
+    return float(path_value(path, year if year is not None else 0))
 
 
 class ClassShares(_Frozen):
-    """Shares of evaluated firms in classes A/B/C/D, best first; they sum to 1."""
+    """Shares of evaluated firms in classes A/B/C/D, best first; they sum to 1 in every
+    year."""
 
-    A: Share = 0.20
-    B: Share = 0.40
-    C: Share = 0.35
-    D: Share = 0.05
+    A: Lever(0.0, 1.0) = 0.20
+    B: Lever(0.0, 1.0) = 0.40
+    C: Lever(0.0, 1.0) = 0.35
+    D: Lever(0.0, 1.0) = 0.05
 
     @model_validator(mode="after")
     def _sum(self) -> ClassShares:
-        total = self.A + self.B + self.C + self.D
-        if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"class shares must sum to 1, they sum to {total:.4f}")
+        for y in _knot_years(self.A, self.B, self.C, self.D):
+            total = sum(_at(p, y) for p in (self.A, self.B, self.C, self.D))
+            if abs(total - 1.0) > 1e-6:
+                when = "" if y is None else f" in {y}"
+                raise ValueError(f"class shares must sum to 1, they sum to {total:.4f}{when}")
         return self
 
 
 class ClassCutoffs(_Frozen):
     """Absolute score cut-offs: score ≥ A is class A, ≥ B is B, ≥ C is C, else D."""
 
-    A: NonNeg
-    B: NonNeg
-    C: NonNeg
+    A: Lever(0.0)
+    B: Lever(0.0)
+    C: Lever(0.0)
 
     @model_validator(mode="after")
     def _order(self) -> ClassCutoffs:
-        if not self.A >= self.B >= self.C:
-            raise ValueError(f"cut-offs must descend A ≥ B ≥ C, got {self.A}, {self.B}, {self.C}")
+        for y in _knot_years(self.A, self.B, self.C):
+            a, b, c = (_at(p, y) for p in (self.A, self.B, self.C))
+            if not a >= b >= c:
+                when = "" if y is None else f" in {y}"
+                raise ValueError(f"cut-offs must descend A ≥ B ≥ C, got {a}, {b}, {c}{when}")
         return self
+
+
+ClassTable = dict[Literal["A", "B", "C", "D"], Lever(0.0)]
 
 
 class Evaluation(_Frozen):
     """Per-mu evaluation (亩均效益评价) and differentiated prices."""
 
-    weights: dict[str, NonNeg] = Field(
+    weights: dict[str, Lever(0.0)] = Field(
         default_factory=lambda: {
             "tax_per_mu": 30.0,
             "va_per_mu": 20.0,
@@ -229,49 +237,41 @@ class Evaluation(_Frozen):
         }
     )
     benchmark: Literal["zone", "city", "province"] = "province"
-    score_cap: float = Field(3.0, gt=0.0)
+    score_cap: Lever(0.0, positive=True) = 3.0
     class_shares: ClassShares = Field(default_factory=ClassShares)
     class_cutoffs: ClassCutoffs | None = None
-    small_firm_output_wan: NonNeg = 2000.0
-    small_firm_weights: dict[str, NonNeg] = Field(
+    small_firm_output_wan: Lever(0.0) = 2000.0
+    small_firm_weights: dict[str, Lever(0.0)] = Field(
         default_factory=lambda: {"tax_per_mu": 50.0, "tax_per_kwh": 50.0}
     )
-    exempt_age_years: int = Field(2, ge=0, le=10)
-    surcharge_yuan_per_kwh: dict[Literal["A", "B", "C", "D"], TimePath] = Field(
+    exempt_age_years: WholeLever(0, 10) = 2
+    exempt_sectors: tuple[str, ...] = ()
+    surcharge_yuan_per_kwh: ClassTable = Field(
         default_factory=lambda: {"A": 0.0, "B": 0.0, "C": 0.05, "D": 0.3}
     )
-    land_tax_surcharge_wan_per_mu: dict[Literal["A", "B", "C", "D"], TimePath] = Field(
+    land_tax_surcharge_wan_per_mu: ClassTable = Field(
         default_factory=lambda: {"A": 0.0, "B": 0.0, "C": 0.0, "D": 0.0}
     )
-    fossil_surcharge_yuan_per_tce: dict[Literal["A", "B", "C", "D"], TimePath] = Field(
+    fossil_surcharge_yuan_per_tce: ClassTable = Field(
         default_factory=lambda: {"A": 0.0, "B": 0.0, "C": 0.0, "D": 0.0}
     )
-    efficiency_response: TimePath = 0.5
-
-    @field_validator(
-        "surcharge_yuan_per_kwh", "land_tax_surcharge_wan_per_mu", "fossil_surcharge_yuan_per_tce"
+    water_surcharge_yuan_per_m3: ClassTable = Field(
+        default_factory=lambda: {"A": 0.0, "B": 0.0, "C": 0.0, "D": 0.0}
     )
-    @classmethod
-    def _surcharges(cls, v: dict[str, Any]) -> dict[str, Any]:
-        for p in v.values():
-            _check_path(p, lo=0.0)
-        return v
-
-    @field_validator("efficiency_response")
-    @classmethod
-    def _response(cls, v: Any) -> Any:
-        return _check_path(v, lo=0.0)
+    efficiency_response: Lever(0.0) = 0.5
 
     @field_validator("weights", "small_firm_weights")
     @classmethod
-    def _weights(cls, v: dict[str, float]) -> dict[str, float]:
+    def _weights(cls, v: dict[str, Any]) -> dict[str, Any]:
         for key in v:
             if key not in EVAL_INDICATORS:
                 raise ValueError(
                     f"unknown indicator {key!r}; allowed: {', '.join(EVAL_INDICATORS)}"
                 )
-        if sum(v.values()) <= 0:
-            raise ValueError("at least one indicator needs a positive weight")
+        for y in _knot_years(*v.values()):
+            if sum(_at(p, y) for p in v.values()) <= 0:
+                when = "" if y is None else f" (in {y})"
+                raise ValueError(f"at least one indicator needs a positive weight{when}")
         return v
 
 
@@ -279,62 +279,40 @@ class Exit(_Frozen):
     """Low-efficiency exit (低效退出)."""
 
     mode: Literal["mandatory", "market", "off"] = "mandatory"
-    rectification_years: int = Field(3, ge=1, le=20)
-    market_hazard_base: Share = 0.01
-    market_hazard_per_margin_loss: NonNeg = 2.0
+    rectification_years: WholeLever(1, 20) = 3
+    market_hazard_base: Lever(0.0, 1.0) = 0.01
+    market_hazard_per_margin_loss: Lever(0.0) = 2.0
 
 
 class Carbon(_Frozen):
-    """Dual control of carbon (双控): total cap and intensity target, and enforcement."""
+    """Dual control of carbon (双控): total cap and intensity target of the province, and
+    optionally of each belt or zone; enforcement when a cap binds."""
 
-    total_cap_mt: LimitPath | None = None
-    intensity_reduction_vs_base: LimitPath | None = Field(
+    total_cap_mt: Limit(0.0) | None = None
+    intensity_reduction_vs_base: Limit(-1.0, 1.0) | None = Field(
         default_factory=lambda: {2020: 0.0, 2025: 0.18, 2030: 0.33, 2035: 0.45}
     )
-    belt_caps_mt: dict[Belt, LimitPath] = Field(default_factory=dict)
+    belt_caps_mt: dict[Belt, Limit(0.0)] = Field(default_factory=dict)
+    belt_intensity_reduction_vs_base: dict[Belt, Limit(-1.0, 1.0)] = Field(default_factory=dict)
+    zone_caps_mt: dict[str, Limit(0.0)] = Field(default_factory=dict)
+    zone_intensity_reduction_vs_base: dict[str, Limit(-1.0, 1.0)] = Field(default_factory=dict)
     enforcement: tuple[Literal["retrofit", "curtailment", "forced_exit"], ...] = (
         "retrofit",
         "curtailment",
         "forced_exit",
     )
-    retrofit_cost_wan_per_t: TimePath = 0.03
-    retrofit_max_share: TimePath = 0.05
-    curtailment_max_share: TimePath = 0.10
+    retrofit_cost_wan_per_t: Lever(0.0) = 0.03
+    retrofit_max_share: Lever(0.0, 1.0) = 0.05
+    curtailment_max_share: Lever(0.0, 1.0) = 0.10
+    carbon_price_wan_per_t: Lever(0.0) = 0.0
 
-    @field_validator("belt_caps_mt")
+    @field_validator("enforcement")
     @classmethod
-    def _belt_caps(cls, v: dict[str, Any]) -> dict[str, Any]:
-        for p in v.values():
-            if p is not None:
-                _check_path(p, lo=0.0)
+    def _once_each(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        twice = sorted({m for m in v if v.count(m) > 1})
+        if twice:
+            raise ValueError(f"each measure at most once; listed twice: {', '.join(twice)}")
         return v
-
-    @field_validator("retrofit_cost_wan_per_t")
-    @classmethod
-    def _cost(cls, v: Any) -> Any:
-        return _check_path(v, lo=0.0)
-
-    @field_validator("retrofit_max_share", "curtailment_max_share")
-    @classmethod
-    def _shares(cls, v: Any) -> Any:
-        return _check_path(v, lo=0.0, hi=1.0)
-
-    carbon_price_wan_per_t: TimePath = 0.0
-
-    @field_validator("total_cap_mt")
-    @classmethod
-    def _cap(cls, v: Any) -> Any:
-        return None if v is None else _check_path(v, lo=0.0)
-
-    @field_validator("intensity_reduction_vs_base")
-    @classmethod
-    def _red(cls, v: Any) -> Any:
-        return None if v is None else _check_path(v, lo=-1.0, hi=1.0)
-
-    @field_validator("carbon_price_wan_per_t")
-    @classmethod
-    def _price(cls, v: Any) -> Any:
-        return _check_path(v, lo=0.0)
 
 
 class Ban(_Frozen):
@@ -358,8 +336,8 @@ class Optimizer(_Frozen):
     solver: Literal["glpk", "highs"] = "glpk"
     on_infeasible: Literal["relax", "stop"] = "relax"
     bans: tuple[Ban, ...] = (Ban(sector="chemicals", belt="yangtze", except_flag="chemical_park"),)
-    min_share_by_belt: dict[Belt, Share] = Field(default_factory=dict)
-    max_zone_share: Share | None = None
+    min_share_by_belt: dict[Belt, Lever(0.0, 1.0)] = Field(default_factory=dict)
+    max_zone_share: Lever(0.0, 1.0) | None = None
     projects: bool = False
     time_limit_s: float = Field(60.0, gt=0.0)
 
@@ -386,9 +364,9 @@ class Integration(_Frozen):
     """Zone integration (一区多园): merge small, weak provincial zones into a host."""
 
     year: int | None = None
-    max_approved_area_mu: NonNeg = 15000.0
-    output_per_mu_quantile: Share = 0.25
-    max_class_a_share: Share = 1.0
+    max_approved_area_mu: Lever(0.0) = 15000.0
+    output_per_mu_quantile: Lever(0.0, 1.0) = 0.25
+    max_class_a_share: Lever(0.0, 1.0) = 1.0
 
 
 class Distribution(_Frozen):
@@ -491,6 +469,12 @@ class Scenario(_Frozen):
                 raise ValueError(f"uncertainty.{key}: not a numeric lever (default {node!r})")
         return self
 
+    def at(self, year: int) -> Scenario:
+        """The scenario as it stands in `year`: every phased-in lever replaced by its
+        value that year (levers in whole years rounded to the nearest year). The model
+        reads its levers from this view each year."""
+        return _resolve(self, year)
+
     def sample(self, rng: Any) -> dict[str, float]:
         """One draw of every uncertain lever, as --set style overrides (keys sorted, so
         the same generator gives the same draw whatever the file's key order)."""
@@ -514,6 +498,22 @@ class Scenario(_Frozen):
     def to_yaml(self) -> str:
         """The resolved scenario as YAML (what a run folder's scenario.yaml holds)."""
         return yaml.safe_dump(self.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
+
+
+def _resolve(node: Any, year: int) -> Any:
+    """`node` with every {year: value} path replaced by its value in `year`."""
+    if isinstance(node, BaseModel):
+        values = {name: _resolve(getattr(node, name), year) for name in type(node).model_fields}
+        return type(node).model_construct(**values)
+    if isinstance(node, dict):
+        if node and all(isinstance(k, int) for k in node):
+            v = path_value(node, year)
+            whole = all(isinstance(x, int) for x in node.values() if x is not None)
+            return v if v is None or not whole else math.floor(v + 0.5)
+        return {k: _resolve(v, year) for k, v in node.items()}
+    if isinstance(node, tuple):
+        return tuple(_resolve(v, year) for v in node)
+    return node
 
 
 class ScenarioError(ValueError):

@@ -18,6 +18,7 @@ seeded generator so that their sums reproduce the zone aggregates:
 
 from __future__ import annotations
 
+import difflib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -231,14 +232,14 @@ def load_dataset(scenario: Any) -> Dataset:
     cities = read_table(scenario.data_path(d.cities), ("city", "city_zh"), optional=None)
     zones = load_zones(scenario.data_path(d.zones), sectors, set(cities["city"]))
     targets = load_targets(scenario.data_path(d.targets))
-    check_sector_names(scenario, set(sectors["sector"]))
+    check_names(scenario, set(sectors["sector"]), set(zones["zone_id"]))
     if d.firms != "synthesize":
         load_firms(scenario.data_path(d.firms), zones, sectors)
     return Dataset(zones, sectors, targets, scenario.data_path(d.boundaries))
 
 
-def check_sector_names(scenario: Any, known: set[str]) -> None:
-    """Every sector a lever names must be in the sector table."""
+def check_names(scenario: Any, sectors: set[str], zones: set[str]) -> None:
+    """Every sector and zone a lever names must be in the sector and zone tables."""
     named = [(f"economy.sector_growth.{s}", s) for s in scenario.economy.sector_growth]
     named += [
         (f"optimizer.bans[{i}].sector", b.sector) for i, b in enumerate(scenario.optimizer.bans)
@@ -247,12 +248,35 @@ def check_sector_names(scenario: Any, known: set[str]) -> None:
         (f"sector_policy.relocations[{i}].sector", r.sector)
         for i, r in enumerate(scenario.sector_policy.relocations)
     ]
-    allowed = ", ".join(sorted(known))
+    named += [
+        (f"evaluation.exempt_sectors[{i}]", s)
+        for i, s in enumerate(scenario.evaluation.exempt_sectors)
+    ]
+    allowed = ", ".join(sorted(sectors))
     problems = [
         f"{key}: unknown sector {name!r}; allowed: {allowed}"
         for key, name in named
-        if name not in known
+        if name not in sectors
     ]
+    c = scenario.carbon
+    zone_keys = [
+        (f"{group}.{z}", z)
+        for group, table in (
+            ("carbon.zone_caps_mt", c.zone_caps_mt),
+            ("carbon.zone_intensity_reduction_vs_base", c.zone_intensity_reduction_vs_base),
+        )
+        for z in table
+    ]
+    zone_keys += [
+        (f"optimizer.bans[{i}].zones", z)
+        for i, b in enumerate(scenario.optimizer.bans)
+        for z in b.zones
+    ]
+    for key, z in zone_keys:
+        if z not in zones:
+            near = difflib.get_close_matches(z, sorted(zones), n=1, cutoff=0.6)
+            hint = f"; did you mean {near[0]}?" if near else ""
+            problems.append(f"{key}: unknown zone_id {z!r} (zone_id of the zone file){hint}")
     if problems:
         from sim.config import ScenarioError
 
@@ -415,7 +439,7 @@ def calibrate(
 def load_firms(path: Path, zones: pd.DataFrame, sectors: pd.DataFrame) -> FirmTable:
     """Firms from a CSV with FIRM_FILE_COLUMNS (documented in scenarios/data/README.md)."""
     numeric = tuple(c for c in FIRM_FILE_COLUMNS if c not in ("zone_id", "sector"))
-    df = read_table(path, FIRM_FILE_COLUMNS, numeric, optional=("base_margin",))
+    df = read_table(path, FIRM_FILE_COLUMNS, numeric, optional=("base_margin", "utility"))
     zidx = {z: i for i, z in enumerate(zones["zone_id"])}
     sidx = {s: i for i, s in enumerate(sectors["sector"])}
     problems = []
@@ -429,6 +453,15 @@ def load_firms(path: Path, zones: pd.DataFrame, sectors: pd.DataFrame) -> FirmTa
         problems += [f"line {i + 2}, column {col}: must be > 0" for i in bad[:5]]
     bad = np.flatnonzero((df["elec_share"] > 1).to_numpy())
     problems += [f"line {i + 2}, column elec_share: above 1 (a share)" for i in bad[:5]]
+    utility = np.zeros(len(df), dtype=np.int8)
+    if "utility" in df:
+        u = pd.to_numeric(df["utility"], errors="coerce")
+        bad = np.flatnonzero(~u.isin([0, 1]).to_numpy())
+        problems += [
+            f"line {i + 2}, column utility: {df['utility'].iloc[i]!r} is not 0 or 1"
+            for i in bad[:5]
+        ]
+        utility = u.fillna(0).to_numpy(np.int8)
     if problems:
         raise DataError(path, problems)
     out = df["output_wan"].to_numpy(float)
@@ -463,6 +496,7 @@ def load_firms(path: Path, zones: pd.DataFrame, sectors: pd.DataFrame) -> FirmTa
         base_margin=margin,
         margin=margin,
         birth_year=df["birth_year"].to_numpy(int),
+        exempt=utility,
         cls=np.full(len(df), CLASS_T),
     )
     return firms
@@ -495,7 +529,7 @@ def prepare_inputs(scenario: Any) -> ModelInputs:
             scenario.years.base,
             d.firm_scale,
             d.firm_size_sigma,
-            scenario.economy.density_cap_factor,
+            scenario.at(scenario.years.base).economy.density_cap_factor,
             rng,
         )
         facts = dict(ds.targets)

@@ -142,3 +142,58 @@ def test_uncertainty_block_validates_levers_and_draws_reproducibly(tmp_path):
     ]:
         with pytest.raises(ScenarioError, match=expect):
             load_scenario(scen(bad))
+
+
+def test_every_numeric_lever_phases_in_and_whole_years_round():
+    """A lever in whole years given as a path is interpolated and rounded; any numeric
+    lever, here the class shares, the hazard and the demand multiplier, may be a path."""
+    sc = Scenario.model_validate(
+        {
+            "exit": {
+                "rectification_years": {2021: 3, 2024: 1},
+                "market_hazard_base": {2021: 0.0, 2023: 0.1},
+            },
+            "evaluation": {
+                "class_shares": {
+                    "A": 0.2,
+                    "B": 0.4,
+                    "C": {2021: 0.35, 2025: 0.3},
+                    "D": {2021: 0.05, 2025: 0.1},
+                }
+            },
+            "land": {"demand_multiplier": {2021: 1.0, 2025: 2.0}},
+        }
+    )
+    assert [sc.at(y).exit.rectification_years for y in range(2020, 2026)] == [3, 3, 2, 2, 1, 1]
+    assert sc.at(2022).exit.market_hazard_base == pytest.approx(0.05)
+    at23 = sc.at(2023).evaluation.class_shares
+    got = {"C": at23.C, "D": at23.D}
+    assert got == pytest.approx({"C": 0.325, "D": 0.075})
+    assert sc.at(2023).land.demand_multiplier == pytest.approx(1.5)
+    assert sc.at(2023).years == sc.years and sc.at(2023).seed == sc.seed
+
+
+@pytest.mark.parametrize(
+    ("levers", "expected"),
+    [
+        (
+            {
+                "evaluation": {
+                    "class_shares": {"A": 0.2, "B": 0.4, "C": {2021: 0.35, 2025: 0.4}, "D": 0.05}
+                }
+            },
+            "sum to 1, they sum to 1.0500 in 2025",
+        ),
+        (
+            {"evaluation": {"class_cutoffs": {"A": 120, "B": {2021: 90, 2025: 130}, "C": 60}}},
+            "descend A ≥ B ≥ C, got 120.0, 130.0, 60.0 in 2025",
+        ),
+        ({"exit": {"rectification_years": {2021: 2.5}}}, "rectification_years"),
+        ({"carbon": {"enforcement": ["retrofit", "retrofit"]}}, "listed twice: retrofit"),
+        ({"land": {"link_ratio": {2021: 1.0, 2025: -1.0}}}, "below the allowed minimum"),
+    ],
+)
+def test_paths_are_checked_in_every_year(levers, expected):
+    with pytest.raises(ValueError) as err:
+        Scenario.model_validate(levers)
+    assert expected in str(err.value)

@@ -289,3 +289,156 @@ def test_deadline_development_recovers_idle_supplied_land():
     _balanced(res)
     base = _run(**{"years.end": 2024})
     assert (base.firms_final["exit_reason"] == "deadline_recovered").sum() == 0
+
+
+# ---------------------------------------------------------------- caps by belt and zone
+
+
+def _zone_data():
+    import pandas as pd
+
+    from tests.conftest import REPO
+
+    return pd.read_csv(REPO / "scenarios" / "data" / "zones.csv").set_index("zone_id")
+
+
+def _control_with_watch(overrides):
+    """Run with a wrapper around step 10 that records, per year, the largest share of a
+    firm's output and energy intensity removed by all enforcement passes together."""
+    from models.province import ProvinceModel
+    from sim.data import prepare_inputs
+
+    sc = small_scenario(**{**TINY, **overrides})
+    m = ProvinceModel(sc, prepare_inputs(sc))
+    cuts = []
+    control = m._control_carbon
+
+    def watched():
+        f = m.firms
+        n = len(f)
+        out0, ei0 = f.output_wan.copy(), f.energy_intensity_tce_per_wan.copy()
+        control()
+        out_cut = 1 - np.divide(f.output_wan[:n], out0, out=np.ones(n), where=out0 > 0)
+        ei_cut = 1 - np.divide(
+            f.energy_intensity_tce_per_wan[:n], ei0, out=np.ones(n), where=ei0 > 0
+        )
+        cuts.append((out_cut.max(), ei_cut.max(), dict(m.carbon_log[-1])))
+
+    m._control_carbon = watched
+    while m.running:
+        m.step()
+    return cuts
+
+
+def test_every_pass_together_keeps_each_firm_within_its_yearly_limits():
+    """Province, belt and zone passes may all cut the same firm (a Nantong zone is in two
+    belts); together they never cut its output by more than curtailment_max_share nor
+    its energy intensity by more than retrofit_max_share in a year."""
+    cuts = _control_with_watch(
+        {
+            "carbon.intensity_reduction_vs_base": {2020: 0.0, 2021: 0.1},
+            "carbon.belt_intensity_reduction_vs_base": {"yangtze": 0.3, "coastal": 0.3},
+            "carbon.zone_intensity_reduction_vs_base": {"G321016": 0.5},
+        }
+    )
+    for out_cut, ei_cut, _ in cuts:
+        assert out_cut <= 0.10 + 1e-9
+        assert ei_cut <= 0.05 + 1e-9
+    assert max(c[0] for c in cuts) > 0.09  # the limits were reached, so the test bites
+
+
+def test_gaps_are_measured_after_every_pass_and_not_summed():
+    """The province's gap is its own excess once every pass is done; a belt's gap is the
+    belt's own excess (read from the zone table)."""
+    res = _run(**{"carbon.total_cap_mt": 0.0, "carbon.belt_caps_mt": {"yangtze": 0.0}})
+    p = _p(res)
+    z = res.zones
+    belts = _zone_data()["belts"]
+    for year in (2021, 2022, 2023):
+        assert p.loc[year, "carbon_gap_t"] == pytest.approx(p.loc[year, "co2_t"], rel=1e-9)
+        zy = z[z["year"] == year]
+        yangtze = zy[zy["zone_id"].map(belts).str.contains("yangtze")]["co2_t"].sum()
+        assert p.loc[year, "carbon_gap_yangtze_t"] == pytest.approx(yangtze, rel=1e-9)
+        assert p.loc[year, "carbon_gap_t"] <= p.loc[year, "carbon_gap_before_t"] + 1e-6
+
+
+def test_zone_cap_holds_in_the_zone_or_reports_the_gap(tiny_base):
+    """A cap on one zone at 60 % of its 2021 CO2: each year the zone emits at most the cap
+    plus the gap reported for it, other zones are not cut for it, and the province
+    emits less than without the cap."""
+    z0 = tiny_base.zones
+    zid = "G321016"
+    cap_mt = 0.6 * float(z0[(z0["year"] == 2021) & (z0["zone_id"] == zid)]["co2_t"].iloc[0]) / 1e6
+    res = _run(**{"carbon.zone_caps_mt": {zid: cap_mt}, "carbon.intensity_reduction_vs_base": None})
+    z = res.zones.set_index(["year", "zone_id"])
+    for year in (2021, 2022, 2023):
+        co2, gap = z.loc[(year, zid), "co2_t"], z.loc[(year, zid), "carbon_gap_zone_t"]
+        assert co2 <= cap_mt * 1e6 + gap + 1e-3
+        assert gap >= 0
+    others = z.drop(index=zid, level="zone_id")["carbon_gap_zone_t"]
+    assert (others == 0).all()
+    free = _run(**{"carbon.intensity_reduction_vs_base": None})
+    assert _p(res).loc[2021, "co2_t"] < _p(free).loc[2021, "co2_t"]
+    _balanced(res)
+
+
+def test_zone_intensity_target_is_against_the_zone_s_own_base():
+    """A zone's intensity target is relative to its own 2020 intensity: met (or the gap
+    reported) in that zone."""
+    zid = "G321016"
+    res = _run(
+        **{
+            "carbon.zone_intensity_reduction_vs_base": {zid: 0.4},
+            "carbon.intensity_reduction_vs_base": None,
+        }
+    )
+    z = res.zones.set_index(["year", "zone_id"])
+    base = z.loc[(2020, zid), "co2_t"] / (z.loc[(2020, zid), "value_added_yi"] * 1e4)
+    for year in (2021, 2022, 2023):
+        co2, va = z.loc[(year, zid), "co2_t"], z.loc[(year, zid), "value_added_yi"] * 1e4
+        gap = z.loc[(year, zid), "carbon_gap_zone_t"]
+        assert co2 <= 0.6 * base * va + gap + 1e-3
+
+
+# ---------------------------------------------------------------- relocation edge cases
+
+
+def test_relocation_of_idle_projects_only_does_not_fail_and_respects_bans():
+    """In 2023 the only Yangtze chemical firms left are idle projects (all 2022 supply
+    idle): they are left to the development deadline, nothing is relocated that year.
+    Relocated land never lands in a zone where the sector is banned."""
+    rel = [
+        {
+            "sector": "chemicals",
+            "from_belt": "yangtze",
+            "to_belt": "coastal",
+            "start": 2022,
+            "years": 1,
+        },
+        {
+            "sector": "chemicals",
+            "from_belt": "yangtze",
+            "to_belt": "coastal",
+            "start": 2023,
+            "years": 1,
+        },
+    ]
+    res = _run(
+        **{
+            "sector_policy.relocations": rel,
+            "optimizer.bans": [
+                {"sector": "chemicals", "belt": "coastal", "except_flag": "chemical_park"}
+            ],
+            "land.new_quota_mu": None,
+            "land.idle_supply_share": {2021: 0.0, 2022: 1.0, 2023: 0.0},
+        }
+    )
+    f = res.firms_final
+    moved = f[f["exit_reason"] == "relocated"]
+    assert len(moved) > 0 and (moved["output_wan"] > 0).all()
+    zones = _zone_data()
+    new_chem = f[(f["sector"] == "chemicals") & f["birth_year"].isin([2022, 2023])]
+    landed = zones.loc[new_chem["zone_id"]]
+    banned = (landed["belts"].str.contains("coastal")) & (landed["chemical_park"] == 0)
+    assert not banned.any()
+    _balanced(res)

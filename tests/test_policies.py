@@ -213,3 +213,119 @@ def test_integration_class_mix_condition():
     assert integration.select_merges(*args) == {1: 0, 2: 0}
     # zone 2 has a strong class mix (40 % A): it stays on its own
     assert integration.select_merges(*args, a_share, 0.2) == {1: 0}
+
+
+def _firm_csv(path, utility):
+    """A hand-made firm file: 40 firms in two zones, two sectors."""
+    import pandas as pd
+
+    n = len(utility)
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame(
+        {
+            "zone_id": ["G321014", "G321016"] * (n // 2),
+            "sector": ["chemicals", "services"] * (n // 2),
+            "land_mu": rng.uniform(50, 150, n),
+            "output_wan": rng.uniform(5e3, 5e4, n),
+            "va_wan": rng.uniform(1e3, 1e4, n),
+            "tax_wan": rng.uniform(100, 1000, n),
+            "rd_wan": rng.uniform(10, 100, n),
+            "employees": rng.uniform(50, 500, n),
+            "energy_tce": rng.uniform(500, 5000, n),
+            "elec_share": 0.4,
+            "birth_year": 2010,
+            "utility": utility,
+        }
+    )
+    df.to_csv(path, index=False)
+
+
+def test_utilities_in_a_firm_file_are_class_t_and_never_exit(tmp_path):
+    """Firms flagged utility=1 (water, power, gas) are class T (不适合评价): never scored,
+    never surcharged, never a low-efficiency exit; the others are rated."""
+    from models.firms import CLASS_T
+    from models.province import ProvinceModel
+    from sim.data import prepare_inputs
+    from tests.conftest import small_scenario
+
+    utility = [1, 0] * 5 + [0] * 30
+    _firm_csv(tmp_path / "firms.csv", utility)
+    sc = small_scenario(
+        **{
+            "data.firms": str(tmp_path / "firms.csv"),
+            "years.end": 2023,
+            "exit.rectification_years": 1,
+            "evaluation.class_shares": {"A": 0.1, "B": 0.2, "C": 0.2, "D": 0.5},
+        }
+    )
+    m = ProvinceModel(sc, prepare_inputs(sc))
+    flagged = np.array(utility, bool)
+    assert (m.firms.cls[:40][flagged] == CLASS_T).all()
+    assert (m.firms.cls[:40][~flagged] != CLASS_T).all()
+    while m.running:
+        m.step()
+    assert (m.firms.status[:40][flagged] != 2).all()  # none exited
+    assert (m.firms.surcharge_wan[:40][flagged] == 0).all()
+    assert (m.firms.status[:40][~flagged] == 2).any()  # half the rated were D: some left
+
+
+def test_a_bad_utility_flag_names_the_line(tmp_path):
+    from sim.data import DataError, prepare_inputs
+    from tests.conftest import small_scenario
+
+    _firm_csv(tmp_path / "firms.csv", [0, 2] + [0] * 38)
+    sc = small_scenario(**{"data.firms": str(tmp_path / "firms.csv")})
+    with pytest.raises(DataError) as err:
+        prepare_inputs(sc)
+    assert "line 3, column utility: '2' is not 0 or 1" in str(err.value)
+
+
+def test_exempt_sector_firms_are_class_t():
+    from models.firms import CLASS_T
+    from models.province import ProvinceModel
+    from sim.data import prepare_inputs
+    from tests.conftest import small_scenario
+
+    sc = small_scenario(**{"data.firm_scale": 0.05, "evaluation.exempt_sectors": ["steel"]})
+    m = ProvinceModel(sc, prepare_inputs(sc))
+    steel = m.firms.sector == m.sectors.index("steel")
+    assert steel.any() and (m.firms.cls[steel] == CLASS_T).all()
+
+
+def test_curtailment_skips_firms_a_retrofit_already_brought_below_the_target():
+    """Two D firms, intensity target 1.0: firm 1 (1.03 t/万元) falls below the target with
+    its retrofit (5 %), so curtailment takes only firm 0."""
+    acts = carbon.enforce(
+        np.arange(2),
+        np.array([200.0, 103.0]),
+        np.array([100.0, 100.0]),
+        np.array([CLASS_D, CLASS_D]),
+        None,
+        1.0,
+        ("retrofit", "curtailment"),
+        0.05,
+        0.03,
+        0.10,
+    )
+    assert list(acts.curtail_rows) == [0]
+
+
+def test_per_firm_limits_left_over_from_earlier_passes():
+    """A firm with no allowance left (0) is not cut again; the others are cut up to
+    theirs."""
+    acts = carbon.enforce(
+        np.arange(3),
+        np.array([100.0, 100.0, 100.0]),
+        np.array([10.0, 10.0, 10.0]),
+        np.array([CLASS_D, CLASS_D, CLASS_D]),
+        0.0,
+        None,
+        ("retrofit", "curtailment"),
+        np.array([0.0, 0.05, 0.02]),
+        0.03,
+        np.array([0.1, 0.0, 0.1]),
+    )
+    r = dict(zip(acts.retrofit_rows.tolist(), acts.retrofit_share.tolist(), strict=True))
+    c = dict(zip(acts.curtail_rows.tolist(), acts.curtail_share.tolist(), strict=True))
+    assert r == {1: pytest.approx(0.05), 2: pytest.approx(0.02)}
+    assert c == {0: pytest.approx(0.1), 2: pytest.approx(0.1)}

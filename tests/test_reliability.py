@@ -274,6 +274,12 @@ def test_out_under_a_file_fails_before_running(tmp_path, capsys):
         ("optimizer.bans=[{sector: chemical, belt: yangtze}]", "unknown sector 'chemical'"),
         ("name=../escape", "name"),
         ("data.firms=nope.csv", "no such file"),
+        (
+            "carbon.zone_caps_mt={G321O14: 2}",
+            "carbon.zone_caps_mt.G321O14: unknown zone_id 'G321O14' (zone_id of the zone file); "
+            "did you mean G3211",
+        ),
+        ("evaluation.exempt_sectors=[water]", "evaluation.exempt_sectors[0]: unknown sector"),
     ],
 )
 def test_validate_catches_what_run_would_hit(capsys, override, expected):

@@ -163,6 +163,23 @@ SECTORS: list[dict] = [
 # fmt: on
 SECTOR_IDS = [s["sector"] for s in SECTORS]
 
+# Water withdrawn per 万元 VA (m³), for the water surcharge (estimate). Manufacturing
+# averages (VA-weighted) the national 2020 figure for industry, 32.9 m³ per 万元
+# industrial VA (中国水资源公报 2020; it includes thermal power's cooling water, so it is
+# on the high side for zones' manufacturing); sectors relative to that average by how
+# water-hungry their processes are (paper, dyeing, chemicals, steel and chip fabs high;
+# assembly low); services 5 m³ per 万元 VA.
+INDUSTRY_WATER_M3_PER_WAN_VA_2020 = 32.9
+SERVICES_WATER_M3_PER_WAN_VA = 5.0
+WATER_RELATIVE = {
+    "new_power_equipment": 0.5, "engineering_machinery": 0.5, "iot": 0.5,
+    "frontier_materials": 1.5, "biomedicine": 1.5, "high_end_textiles": 3.0,
+    "core_it": 0.8, "integrated_circuits": 2.0, "marine_equipment": 0.5, "autos": 0.6,
+    "high_end_equipment": 0.5, "energy_saving_env": 0.8, "new_display": 1.5,
+    "steel": 2.5, "chemicals": 3.0, "building_materials": 1.0, "paper_light": 4.0,
+    "other_manufacturing": 1.0,
+}  # fmt: skip
+
 # CEADs 2019 sectors (of the 47) mapped to ours, with the fraction of that CEADs
 # sector's CO2 (and fossil energy) assigned (estimate). CEADs sectors not listed
 # (agriculture, mining, power and heat, gas and water supply, transport,
@@ -750,6 +767,10 @@ def sector_table(shared: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, fl
     rd_share = s["rd"] * rd_target_wan / (s["rd"] * output_wan).sum()
     workers_target = ZONE_EMPLOYMENT_SHARE * JIANGSU_EMPLOYMENT_2020_WAN * 1e4  # persons
     va_per_worker = s["worker"] * (va_wan / s["worker"]).sum() / workers_target
+    rel_water = pd.Series(WATER_RELATIVE).reindex(s.index)
+    water = rel_water * INDUSTRY_WATER_M3_PER_WAN_VA_2020 * va_wan[manuf].sum()
+    water = water / (rel_water * va_wan)[manuf].sum()
+    water["services"] = SERVICES_WATER_M3_PER_WAN_VA
     firm_base = (output_wan / s["firm"]).sum() / TARGET_FIRMS
     firm_mean = (s["firm"] * firm_base).map(lambda v: float(f"{v:.3g}"))
 
@@ -774,6 +795,7 @@ def sector_table(shared: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, fl
             "project_size_mu": s["size"].astype(int),
             "investment_wan_per_mu": s["inv"].astype(int),
             "min_investment_wan_per_mu": s["min"].astype(int),
+            "water_m3_per_wan": water.round(2),
             "firm_output_mean_wan": firm_mean,
         }
     ).reset_index(drop=True)
@@ -1285,6 +1307,14 @@ def sources() -> pd.DataFrame:
             "yes",
             "provincial minimum 投资强度: not found in shared/data; estimate of the order of "
             "Jiangsu's land-use standards",
+        ),
+        (
+            "water_m3_per_wan",
+            f"{SRC_PUBLIC}; {SRC_DERIVE}",
+            "yes",
+            "manufacturing averages 32.9 m³ per 万元 industrial VA (中国水资源公报 2020, "
+            "national, incl. thermal power); sectors relative by process (estimate); "
+            "services 5 m³ per 万元 VA (estimate)",
         ),
         ("firm_output_mean_wan", SRC_DERIVE, "yes", "scaled so zones hold ≈ 100,000 firms"),
     ]
