@@ -33,7 +33,7 @@ from models.allocation import (
     frontier_output_per_mu,
     project_demand,
 )
-from models.drivers import Drivers, path_value, year_drivers
+from models.drivers import Drivers, year_drivers
 from models.firms import (
     ACTIVE,
     CLASS_A,
@@ -127,9 +127,7 @@ class ProvinceModel(mesa.Model):
         self.base_zone_va_wan = np.bincount(zone, self.firms.va_wan[live], minlength=n_z)
         for z in self.zones:
             # 增存挂钩 needs last year's revitalisation: the base year's is its rate × stock.
-            z.revitalised_last_mu = (
-                path_value(sc.land.reclamation_rate, self.year) * z.stock_recovered_mu
-            )
+            z.revitalised_last_mu = sc.land.reclamation_rate * z.stock_recovered_mu
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "year": report_year,
@@ -191,18 +189,15 @@ class ProvinceModel(mesa.Model):
     # ------------------------------------------------------------------ processes
     def _produce(self) -> None:
         d, eco = self.drivers, self.levers.economy
-        rows, before = self._curtailed
-        # where a firm was curtailed in several passes, its first (uncurtailed) output
-        rows, first = np.unique(rows, return_index=True)
-        still = self.firms.status[rows] != EXITED  # a curtailed firm may have been closed since
-        self.firms.output_wan[rows[still]] = before[first][still]
+        still = self.firms.status != EXITED  # a curtailed firm may have been closed since
+        self.firms.output_wan[still] = self._uncurtailed_output()[still]
         # Firms that paid surcharges last year invest in efficiency (differentiated prices).
         f = self.firms
         live = np.flatnonzero(f.alive())
         extra = pricing.efficiency_investment(
             f.surcharge_wan[live],
             f.output_wan[live],
-            self._now(self.levers.evaluation.efficiency_response),
+            self.levers.evaluation.efficiency_response,
         )
         f.energy_intensity_tce_per_wan[live] *= 1.0 - extra
         production.produce(
@@ -245,7 +240,7 @@ class ProvinceModel(mesa.Model):
         self.firms.status[rows] = np.where(cls == CLASS_D, RECTIFYING, ACTIVE)
 
     def _price(self) -> None:
-        table = {c: self._now(v) for c, v in self.levers.evaluation.surcharge_yuan_per_kwh.items()}
+        table = self.levers.evaluation.surcharge_yuan_per_kwh
         rates = np.array([table.get(c, 0.0) for c in "ABCD"])
         live = np.flatnonzero(self.firms.alive())
         f = self.firms
@@ -377,9 +372,14 @@ class ProvinceModel(mesa.Model):
             self._flows["land_new_mu"] += land
             self._flows["land_relocated_mu"] += land
 
-    def _now(self, path: Any) -> float:
-        """A lever's value this year (a number or a {year: value} phase-in)."""
-        return float(path_value(path, self.year))
+    def _uncurtailed_output(self) -> np.ndarray:
+        """Every firm's output before this year's curtailment (有序用电 is for the year
+        only); where a firm was curtailed in several passes, its first output."""
+        out = self.firms.output_wan.copy()
+        rows, before = self._curtailed
+        rows, first = np.unique(rows, return_index=True)
+        out[rows] = before[first]
+        return out
 
     def _class_a_share(self) -> np.ndarray:
         """(Z,) share of each zone's rated (non-T) live firms in class A."""
@@ -407,7 +407,7 @@ class ProvinceModel(mesa.Model):
         self._flows["firms_exited"] += np.bincount(f.zone[rows], minlength=n_z)
         self._flows["land_exited_mu"] += land
         cost = (
-            self._now(land_cfg.buyback_cost_wan_per_mu)
+            land_cfg.buyback_cost_wan_per_mu
             if land_cfg.recovery_instrument == "buyback" and not free
             else 0.0
         )
@@ -426,15 +426,15 @@ class ProvinceModel(mesa.Model):
             stock,
             d.reclamation_rate,
             d.reclamation_budget_wan,
-            self._now(land_cfg.reclamation_cost_wan_per_mu),
+            land_cfg.reclamation_cost_wan_per_mu,
         )
         for z in self.zones:
             mu = float(r[z.idx])
             z.stock_recovered_mu -= mu
             z.ready_mu += mu
-            z.spent_reclamation_wan += mu * self._now(land_cfg.reclamation_cost_wan_per_mu)
+            z.spent_reclamation_wan += mu * land_cfg.reclamation_cost_wan_per_mu
         self._flows["land_revitalised_mu"] += r
-        self._flows["spent_reclamation_wan"] += r * self._now(land_cfg.reclamation_cost_wan_per_mu)
+        self._flows["spent_reclamation_wan"] += r * land_cfg.reclamation_cost_wan_per_mu
 
     def _link_quota(self) -> np.ndarray:
         built = np.bincount(
@@ -512,7 +512,7 @@ class ProvinceModel(mesa.Model):
         )
         rows = self.firms.append(**cols)
         land_cfg = self.levers.land
-        idle = rows[entry.idle_projects(rows, self._now(land_cfg.idle_supply_share))]
+        idle = rows[entry.idle_projects(rows, land_cfg.idle_supply_share)]
         self.firms.output_wan[idle] = 0.0
         self.firms.idle_until[idle] = self.year + land_cfg.development_deadline_years
         self._account_rows(rows)
@@ -628,9 +628,10 @@ class ProvinceModel(mesa.Model):
         # Retrofit lowers intensity for good; curtailment lowers this year's output only
         # (production next year starts from the output before the first curtailment).
         removed = f.co2_t[acts.retrofit_rows] * acts.retrofit_share
-        self._flows["spent_carbon_wan"] += np.bincount(
-            f.zone[acts.retrofit_rows], removed * cost_per_t, minlength=n_z
-        )
+        spent = np.bincount(f.zone[acts.retrofit_rows], removed * cost_per_t, minlength=n_z)
+        self._flows["spent_carbon_wan"] += spent
+        for zi in np.flatnonzero(spent):
+            self.zones[zi].spent_carbon_wan += float(spent[zi])
         f.energy_intensity_tce_per_wan[acts.retrofit_rows] *= 1.0 - acts.retrofit_share
         prev_rows, prev_before = self._curtailed
         self._curtailed = (
@@ -650,7 +651,8 @@ class ProvinceModel(mesa.Model):
         f = self.firms
         live = f.alive()
         n_z = len(self.zones)
-        out = np.bincount(f.zone[live], f.output_wan[live], minlength=n_z)
+        # judged on output before this year's curtailment, which is temporary
+        out = np.bincount(f.zone[live], self._uncurtailed_output()[live], minlength=n_z)
         land = np.bincount(f.zone[live], f.land_mu[live], minlength=n_z)
         va = np.bincount(f.zone[live], f.va_wan[live], minlength=n_z)
         per_mu = np.divide(out, land, out=np.zeros(n_z), where=land > 0)

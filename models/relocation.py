@@ -31,13 +31,20 @@ def destination_land(
     output_per_mu_wan: np.ndarray,
 ) -> np.ndarray:
     """(Z,) mu opened in each destination zone for `capacity_wan` of output, shared by
-    free space and capped by it (zones outside the destination have space 0)."""
-    total = space_mu.sum()
-    if capacity_wan <= 0 or total <= 0:
-        return np.zeros_like(space_mu)
-    want = (
-        capacity_wan
-        * (space_mu / total)
-        / np.where(output_per_mu_wan > 0, output_per_mu_wan, np.inf)
-    )
-    return np.minimum(want, space_mu)
+    free space and capped by it (zones outside the destination have space 0). What a
+    full zone cannot take goes to the zones with room left, again by space, until all
+    is placed or every zone is full."""
+    land = np.zeros_like(space_mu, dtype=np.float64)
+    opm = np.where(output_per_mu_wan > 0, output_per_mu_wan, np.inf)
+    room = (space_mu > 0) & (output_per_mu_wan > 0)
+    left = float(capacity_wan)
+    while left > 1e-9 * capacity_wan and room.any():
+        weight = np.where(room, space_mu, 0.0)
+        add = np.minimum(left * weight / weight.sum() / opm, space_mu - land)
+        land += add
+        left -= float((add * np.where(room, output_per_mu_wan, 0.0)).sum())
+        full = room & (land >= space_mu * (1 - 1e-12))
+        if not full.any():
+            break  # nobody was capped: everything is placed
+        room &= ~full
+    return land

@@ -327,14 +327,14 @@ def _control_with_watch(overrides):
     m._control_carbon = watched
     while m.running:
         m.step()
-    return cuts
+    return m, cuts
 
 
 def test_every_pass_together_keeps_each_firm_within_its_yearly_limits():
     """Province, belt and zone passes may all cut the same firm (a Nantong zone is in two
     belts); together they never cut its output by more than curtailment_max_share nor
     its energy intensity by more than retrofit_max_share in a year."""
-    cuts = _control_with_watch(
+    m, cuts = _control_with_watch(
         {
             "carbon.intensity_reduction_vs_base": {2020: 0.0, 2021: 0.1},
             "carbon.belt_intensity_reduction_vs_base": {"yangtze": 0.3, "coastal": 0.3},
@@ -345,6 +345,9 @@ def test_every_pass_together_keeps_each_firm_within_its_yearly_limits():
         assert out_cut <= 0.10 + 1e-9
         assert ei_cut <= 0.05 + 1e-9
     assert max(c[0] for c in cuts) > 0.09  # the limits were reached, so the test bites
+    # the zones' running totals of enforcement spending match the yearly flows
+    spent = sum(c[2].get("carbon_cost_retrofit_wan", 0.0) for c in cuts)
+    assert sum(z.spent_carbon_wan for z in m.zones) == pytest.approx(spent, rel=1e-9)
 
 
 def test_gaps_are_measured_after_every_pass_and_not_summed():

@@ -329,3 +329,17 @@ def test_per_firm_limits_left_over_from_earlier_passes():
     c = dict(zip(acts.curtail_rows.tolist(), acts.curtail_share.tolist(), strict=True))
     assert r == {1: pytest.approx(0.05), 2: pytest.approx(0.02)}
     assert c == {0: pytest.approx(0.1), 2: pytest.approx(0.1)}
+
+
+def test_relocated_capacity_fills_zones_with_room_before_any_is_lost():
+    """Two destination zones with 10 mu each: the first (20 万元/mu) fills with 200 of
+    1,000 万元; the rest goes to the second (200 万元/mu), which has room for it all."""
+    from models.relocation import destination_land
+
+    land = destination_land(1000.0, np.array([10.0, 10.0, 0.0]), np.array([20.0, 200.0, 50.0]))
+    assert land[0] == pytest.approx(10.0)
+    assert (land * [20.0, 200.0, 50.0]).sum() == pytest.approx(1000.0)
+    assert land[2] == 0.0 and (land <= [10.0, 10.0, 0.0]).all()
+    # no room anywhere for all of it: every zone full, the rest is what is lost
+    land = destination_land(1e5, np.array([10.0, 10.0]), np.array([20.0, 200.0]))
+    assert land == pytest.approx([10.0, 10.0])
