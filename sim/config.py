@@ -458,13 +458,11 @@ class Scenario(_Frozen):
         keys = schema_keys()
         dumped = self.model_dump()
         for key in self.uncertainty:
-            if key not in keys:
+            found, node = _lever_default(dumped, key)
+            if not found:
                 near = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
                 hint = f"; did you mean {near[0]}?" if near else ""
                 raise ValueError(f"uncertainty.{key}: not a lever{hint}")
-            node: Any = dumped
-            for part in key.split("."):
-                node = node[part]
             if isinstance(node, bool) or not isinstance(node, int | float | dict | type(None)):
                 raise ValueError(f"uncertainty.{key}: not a numeric lever (default {node!r})")
         return self
@@ -477,8 +475,16 @@ class Scenario(_Frozen):
 
     def sample(self, rng: Any) -> dict[str, float]:
         """One draw of every uncertain lever, as --set style overrides (keys sorted, so
-        the same generator gives the same draw whatever the file's key order)."""
-        return {k: self.uncertainty[k].draw(rng) for k in sorted(self.uncertainty)}
+        the same generator gives the same draw whatever the file's key order). A lever
+        counted in whole years gets its draw rounded to the nearest year."""
+        dumped = self.model_dump()
+        out: dict[str, float] = {}
+        for key in sorted(self.uncertainty):
+            value = self.uncertainty[key].draw(rng)
+            default = _lever_default(dumped, key)[1]
+            whole = isinstance(default, int) and not isinstance(default, bool)
+            out[key] = math.floor(value + 0.5) if whole else value
+        return out
 
     @property
     def sim_years(self) -> range:
@@ -498,6 +504,34 @@ class Scenario(_Frozen):
     def to_yaml(self) -> str:
         """The resolved scenario as YAML (what a run folder's scenario.yaml holds)."""
         return yaml.safe_dump(self.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
+
+
+def _lever_default(dumped: dict[str, Any], key: str) -> tuple[bool, Any]:
+    """(is `key` a lever, its default). An entry of a mapping lever counts even when the
+    default lacks it (economy.sector_growth.chemicals, evaluation.weights.rd_share)."""
+    node: Any = dumped
+    parts = key.split(".")
+    for i, part in enumerate(parts):
+        if not isinstance(node, dict):
+            return False, None
+        if part not in node:
+            return i == len(parts) - 1 and i > 0 and _is_mapping_lever(parts[:i]), None
+        node = node[part]
+    return True, node
+
+
+def _is_mapping_lever(parts: list[str]) -> bool:
+    """Is the schema field at `parts` a dict of levers keyed by name (not a sub-model)?"""
+    model: Any = Scenario
+    for part in parts:
+        info = model.model_fields.get(part) if isinstance(model, type) else None
+        if info is None:
+            return False
+        model = info.annotation
+    if getattr(model, "__origin__", None) is not dict:
+        return False
+    value_type = model.__args__[1]
+    return not (isinstance(value_type, type) and issubclass(value_type, BaseModel))
 
 
 def _resolve(node: Any, year: int) -> Any:

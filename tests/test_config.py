@@ -124,12 +124,16 @@ def test_uncertainty_block_validates_levers_and_draws_reproducibly(tmp_path):
         "land.link_ratio": {"dist": "uniform", "low": 0.5, "high": 2.0},
         "economy.growth_multiplier": {"dist": "triangular", "low": 0.8, "mode": 1.0, "high": 1.1},
         "carbon.total_cap_mt": {"dist": "choice", "values": [300, 330]},
+        "evaluation.surcharge_yuan_per_kwh.D": {"dist": "uniform", "low": 0.1, "high": 0.5},
+        "economy.sector_growth.chemicals": {"dist": "normal", "mean": 0.04, "sd": 0.01},
+        "exit.rectification_years": {"dist": "uniform", "low": 1, "high": 5},
     }
     sc = load_scenario(scen(good))
     a = sc.sample(np.random.default_rng(1))
     b = sc.sample(np.random.default_rng(1))
     assert a == b and set(a) == set(good)
     assert 0.5 <= a["land.link_ratio"] <= 2.0 and a["carbon.total_cap_mt"] in (300, 330)
+    assert a["exit.rectification_years"] in range(1, 6)  # whole years: rounded draws
     load_scenario(BASELINE, a)  # a draw applied as overrides gives a valid scenario
     for bad, expect in [
         (
@@ -137,6 +141,8 @@ def test_uncertainty_block_validates_levers_and_draws_reproducibly(tmp_path):
             "did you mean land.link_ratio",
         ),
         ({"exit.mode": {"dist": "choice", "values": [1]}}, "not a numeric lever"),
+        ({"uncertainty.x": {"dist": "uniform", "low": 0, "high": 1}}, "not a lever"),
+        ({"economy.x.chemicals": {"dist": "uniform", "low": 0, "high": 1}}, "not a lever"),
         ({"land.link_ratio": {"dist": "uniform", "low": 2, "high": 1}}, "must not exceed"),
         ({"land.link_ratio": {"dist": "normal", "mean": 1}}, "missing sd"),
     ]:

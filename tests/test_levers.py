@@ -207,6 +207,12 @@ def test_conservation_with_every_lever_on():
             "land.recovery_instrument": "free",
             "land.reclamation_budget_wan": 100000,
             "optimizer.min_share_by_belt": {"canal": 0.2},
+            "land.idle_supply_share": {2021: 0.0, 2024: 0.2},
+            "exit.rectification_years": {2021: 3, 2024: 1},
+            "evaluation.exempt_sectors": ["steel"],
+            "evaluation.water_surcharge_yuan_per_m3": {"D": {2021: 0.5, 2024: 2.0}},
+            "carbon.belt_intensity_reduction_vs_base": {"coastal": {2021: 0.0, 2024: 0.3}},
+            "carbon.zone_caps_mt": {"G321016": {2022: 1.0}},
         }
     )
     _balanced(res)
