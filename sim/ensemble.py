@@ -54,6 +54,30 @@ def members(scenario: Any, runs: int) -> list[Member]:
     return out
 
 
+def check_draws(path: str | Path, base: dict[str, Any], plan: list[Member]) -> None:
+    """Every member's draws must give a valid scenario; else a ScenarioError naming the
+    members, levers and values, before anything runs."""
+    from sim.config import ScenarioError, load_scenario
+
+    problems = []
+    for m in plan:
+        try:
+            load_scenario(path, {**base, **m.overrides})
+        except ScenarioError as err:
+            draws = ", ".join(f"{k}={v:.6g}" for k, v in m.overrides.items() if k != "seed")
+            problems += [f"member {m.index} ({draws}): {p}" for p in err.problems]
+    if problems:
+        shown = problems[:5] + ([f"... and {len(problems) - 5} more"] if len(problems) > 5 else [])
+        raise ScenarioError(
+            f"{path} (uncertainty)",
+            [
+                *shown,
+                "every draw must lie in the lever's allowed range: narrow the distribution "
+                "(uniform or triangular bounds inside the range, or a smaller sd)",
+            ],
+        )
+
+
 def run_member(path: str, base: dict[str, Any], member: Member) -> pd.DataFrame:
     """Run one member (in any process) and return its province table, tagged."""
     from sim.config import load_scenario
@@ -163,9 +187,10 @@ def run_ensemble(
         record["created"] = old.get("created", record["created"])
     elif folder.exists() and any(folder.iterdir()):
         raise FileExistsError(f"{folder} exists and is not an ensemble folder")
+    all_members = members(scenario, runs)
+    check_draws(path, base, all_members)
     (folder / "members").mkdir(parents=True, exist_ok=True)
     plan_file.write_text(json.dumps(record, indent=2), encoding="utf-8")
-    all_members = members(scenario, runs)
     done = _done(folder, runs)
     todo = [(str(path), base, m) for m in all_members if m.index not in done]
     n_done = len(done)

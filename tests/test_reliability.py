@@ -471,6 +471,24 @@ def test_ensemble_removes_stale_member_temp_files(tmp_path, capsys):
     assert sorted(p.name for p in (out / "members").glob("*.parquet")) == ["00000.parquet"]
 
 
+def test_ensemble_draws_outside_a_lever_range_are_named_before_anything_runs(tmp_path, capsys):
+    """A normal distribution can draw outside the lever's range: the ensemble names each
+    such member, lever and value, says how to fix it, and leaves no folder."""
+    scen = tmp_path / "u.yaml"
+    scen.write_text(
+        f"extends: {BASELINE}\n"
+        "uncertainty:\n  land.link_ratio: {dist: normal, mean: 0.0, sd: 5.0}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "e"
+    args = ["ensemble", str(scen), "--runs", "3", *ENS, "--executor", "serial"]
+    code, _, err = _cli(capsys, *args, "--out", str(out))
+    assert code == 2 and "Traceback" not in err
+    assert "member 0 (land.link_ratio=-0.10409)" in err
+    assert "is below the allowed minimum 0.0" in err and "narrow the distribution" in err
+    assert not out.exists()
+
+
 def test_dask_executor_without_dask_says_how_to_install(tmp_path, capsys):
     pytest.importorskip("numpy")
     try:
