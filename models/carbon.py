@@ -23,10 +23,12 @@ from models.firms import CLASS_C, CLASS_D
 def gaps(
     co2_t: float, va_wan: float, cap_t: float | None, intensity_t_per_wan: float | None
 ) -> tuple[float, float]:
-    """(gap to the total cap, gap to the intensity target) in t CO2; 0 when met or absent."""
-    g_total = 0.0 if cap_t is None else max(0.0, co2_t - cap_t)
-    g_int = 0.0 if intensity_t_per_wan is None else max(0.0, co2_t - intensity_t_per_wan * va_wan)
-    return g_total, g_int
+    """(gap to the total cap, gap to the intensity target) in t CO2; 0 when met or absent,
+    or when below 10^-9 of the emissions (the rounding left by the measures' sums)."""
+    tol = 1e-9 * max(abs(co2_t), 1.0)
+    g_total = 0.0 if cap_t is None else co2_t - cap_t
+    g_int = 0.0 if intensity_t_per_wan is None else co2_t - intensity_t_per_wan * va_wan
+    return (g_total if g_total > tol else 0.0), (g_int if g_int > tol else 0.0)
 
 
 def take_prefix(
@@ -118,6 +120,7 @@ def enforce(
                 if measure == "forced_exit"
                 else (cls == CLASS_C) | (cls == CLASS_D)
             )
+            allowed &= co2_t > 0  # a firm that emits nothing closes no gap
             if g_i > 0:
                 allowed &= inten > target
             cand = by_intensity[allowed[by_intensity]]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.firms import CLASS_D
+from models.firms import CLASS_D, CLASS_T
 
 
 def years_in_d(prev_years: np.ndarray, cls: np.ndarray) -> np.ndarray:
@@ -33,9 +33,10 @@ def market_exits(
     hazard_slope: float,
     draws: np.ndarray,
 ) -> np.ndarray:
-    """Mask of firms that exit under market pressure (draws: uniform [0, 1) per firm)."""
+    """Mask of firms that exit under market pressure (draws: uniform [0, 1) per firm).
+    Class T (not evaluated: young firms, utilities) is never a low-efficiency exit."""
     loss = np.divide(
         surcharge_wan, output_wan, out=np.zeros_like(surcharge_wan), where=output_wan > 0
     )
     hazard = (cls == CLASS_D) * hazard_base + hazard_slope * (loss + np.maximum(0.0, -margin))
-    return draws < np.clip(hazard, 0.0, 1.0)
+    return (cls != CLASS_T) & (draws < np.clip(hazard, 0.0, 1.0))

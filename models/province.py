@@ -303,14 +303,18 @@ class ProvinceModel(mesa.Model):
                     for z in self.zones
                 ]
             )
-            # Destinations: zones whose own belt is the destination belt (a zone of a city
-            # on both belts, such as Nantong's, counts by its own belt), where the sector
-            # is not banned.
+            # Destinations: zones of the destination belt that are not also in the origin
+            # belt, unless the destination is their own belt (zones.csv `belt`; a Nantong
+            # zone is in both the Yangtze and the coastal belt, its own belt is the
+            # Yangtze), and where the sector is not banned.
             allowed = allowed_pairs(self.zones, self.sectors, self.levers.optimizer.bans)[:, s]
             dest = (
                 np.array(
                     [
-                        z.belt == rel.to_belt and not z.merged and not origin[z.idx]
+                        rel.to_belt in z.belts
+                        and (rel.from_belt not in z.belts or z.belt == rel.to_belt)
+                        and not z.merged
+                        and not origin[z.idx]
                         for z in self.zones
                     ]
                 )
@@ -617,9 +621,9 @@ class ProvinceModel(mesa.Model):
             cap_t,
             intensity,
             c.enforcement,
-            np.clip((c.retrofit_max_share - r_used) / (1.0 - r_used), 0.0, 1.0),
+            _left_of(c.retrofit_max_share, r_used),
             cost_per_t,
-            np.clip((c.curtailment_max_share - c_used) / (1.0 - c_used), 0.0, 1.0),
+            _left_of(c.curtailment_max_share, c_used),
         )
         rr, cr = acts.retrofit_rows, acts.curtail_rows
         self._retrofit_used[rr] = 1.0 - (1.0 - self._retrofit_used[rr]) * (1 - acts.retrofit_share)
@@ -832,6 +836,15 @@ def land_shadow_price(alloc: Allocation) -> float:
     if land.sum() <= 0:
         return float(np.nanmean(duals))
     return float(np.nansum(duals * land) / land.sum())
+
+
+def _left_of(most: float, used: np.ndarray) -> np.ndarray:
+    """The share of a firm's current level a measure may still cut this year, when
+    earlier passes already cut `used` of its starting level and the year's limit is
+    `most`: (most − used) / (1 − used), 0 once the limit is reached."""
+    left = np.zeros_like(used)
+    np.divide(most - used, 1.0 - used, out=left, where=used < 1.0)
+    return np.clip(left, 0.0, 1.0)
 
 
 def model_rng(seed: int) -> np.random.Generator:

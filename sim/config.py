@@ -292,10 +292,14 @@ class Carbon(_Frozen):
     intensity_reduction_vs_base: Limit(-1.0, 1.0) | None = Field(
         default_factory=lambda: {2020: 0.0, 2025: 0.18, 2030: 0.33, 2035: 0.45}
     )
-    belt_caps_mt: dict[Belt, Limit(0.0)] = Field(default_factory=dict)
-    belt_intensity_reduction_vs_base: dict[Belt, Limit(-1.0, 1.0)] = Field(default_factory=dict)
-    zone_caps_mt: dict[str, Limit(0.0)] = Field(default_factory=dict)
-    zone_intensity_reduction_vs_base: dict[str, Limit(-1.0, 1.0)] = Field(default_factory=dict)
+    belt_caps_mt: dict[Belt, Limit(0.0) | None] = Field(default_factory=dict)
+    belt_intensity_reduction_vs_base: dict[Belt, Limit(-1.0, 1.0) | None] = Field(
+        default_factory=dict
+    )
+    zone_caps_mt: dict[str, Limit(0.0) | None] = Field(default_factory=dict)
+    zone_intensity_reduction_vs_base: dict[str, Limit(-1.0, 1.0) | None] = Field(
+        default_factory=dict
+    )
     enforcement: tuple[Literal["retrofit", "curtailment", "forced_exit"], ...] = (
         "retrofit",
         "curtailment",
@@ -337,7 +341,7 @@ class Optimizer(_Frozen):
     on_infeasible: Literal["relax", "stop"] = "relax"
     bans: tuple[Ban, ...] = (Ban(sector="chemicals", belt="yangtze", except_flag="chemical_park"),)
     min_share_by_belt: dict[Belt, Lever(0.0, 1.0)] = Field(default_factory=dict)
-    max_zone_share: Lever(0.0, 1.0) | None = None
+    max_zone_share: Lever(0.0, 1.0, positive=True) | None = None
     projects: bool = False
     time_limit_s: float = Field(60.0, gt=0.0)
 
@@ -352,6 +356,12 @@ class Relocation(_Frozen):
     years: int = Field(5, ge=1, le=30)
     to_flag: Literal["chemical_park", "eco_park", "intl_coop_park"] | None = "chemical_park"
     keep_flag: Literal["chemical_park", "eco_park", "intl_coop_park"] | None = None
+
+    @model_validator(mode="after")
+    def _two_belts(self) -> Relocation:
+        if self.from_belt == self.to_belt:
+            raise ValueError(f"from_belt and to_belt are both {self.from_belt!r}; they must differ")
+        return self
 
 
 class SectorPolicy(_Frozen):
@@ -465,6 +475,12 @@ class Scenario(_Frozen):
                 raise ValueError(f"uncertainty.{key}: not a lever{hint}")
             if isinstance(node, bool) or not isinstance(node, int | float | dict | type(None)):
                 raise ValueError(f"uncertainty.{key}: not a numeric lever (default {node!r})")
+            if isinstance(node, dict) and not (node and all(isinstance(y, int) for y in node)):
+                first = next(iter(node), "NAME")
+                raise ValueError(
+                    f"uncertainty.{key}: a group of levers; draw one of its entries, "
+                    f"e.g. {key}.{first}"
+                )
         return self
 
     def at(self, year: int) -> Scenario:
@@ -477,13 +493,10 @@ class Scenario(_Frozen):
         """One draw of every uncertain lever, as --set style overrides (keys sorted, so
         the same generator gives the same draw whatever the file's key order). A lever
         counted in whole years gets its draw rounded to the nearest year."""
-        dumped = self.model_dump()
         out: dict[str, float] = {}
         for key in sorted(self.uncertainty):
             value = self.uncertainty[key].draw(rng)
-            default = _lever_default(dumped, key)[1]
-            whole = isinstance(default, int) and not isinstance(default, bool)
-            out[key] = math.floor(value + 0.5) if whole else value
+            out[key] = math.floor(value + 0.5) if _counts_whole(key.split(".")) else value
         return out
 
     @property
@@ -518,6 +531,35 @@ def _lever_default(dumped: dict[str, Any], key: str) -> tuple[bool, Any]:
             return i == len(parts) - 1 and i > 0 and _is_mapping_lever(parts[:i]), None
         node = node[part]
     return True, node
+
+
+def _annotation(parts: list[str]) -> Any:
+    """The schema type at a dotted key (through sub-models and name-keyed mappings)."""
+    ann: Any = Scenario
+    for part in parts:
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            info = ann.model_fields.get(part)
+            if info is None:
+                return None
+            ann = info.annotation
+        elif getattr(ann, "__origin__", None) is dict:
+            ann = ann.__args__[1]
+        else:
+            return None
+    return ann
+
+
+def _counts_whole(parts: list[str]) -> bool:
+    """Is the lever at `parts` counted in whole numbers (years, a year, a seed)?"""
+
+    def leaves(t: Any) -> set[Any]:  # the plain types a value may take ({year: v}: v's)
+        if getattr(t, "__origin__", None) is dict:
+            return leaves(t.__args__[1])
+        args = getattr(t, "__args__", ())  # a union, or Annotated[X, ...] (args (X,))
+        return set().union(*(leaves(a) for a in args)) if args else {t}
+
+    found = leaves(_annotation(parts))
+    return int in found and float not in found
 
 
 def _is_mapping_lever(parts: list[str]) -> bool:
@@ -564,8 +606,9 @@ def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]
     out = dict(base)
     for k, v in over.items():
         if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
-            # A {year: value} path replaces, never merges: a new path is a new path.
-            if v and (
+            # A {year: value} path replaces, never merges: a new path is a new path. An
+            # empty mapping replaces too: `belt_caps_mt: {}` removes the parent's caps.
+            if not v or (
                 all(isinstance(x, int) for x in v) or all(isinstance(x, int) for x in out[k])
             ):
                 out[k] = dict(v)
@@ -658,7 +701,14 @@ def _valid_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
     return keys
 
 
-_BRANCHES = {"float", "dict[int,float]", "int", "function-after[_ordered(), Years]"}
+_BRANCHES = {
+    "float",
+    "int",
+    "dict[int,float]",
+    "dict[int,int]",
+    "dict[int,nullable[float]]",
+    "function-after[_ordered(), Years]",
+}
 
 
 def _where(loc: str, lines: Lines) -> str:
@@ -685,6 +735,8 @@ def _describe(err: Mapping[str, Any], lines: Lines) -> str:
     msg = err["msg"].removeprefix("Value error, ")
     if in_union and kind in ("float_type", "float_parsing", "dict_type", "int_parsing", "int_type"):
         msg = "expected a number or a {year: number} mapping"
+    if in_union and kind == "int_from_float":
+        msg = "expected a whole number of years, or a {year: whole number} mapping"
     if isinstance(given, dict | list) and len(str(given)) > 80:
         given = "…"
     where = loc or "(top level)"
@@ -711,7 +763,10 @@ def load_scenario(path: str | FsPath, overrides: Mapping[str, Any] | None = None
         seen = set()
         for err in exc.errors():
             text = _describe(err, lines)
-            if text not in seen:
-                seen.add(text)
+            # a value no branch of "number or {year: number}" takes: one message, the first
+            branches = [str(p) for p in err["loc"] if str(p) in _BRANCHES]
+            key = text.split(":", 1)[0] if branches else text
+            if key not in seen:
+                seen.add(key)
                 problems.append(text)
         raise ScenarioError(str(path), problems) from None

@@ -140,7 +140,8 @@ def scorecard(province: pd.DataFrame, scenario: Any) -> pd.DataFrame:
     - carbon intensity falls ≥ 18 % and energy intensity ≥ 13.5 % by 2025 vs 2020
       (China's national 14th FYP targets), or by the last year if the run ends earlier;
     - output per mu rises over the run;
-    - the total cap (if any) and the intensity target hold in every year (carbon gap 0).
+    - the total cap (if any) and the intensity target hold in every year (carbon gap 0),
+      and so do each belt's and zone's own caps and targets where the scenario sets them.
     """
     first, last = province.iloc[0], province.iloc[-1]
     n = last["year"] - first["year"]
@@ -182,6 +183,19 @@ def scorecard(province: pd.DataFrame, scenario: Any) -> pd.DataFrame:
             "<=",
         ),
     ]
+    # the belts' and zones' own caps and targets, where the scenario sets them
+    c = scenario.carbon
+
+    def named(table: dict[str, Any]) -> set[str]:
+        return {k for k, v in table.items() if v is not None}
+
+    belts = sorted(named(c.belt_caps_mt) | named(c.belt_intensity_reduction_vs_base))
+    groups = [(f"carbon_gap_{b}_t", f"largest yearly carbon gap, {b} belt (t)") for b in belts]
+    if named(c.zone_caps_mt) | named(c.zone_intensity_reduction_vs_base):
+        groups.append(("carbon_gap_zone_t", "largest yearly carbon gap, capped zones (t)"))
+    for col, label in groups:
+        gaps = province[col].fillna(0.0) if col in province else province["year"] * 0.0
+        rows.append((label, int(province.loc[gaps.idxmax(), "year"]), 0.0, float(gaps.max()), "<="))
     df = pd.DataFrame(rows, columns=["target", "year", "required", "achieved", "direction"])
     sign = np.where(df["direction"] == ">=", 1.0, -1.0)
     # margin > 0: met with room; < 0: missed by that much (in the target's unit).

@@ -127,6 +127,7 @@ def test_uncertainty_block_validates_levers_and_draws_reproducibly(tmp_path):
         "evaluation.surcharge_yuan_per_kwh.D": {"dist": "uniform", "low": 0.1, "high": 0.5},
         "economy.sector_growth.chemicals": {"dist": "normal", "mean": 0.04, "sd": 0.01},
         "exit.rectification_years": {"dist": "uniform", "low": 1, "high": 5},
+        "integration.year": {"dist": "uniform", "low": 2022, "high": 2024},
     }
     sc = load_scenario(scen(good))
     a = sc.sample(np.random.default_rng(1))
@@ -134,6 +135,7 @@ def test_uncertainty_block_validates_levers_and_draws_reproducibly(tmp_path):
     assert a == b and set(a) == set(good)
     assert 0.5 <= a["land.link_ratio"] <= 2.0 and a["carbon.total_cap_mt"] in (300, 330)
     assert a["exit.rectification_years"] in range(1, 6)  # whole years: rounded draws
+    assert a["integration.year"] in range(2022, 2025)
     load_scenario(BASELINE, a)  # a draw applied as overrides gives a valid scenario
     for bad, expect in [
         (
@@ -142,6 +144,11 @@ def test_uncertainty_block_validates_levers_and_draws_reproducibly(tmp_path):
         ),
         ({"exit.mode": {"dist": "choice", "values": [1]}}, "not a numeric lever"),
         ({"uncertainty.x": {"dist": "uniform", "low": 0, "high": 1}}, "not a lever"),
+        (
+            {"evaluation.class_shares": {"dist": "uniform", "low": 0, "high": 1}},
+            "a group of levers; draw one of its entries, e.g. evaluation.class_shares.A",
+        ),
+        ({"carbon.belt_caps_mt": {"dist": "uniform", "low": 0, "high": 1}}, "a group of levers"),
         ({"economy.x.chemicals": {"dist": "uniform", "low": 0, "high": 1}}, "not a lever"),
         ({"land.link_ratio": {"dist": "uniform", "low": 2, "high": 1}}, "must not exceed"),
         ({"land.link_ratio": {"dist": "normal", "mean": 1}}, "missing sd"),
@@ -203,3 +210,23 @@ def test_paths_are_checked_in_every_year(levers, expected):
     with pytest.raises(ValueError) as err:
         Scenario.model_validate(levers)
     assert expected in str(err.value)
+
+
+def test_a_child_removes_inherited_caps(tmp_path):
+    """An empty mapping replaces the parent's (it does not merge into it), and null
+    removes one entry."""
+    parent = tmp_path / "parent.yaml"
+    parent.write_text(
+        f"extends: {BASELINE}\ncarbon:\n  belt_caps_mt: {{yangtze: 150, canal: 60}}\n"
+        "  zone_caps_mt: {G321014: 2.0}\n",
+        encoding="utf-8",
+    )
+    child = tmp_path / "child.yaml"
+    child.write_text(
+        "extends: parent.yaml\ncarbon:\n  belt_caps_mt: {canal: null}\n  zone_caps_mt: {}\n",
+        encoding="utf-8",
+    )
+    sc = load_scenario(child)
+    assert sc.carbon.belt_caps_mt == {"yangtze": 150.0, "canal": None}
+    assert sc.carbon.zone_caps_mt == {}
+    assert load_scenario(parent).carbon.zone_caps_mt == {"G321014": 2.0}

@@ -451,3 +451,24 @@ def test_relocation_of_idle_projects_only_does_not_fail_and_respects_bans():
     banned = (landed["belts"].str.contains("coastal")) & (landed["chemical_park"] == 0)
     assert not banned.any()
     _balanced(res)
+
+
+def test_scorecard_reports_belt_and_zone_gaps():
+    """Caps of 0 on a belt and on a zone cannot be met: the scorecard says so, with the
+    largest gap of each."""
+    res = _run(
+        **{
+            "years.end": 2021,
+            "carbon.belt_caps_mt": {"canal": 0.0},
+            "carbon.zone_caps_mt": {"G321016": 0.0},
+        }
+    )
+    card = res.scorecard.set_index("target")
+    p = _p(res)
+    canal = card.loc["largest yearly carbon gap, canal belt (t)"]
+    assert not canal["met"] and canal["achieved"] == pytest.approx(
+        p.loc[2021, "carbon_gap_canal_t"]
+    )
+    zones = card.loc["largest yearly carbon gap, capped zones (t)"]
+    assert not zones["met"] and zones["achieved"] == pytest.approx(p.loc[2021, "carbon_gap_zone_t"])
+    assert zones["achieved"] > 0

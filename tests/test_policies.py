@@ -240,9 +240,11 @@ def _firm_csv(path, utility):
     df.to_csv(path, index=False)
 
 
-def test_utilities_in_a_firm_file_are_class_t_and_never_exit(tmp_path):
+@pytest.mark.parametrize("mode", ["mandatory", "market"])
+def test_utilities_in_a_firm_file_are_class_t_and_never_exit(tmp_path, mode):
     """Firms flagged utility=1 (water, power, gas) are class T (不适合评价): never scored,
-    never surcharged, never a low-efficiency exit; the others are rated."""
+    never surcharged, never a low-efficiency exit (mandatory, nor market even with a
+    negative margin); the others are rated."""
     from models.firms import CLASS_T
     from models.province import ProvinceModel
     from sim.data import prepare_inputs
@@ -255,11 +257,15 @@ def test_utilities_in_a_firm_file_are_class_t_and_never_exit(tmp_path):
             "data.firms": str(tmp_path / "firms.csv"),
             "years.end": 2023,
             "exit.rectification_years": 1,
+            "exit.mode": mode,
+            "exit.market_hazard_base": 0.9,
+            "exit.market_hazard_per_margin_loss": 20.0,
             "evaluation.class_shares": {"A": 0.1, "B": 0.2, "C": 0.2, "D": 0.5},
         }
     )
     m = ProvinceModel(sc, prepare_inputs(sc))
     flagged = np.array(utility, bool)
+    m.firms.base_margin[:40] = -0.05  # loss-making: the market hazard is high for all
     assert (m.firms.cls[:40][flagged] == CLASS_T).all()
     assert (m.firms.cls[:40][~flagged] != CLASS_T).all()
     while m.running:
@@ -343,3 +349,34 @@ def test_relocated_capacity_fills_zones_with_room_before_any_is_lost():
     # no room anywhere for all of it: every zone full, the rest is what is lost
     land = destination_land(1e5, np.array([10.0, 10.0]), np.array([20.0, 200.0]))
     assert land == pytest.approx([10.0, 10.0])
+
+
+def test_limits_left_are_zero_once_used_up_even_at_a_limit_of_one():
+    from models.province import _left_of
+
+    left = _left_of(1.0, np.array([0.0, 0.5, 1.0]))
+    assert left == pytest.approx([1.0, 1.0, 0.0])
+    assert _left_of(0.1, np.array([0.0, 0.1, 0.05])) == pytest.approx([0.1, 0.0, 0.05 / 0.95])
+
+
+def test_no_firm_is_closed_for_a_rounding_leftover():
+    """An intensity target that curtailment meets exactly: the measures' sums leave
+    ~6e-8 t of gap, which must not send forced exit after a whole firm (it did: one
+    firm of 114,249 t closed in 2021 for 0.00000006 t)."""
+    from sim.runner import run
+    from tests.conftest import small_scenario
+
+    for red in (0.12, 0.13, 0.15):
+        p = run(
+            small_scenario(
+                **{
+                    "data.firm_scale": 0.05,
+                    "years.end": 2021,
+                    "carbon.intensity_reduction_vs_base": {2020: 0.0, 2021: red},
+                }
+            )
+        ).province.set_index("year")
+        assert p.loc[2021, "carbon_gap_t"] == 0.0
+        assert p.loc[2021, "firms_exited_carbon"] == 0
+    assert carbon.gaps(1e8, 1.0, 1e8 - 1e-3, None) == (0.0, 0.0)  # 1e-11 of E: rounding
+    assert carbon.gaps(1e8, 1.0, 1e8 - 1.0, None) == (1.0, 0.0)
