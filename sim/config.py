@@ -450,6 +450,7 @@ class Scenario(_Frozen):
     uncertainty: dict[str, Distribution] = Field(default_factory=dict)
     report: Report = Field(default_factory=Report)
     source_dir: str = Field(str(SCENARIO_DIR), exclude=True)
+    source_file: str = Field("", exclude=True)  # the file it was read from, for messages
 
     @model_validator(mode="after")
     def _integration_year(self) -> Scenario:
@@ -756,6 +757,7 @@ def load_scenario(path: str | FsPath, overrides: Mapping[str, Any] | None = None
     lines.update({k: "--set" for k in (overrides or {})})
     raw.setdefault("name", path.stem)
     raw["source_dir"] = str(path.parent)
+    raw["source_file"] = str(path)
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:

@@ -280,7 +280,7 @@ def check_names(scenario: Any, sectors: set[str], zones: set[str]) -> None:
     if problems:
         from sim.config import ScenarioError
 
-        raise ScenarioError(scenario.source_dir + f"/{scenario.name}", problems)
+        raise ScenarioError(scenario.source_file or f"scenario {scenario.name}", problems)
 
 
 def ipf(prior: np.ndarray, rows: np.ndarray, cols: np.ndarray, iters: int = 200) -> np.ndarray:
