@@ -655,10 +655,11 @@ class ProvinceModel(mesa.Model):
         f = self.firms
         live = f.alive()
         n_z = len(self.zones)
-        # judged on output before this year's curtailment, which is temporary
-        out = np.bincount(f.zone[live], self._uncurtailed_output()[live], minlength=n_z)
+        # judged on output and VA before this year's curtailment, which is temporary
+        full = self._uncurtailed_output()[live]
+        out = np.bincount(f.zone[live], full, minlength=n_z)
         land = np.bincount(f.zone[live], f.land_mu[live], minlength=n_z)
-        va = np.bincount(f.zone[live], f.va_wan[live], minlength=n_z)
+        va = np.bincount(f.zone[live], full * f.va_ratio[live], minlength=n_z)
         per_mu = np.divide(out, land, out=np.zeros(n_z), where=land > 0)
         merges = integration.select_merges(
             np.array([z.city for z in self.zones]),

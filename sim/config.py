@@ -13,9 +13,10 @@ import difflib
 import logging
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path as FsPath
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import (
@@ -469,11 +470,20 @@ class Scenario(_Frozen):
         keys = schema_keys()
         dumped = self.model_dump()
         for key in self.uncertainty:
+            parts = key.split(".")
+            if parts[0] in _FIXED_IN_ENSEMBLE:
+                raise ValueError(f"uncertainty.{key}: {_FIXED_IN_ENSEMBLE[parts[0]]}")
             found, node = _lever_default(dumped, key)
             if not found:
                 near = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
                 hint = f"; did you mean {near[0]}?" if near else ""
                 raise ValueError(f"uncertainty.{key}: not a lever{hint}")
+            names = _entry_names(parts[:-1])
+            if names is not None and parts[-1] not in names:
+                raise ValueError(
+                    f"uncertainty.{key}: {parts[-1]!r} is not an entry of "
+                    f"{'.'.join(parts[:-1])}; allowed: {', '.join(names)}"
+                )
             if isinstance(node, bool) or not isinstance(node, int | float | dict | type(None)):
                 raise ValueError(f"uncertainty.{key}: not a numeric lever (default {node!r})")
             if isinstance(node, dict) and not (node and all(isinstance(y, int) for y in node)):
@@ -532,6 +542,28 @@ def _lever_default(dumped: dict[str, Any], key: str) -> tuple[bool, Any]:
             return i == len(parts) - 1 and i > 0 and _is_mapping_lever(parts[:i]), None
         node = node[part]
     return True, node
+
+
+_FIXED_IN_ENSEMBLE = {
+    "seed": "the seed is not a lever: the ensemble gives member i the i-th child of the "
+    "scenario's seed",
+    "years": "the simulated years must be the same in every member; set them in years:",
+    "data": "the data a run starts from is the same in every member; set it in data:",
+    "report": "report settings are not levers",
+}
+"""Top-level keys that an uncertainty block may not draw, with the reason."""
+
+
+def _entry_names(parts: list[str]) -> tuple[str, ...] | None:
+    """The names the mapping lever at `parts` may hold, when the schema fixes them
+    (belts, classes, indicators); None when they are data names or `parts` is no
+    mapping lever (sectors and zones are checked against the data: sim.data.check_names)."""
+    if not parts or not _is_mapping_lever(parts):
+        return None
+    if parts[-1] in ("weights", "small_firm_weights"):
+        return tuple(EVAL_INDICATORS)
+    key_type = _annotation(parts).__args__[0]
+    return tuple(get_args(key_type)) if get_origin(key_type) is Literal else None
 
 
 def _annotation(parts: list[str]) -> Any:
@@ -603,21 +635,36 @@ class ScenarioError(ValueError):
         super().__init__(f"{file}: {len(problems)} problem(s)\n{body}")
 
 
-def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+def _deep_merge(
+    base: dict[str, Any], over: Mapping[str, Any], path: tuple[str, ...] = ()
+) -> dict[str, Any]:
     out = dict(base)
     for k, v in over.items():
+        here = (*path, str(k))
         if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
             # A {year: value} path replaces, never merges: a new path is a new path. An
-            # empty mapping replaces too: `belt_caps_mt: {}` removes the parent's caps.
-            if not v or (
-                all(isinstance(x, int) for x in v) or all(isinstance(x, int) for x in out[k])
-            ):
+            # empty mapping replaces too (`belt_caps_mt: {}` removes the parent's caps),
+            # except an empty section (`carbon: {}`), which changes nothing.
+            if not v:
+                replace = not _is_section(list(here))
+            else:
+                replace = all(isinstance(x, int) for x in v) or all(
+                    isinstance(x, int) for x in out[k]
+                )
+            if replace:
                 out[k] = dict(v)
             else:
-                out[k] = _deep_merge(dict(out[k]), v)
+                out[k] = _deep_merge(dict(out[k]), v, here)
         else:
             out[k] = v
     return out
+
+
+def _is_section(parts: list[str]) -> bool:
+    """Is the schema field at `parts` a section of the scenario (a sub-model such as
+    `carbon`), rather than a value or a mapping keyed by name or year?"""
+    ann = _annotation(parts)
+    return isinstance(ann, type) and issubclass(ann, BaseModel)
 
 
 Lines = dict[str, str]
@@ -722,22 +769,35 @@ def _where(loc: str, lines: Lines) -> str:
     return ""
 
 
-def _describe(err: Mapping[str, Any], lines: Lines) -> str:
+def _describe(err: Mapping[str, Any], lines: Lines) -> str | None:
+    """The problem in one line; None for a number-or-path lever given a mapping, where
+    the scalar branch's complaint says nothing (the mapping's own errors say it)."""
     raw_loc = [str(p) for p in err["loc"]]
     in_union = any(p in _BRANCHES for p in raw_loc)
-    loc = ".".join(p for p in raw_loc if p not in _BRANCHES and not p.startswith("function-"))
     kind = err["type"]
+    given = err.get("input")
+    branch = next((p for p in reversed(raw_loc) if p in _BRANCHES), "")
+    if branch in ("float", "int") and raw_loc[-1] == branch and isinstance(given, Mapping):
+        return None
+    in_path = branch.startswith("dict[int,")
+    if in_path and raw_loc[-1] == "[key]":
+        raw_loc.pop()
+        kind, err = "year_key", {**err, "msg": "expected a year (such as 2025) as the key"}
+    loc = ".".join(p for p in raw_loc if p not in _BRANCHES and not p.startswith("function-"))
     if kind == "extra_forbidden":
         keys = _valid_keys(Scenario)
         near = difflib.get_close_matches(loc, keys, n=1, cutoff=0.6)
         hint = f"; did you mean {near[0]}?" if near else ""
         return f"{loc}: unknown key{hint}{_where(loc, lines)}"
-    given = err.get("input")
     msg = err["msg"].removeprefix("Value error, ")
     if in_union and kind in ("float_type", "float_parsing", "dict_type", "int_parsing", "int_type"):
-        msg = "expected a number or a {year: number} mapping"
+        msg = "expected a number" if in_path else "expected a number or a {year: number} mapping"
     if in_union and kind == "int_from_float":
-        msg = "expected a whole number of years, or a {year: whole number} mapping"
+        msg = (
+            "expected a whole number"
+            if in_path
+            else "expected a whole number of years, or a {year: whole number} mapping"
+        )
     if isinstance(given, dict | list) and len(str(given)) > 80:
         given = "…"
     where = loc or "(top level)"
@@ -750,25 +810,51 @@ def load_scenario(path: str | FsPath, overrides: Mapping[str, Any] | None = None
     Raises ScenarioError listing every problem with its key path, the value given, what
     is allowed, and the file and line that wrote it.
     """
+    return read_scenario(path).validate(overrides)
+
+
+@dataclass(frozen=True)
+class ScenarioFile:
+    """A scenario file read and merged with its parents, not yet validated: validate it
+    with many sets of overrides (an ensemble's members) without reading it again."""
+
+    path: FsPath
+    raw: dict[str, Any]
+    lines: Lines
+
+    def validate(self, overrides: Mapping[str, Any] | None = None) -> Scenario:
+        """The scenario with `overrides` (dotted keys) applied, validated."""
+        raw = apply_overrides(self.raw, overrides or {})
+        lines = {**self.lines, **{k: "--set" for k in (overrides or {})}}
+        raw.setdefault("name", self.path.stem)
+        raw["source_dir"] = str(self.path.parent)
+        raw["source_file"] = str(self.path)
+        try:
+            return Scenario.model_validate(raw)
+        except ValidationError as exc:
+            raise ScenarioError(str(self.path), _problems(exc, lines)) from None
+
+
+def read_scenario(path: str | FsPath) -> ScenarioFile:
+    """Read a scenario file and the files it extends (ScenarioError if unreadable)."""
     path = FsPath(path).resolve()
     lines: Lines = {}
     raw = _read_yaml(path, (), lines)
-    raw = apply_overrides(raw, overrides or {})
-    lines.update({k: "--set" for k in (overrides or {})})
-    raw.setdefault("name", path.stem)
-    raw["source_dir"] = str(path.parent)
-    raw["source_file"] = str(path)
-    try:
-        return Scenario.model_validate(raw)
-    except ValidationError as exc:
-        problems = []
-        seen = set()
-        for err in exc.errors():
-            text = _describe(err, lines)
-            # a value no branch of "number or {year: number}" takes: one message, the first
-            branches = [str(p) for p in err["loc"] if str(p) in _BRANCHES]
-            key = text.split(":", 1)[0] if branches else text
-            if key not in seen:
-                seen.add(key)
-                problems.append(text)
-        raise ScenarioError(str(path), problems) from None
+    return ScenarioFile(path, raw, lines)
+
+
+def _problems(exc: ValidationError, lines: Lines) -> list[str]:
+    """One line per problem, a value no branch of "number or {year: number}" takes
+    reported once."""
+    problems = []
+    seen = set()
+    for err in exc.errors():
+        text = _describe(err, lines)
+        if text is None:
+            continue
+        branches = [str(p) for p in err["loc"] if str(p) in _BRANCHES]
+        key = text.split(":", 1)[0] if branches else text
+        if key not in seen:
+            seen.add(key)
+            problems.append(text)
+    return problems

@@ -252,6 +252,12 @@ def check_names(scenario: Any, sectors: set[str], zones: set[str]) -> None:
         (f"evaluation.exempt_sectors[{i}]", s)
         for i, s in enumerate(scenario.evaluation.exempt_sectors)
     ]
+    drawn = [key.rsplit(".", 1) for key in scenario.uncertainty if "." in key]
+    named += [
+        (f"uncertainty.{table}.{name}", name)
+        for table, name in drawn
+        if table == "economy.sector_growth"
+    ]
     allowed = ", ".join(sorted(sectors))
     problems = [
         f"{key}: unknown sector {name!r}; allowed: {allowed}"
@@ -266,6 +272,11 @@ def check_names(scenario: Any, sectors: set[str], zones: set[str]) -> None:
             ("carbon.zone_intensity_reduction_vs_base", c.zone_intensity_reduction_vs_base),
         )
         for z in table
+    ]
+    zone_keys += [
+        (f"uncertainty.{table}.{z}", z)
+        for table, z in drawn
+        if table in ("carbon.zone_caps_mt", "carbon.zone_intensity_reduction_vs_base")
     ]
     zone_keys += [
         (f"optimizer.bans[{i}].zones", z)

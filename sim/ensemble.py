@@ -57,25 +57,32 @@ def members(scenario: Any, runs: int) -> list[Member]:
 def check_draws(path: str | Path, base: dict[str, Any], plan: list[Member]) -> None:
     """Every member's draws must give a valid scenario; else a ScenarioError naming the
     members, levers and values, before anything runs."""
-    from sim.config import ScenarioError, load_scenario
+    from sim.config import ScenarioError, read_scenario
 
+    source = read_scenario(path)  # read once; validated with each member's draws
     problems = []
     for m in plan:
         try:
-            load_scenario(path, {**base, **m.overrides})
+            source.validate({**base, **m.overrides})
         except ScenarioError as err:
             draws = ", ".join(f"{k}={v:.6g}" for k, v in m.overrides.items() if k != "seed")
             problems += [f"member {m.index} ({draws}): {p}" for p in err.problems]
     if problems:
         shown = problems[:5] + ([f"... and {len(problems) - 5} more"] if len(problems) > 5 else [])
-        raise ScenarioError(
-            f"{path} (uncertainty)",
-            [
-                *shown,
-                "every draw must lie in the lever's allowed range: narrow the distribution "
-                "(uniform or triangular bounds inside the range, or a smaller sd)",
-            ],
+        out_of_range = any(
+            word in p
+            for p in problems
+            for word in ("allowed minimum", "allowed maximum", "must be above")
         )
+        hint = (
+            [
+                "every draw must lie in the lever's allowed range: narrow the distribution "
+                "(uniform or triangular bounds inside the range, or a smaller sd)"
+            ]
+            if out_of_range
+            else []
+        )
+        raise ScenarioError(f"{path} (uncertainty)", [*shown, *hint])
 
 
 def run_member(path: str, base: dict[str, Any], member: Member) -> pd.DataFrame:
@@ -170,8 +177,11 @@ def run_ensemble(
 
     if executor not in EXECUTORS:
         raise ValueError(f"executor {executor!r}; allowed: {', '.join(EXECUTORS)}")
+    from sim.data import load_dataset
+
     base = dict(base_overrides or {})
     scenario = load_scenario(path, base)
+    load_dataset(scenario)  # the data and every name a lever or a draw gives, checked
     # `runs` is not part of what must match: member i is the same whatever `runs` is
     plan = {"scenario": str(Path(path).resolve()), "overrides": base, "seed": scenario.seed}
     plan_file = folder / "ensemble.json"

@@ -152,6 +152,15 @@ def test_uncertainty_block_validates_levers_and_draws_reproducibly(tmp_path):
         ({"economy.x.chemicals": {"dist": "uniform", "low": 0, "high": 1}}, "not a lever"),
         ({"land.link_ratio": {"dist": "uniform", "low": 2, "high": 1}}, "must not exceed"),
         ({"land.link_ratio": {"dist": "normal", "mean": 1}}, "missing sd"),
+        ({"seed": {"dist": "uniform", "low": 1, "high": 9}}, "the seed is not a lever"),
+        ({"years.end": {"dist": "choice", "values": [2025, 2030]}}, "same in every member"),
+        ({"data.firm_scale": {"dist": "uniform", "low": 0.1, "high": 1}}, "same in every"),
+        (
+            {"carbon.belt_caps_mt.yangzte": {"dist": "uniform", "low": 100, "high": 150}},
+            "'yangzte' is not an entry of carbon.belt_caps_mt; allowed: yangtze, canal, coastal",
+        ),
+        ({"evaluation.surcharge_yuan_per_kwh.E": {"dist": "uniform", "low": 0, "high": 1}}, "A, B"),
+        ({"evaluation.weights.tax": {"dist": "uniform", "low": 0, "high": 1}}, "tax_per_mu"),
     ]:
         with pytest.raises(ScenarioError, match=expect):
             load_scenario(scen(bad))
@@ -230,3 +239,65 @@ def test_a_child_removes_inherited_caps(tmp_path):
     assert sc.carbon.belt_caps_mt == {"yangtze": 150.0, "canal": None}
     assert sc.carbon.zone_caps_mt == {}
     assert load_scenario(parent).carbon.zone_caps_mt == {"G321014": 2.0}
+
+
+def test_an_empty_section_keeps_the_parents_levers(tmp_path):
+    """`carbon: {}` in a child is an empty section: the parent's carbon levers stay (only
+    a mapping keyed by name or year is replaced by an empty one)."""
+    parent = tmp_path / "parent.yaml"
+    parent.write_text(
+        f"extends: {BASELINE}\ncarbon:\n  belt_caps_mt: {{yangtze: 150}}\n"
+        "  intensity_reduction_vs_base: 0.3\n",
+        encoding="utf-8",
+    )
+    child = tmp_path / "child.yaml"
+    child.write_text("extends: parent.yaml\ncarbon: {}\nuncertainty: {}\n", encoding="utf-8")
+    sc = load_scenario(child)
+    assert sc.carbon == load_scenario(parent).carbon
+    assert sc.carbon.belt_caps_mt == {"yangtze": 150.0}
+
+
+def test_draws_of_unknown_sectors_and_zones_are_named(tmp_path):
+    """A draw for a sector or zone the data do not hold is refused when the data are
+    checked (validate, run, ensemble), naming the uncertainty key."""
+    from sim.data import load_dataset
+
+    scen = tmp_path / "u.yaml"
+    scen.write_text(
+        f"extends: {BASELINE}\nuncertainty:\n"
+        "  economy.sector_growth.chemicalz: {dist: uniform, low: 0, high: 0.1}\n"
+        "  carbon.zone_caps_mt.G999999: {dist: uniform, low: 1, high: 2}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ScenarioError) as err:
+        load_dataset(load_scenario(scen))
+    text = str(err.value)
+    assert "uncertainty.economy.sector_growth.chemicalz: unknown sector 'chemicalz'" in text
+    assert "uncertainty.carbon.zone_caps_mt.G999999: unknown zone_id 'G999999'" in text
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        (
+            {"exit.rectification_years": {2021: 2.5}},
+            ["exit.rectification_years.2021: expected a whole number (given: 2.5)"],
+        ),
+        (
+            {"land.link_ratio": {"x": 1}},
+            ["land.link_ratio.x: expected a year (such as 2025) as the key (given: 'x')"],
+        ),
+        (
+            {"land.link_ratio": {2021: "a"}},
+            ["land.link_ratio.2021: expected a number (given: 'a')"],
+        ),
+        (
+            {"land.link_ratio": "abc"},
+            ["land.link_ratio: expected a number or a {year: number} mapping (given: 'abc')"],
+        ),
+    ],
+)
+def test_a_bad_path_gets_one_message_at_the_entry_that_is_wrong(override, expected):
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(BASELINE, override)
+    assert [p.removesuffix(" (--set)") for p in err.value.problems] == expected

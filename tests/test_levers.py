@@ -472,3 +472,37 @@ def test_scorecard_reports_belt_and_zone_gaps():
     zones = card.loc["largest yearly carbon gap, capped zones (t)"]
     assert not zones["met"] and zones["achieved"] == pytest.approx(p.loc[2021, "carbon_gap_zone_t"])
     assert zones["achieved"] > 0
+
+
+def test_merges_are_judged_before_the_years_curtailment(monkeypatch):
+    """Curtailment (有序用电) is for the year only: zones are judged, and hosts chosen, on
+    the same output per mu and value added whether or not a cap curtails firms in the
+    integration year (here a cap on G322017, a national zone that hosts merges)."""
+    from models import province
+
+    seen = []
+
+    def spy(*args, **kwargs):
+        seen.append((args[3].copy(), args[4].copy()))  # output per mu, value added
+        return select(*args, **kwargs)
+
+    select = province.integration.select_merges
+    monkeypatch.setattr(province.integration, "select_merges", spy)
+    merge = {"integration.year": 2022, "years.end": 2022, "carbon.enforcement": ["curtailment"]}
+    free = _run(**merge)
+    curtailed = _run(
+        **merge,
+        **{
+            "carbon.zone_caps_mt": {"G322017": {2021: None, 2022: 0.1}},
+            "carbon.curtailment_max_share": 0.9,
+        },
+    )
+    assert _p(curtailed).loc[2022, "carbon_cut_curtailment_t"] > 0
+    (per_mu_free, va_free), (per_mu_cut, va_cut) = seen
+    assert np.array_equal(per_mu_free, per_mu_cut) and np.array_equal(va_free, va_cut)
+    hosts = [
+        r.zones.query("year == 2022").set_index("zone_id")["host_zone_id"]
+        for r in (free, curtailed)
+    ]
+    assert (hosts[0] == "G322017").sum() > 0
+    assert hosts[0].equals(hosts[1])

@@ -489,6 +489,33 @@ def test_ensemble_draws_outside_a_lever_range_are_named_before_anything_runs(tmp
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("lever", "expected", "hint"),
+    [
+        # a drawn class share breaks the sum to 1: not a range problem, no range hint
+        ("evaluation.class_shares.D: {dist: uniform, low: 0.1, high: 0.2}", "sum to 1", False),
+        # a sector the data do not hold: refused by the data check, before any member
+        (
+            "economy.sector_growth.chemicalz: {dist: uniform, low: 0, high: 0.1}",
+            "uncertainty.economy.sector_growth.chemicalz: unknown sector 'chemicalz'",
+            False,
+        ),
+    ],
+)
+def test_ensemble_draws_that_cannot_run_are_refused_with_the_right_advice(
+    tmp_path, capsys, lever, expected, hint
+):
+    scen = tmp_path / "u.yaml"
+    scen.write_text(f"extends: {BASELINE}\nuncertainty:\n  {lever}\n", encoding="utf-8")
+    out = tmp_path / "e"
+    args = ["ensemble", str(scen), "--runs", "2", *ENS, "--executor", "serial"]
+    code, _, err = _cli(capsys, *args, "--out", str(out))
+    assert code == 2 and "Traceback" not in err
+    assert expected in err
+    assert ("narrow the distribution" in err) is hint
+    assert not out.exists()
+
+
 def test_dask_executor_without_dask_says_how_to_install(tmp_path, capsys):
     pytest.importorskip("numpy")
     try:
