@@ -549,15 +549,19 @@ class ProvinceModel(mesa.Model):
             else (None if red is None else self._base_intensity(zones) * (1.0 - red))
             for kind, _, zones, _, red in groups
         ]
+        # Every measure's columns in every year, 0 where it did not run, so that runs of
+        # different scenarios have the same columns.
         entry: dict[str, Any] = {"year": self.year}
+        for m in ("retrofit", "curtailment", "forced_exit"):
+            entry[f"carbon_cut_{m}_t"] = entry[f"carbon_cost_{m}_wan"] = 0.0
         for (kind, _name, zones, cap_t, _), target in zip(groups, targets, strict=True):
             b = self._enforce(self.firms.alive() & zones[self.firms.zone], cap_t, target)
             if kind == "province":
                 entry["carbon_gap_before_t"] = b.gap_before_t
             for k, v in b.removed_t.items():
-                entry[f"carbon_cut_{k}_t"] = entry.get(f"carbon_cut_{k}_t", 0.0) + v
+                entry[f"carbon_cut_{k}_t"] += v
             for k, v in b.cost_wan.items():
-                entry[f"carbon_cost_{k}_wan"] = entry.get(f"carbon_cost_{k}_wan", 0.0) + v
+                entry[f"carbon_cost_{k}_wan"] += v
         # The gaps left once every pass is done (a later pass may have closed part of an
         # earlier one's): the province's, each belt's, each zone's, never summed twice.
         f = self.firms

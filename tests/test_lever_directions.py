@@ -39,8 +39,7 @@ def _outcome(res, sw: Sweep) -> float:
     else:
         p = res.province.set_index("year")
         p = p[p.index > p.index.min()]  # simulated years only
-        assert sw.outcome in p or sw.outcome.startswith("carbon_cut_"), sw.outcome
-        series = p[sw.outcome] if sw.outcome in p else p["co2_t"] * 0.0  # no cut: 0 t
+        series = p[sw.outcome]
     series = series.fillna(0.0)
     return float(series.iloc[0]) if sw.measure == "first" else float(series.sum())
 

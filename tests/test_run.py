@@ -13,6 +13,7 @@ import yaml
 
 from tests.conftest import BASELINE
 
+MEASURES = ("retrofit", "curtailment", "forced_exit")
 CONTRACT = {
     "province.parquet": [
         "year",
@@ -32,6 +33,7 @@ CONTRACT = {
         "carbon_intensity_t_per_wan",
         "energy_intensity_tce_per_wan",
         "carbon_gap_t",
+        *(f"carbon_{x}_{m}_{u}" for m in MEASURES for x, u in (("cut", "t"), ("cost", "wan"))),
         "shadow_price_land_wan_per_mu",
         "shadow_price_carbon_wan_per_t",
     ],
@@ -91,6 +93,10 @@ def test_run_folder_has_every_contract_file_and_column(run_folder):
     assert p["year"].tolist() == list(range(2020, 2026))
     z = pd.read_parquet(run_folder / "zones.parquet")
     assert len(z) == 158 * 6
+    # No cap binds in the baseline: every measure's columns are there, and 0.
+    sim = p[p["year"] > 2020]
+    assert (sim["carbon_gap_before_t"] == 0).all()
+    assert (sim.filter(regex="^carbon_(cut|cost)_") == 0).all().all()
 
 
 def test_manifest_and_resolved_scenario(run_folder):
