@@ -1,8 +1,9 @@
 """Step 3, per-mu evaluation (亩均效益评价): weighted indicator scores and A/B/C/D classes.
 
     score_i = 100 · Σ_k w_k · min(ind_ik / bench_gk, cap) / Σ_k w_k
-where bench_gk is the benchmark of firm i's group g (zone, city or province): the
-group's ratio of sums (e.g. Σ tax / Σ land), the usual way county evaluations set it.
+where bench_gk is the benchmark of firm i's group g (zone, city or province, and
+optionally the firm's sector within it, 分行业评价): the group's ratio of sums (e.g.
+Σ tax / Σ land), the usual way county evaluations set it.
 Classes by rank within the group and the configured shares (A best). Class T (不参评:
 firms younger than the exemption age, utilities, exempted sectors) is neither scored
 nor ranked, pays no surcharge and never exits as low-efficiency.
@@ -90,11 +91,14 @@ def evaluate_firms(
     small_output_wan: float = 0.0,
     small_weights: dict[str, float] | None = None,
     exempt_sector: np.ndarray | None = None,
+    n_sectors: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Evaluate live firms. Returns (rows, score, cls) for the live rows; young firms,
     firms flagged `exempt` (utilities) and firms of sectors marked in `exempt_sector`
     ((S,) bool) get class T and score NaN. Small firms (output below `small_output_wan`,
-    规下) are scored on `small_weights` and ranked among themselves."""
+    规下) are scored on `small_weights` and ranked among themselves. With `n_sectors` > 1
+    (分行业评价) the groups are (benchmark unit, sector): a firm is compared and ranked
+    only with firms of its own sector."""
     live = np.flatnonzero(firms.alive())
     age = year - firms.birth_year[live]
     exempt = firms.exempt[live] > 0
@@ -118,8 +122,9 @@ def evaluate_firms(
             num,
             den,
             w,
-            group_of_zone[firms.zone[rows]],
-            n_groups,
+            group_of_zone[firms.zone[rows]] * n_sectors
+            + (firms.sector[rows] if n_sectors > 1 else 0),
+            n_groups * n_sectors,
             class_shares,
             score_cap,
             cutoffs,

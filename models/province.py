@@ -215,6 +215,7 @@ class ProvinceModel(mesa.Model):
     def _evaluate(self) -> None:
         ev = self.levers.evaluation
         group, n_groups = self._benchmark_groups(ev.benchmark)
+        n_sectors = len(self.sectors.names) if ev.within_sector else 1
         shares = np.array(
             [ev.class_shares.A, ev.class_shares.B, ev.class_shares.C, ev.class_shares.D]
         )
@@ -233,6 +234,7 @@ class ProvinceModel(mesa.Model):
             ev.small_firm_output_wan,
             ev.small_firm_weights,
             np.isin(np.array(self.sectors.names), ev.exempt_sectors),
+            n_sectors,
         )
         self.firms.score[rows] = score
         self.firms.cls[rows] = cls

@@ -238,6 +238,7 @@ class Evaluation(_Frozen):
         }
     )
     benchmark: Literal["zone", "city", "province"] = "province"
+    within_sector: bool = False
     score_cap: Lever(0.0, positive=True) = 3.0
     class_shares: ClassShares = Field(default_factory=ClassShares)
     class_cutoffs: ClassCutoffs | None = None

@@ -406,6 +406,10 @@ CHECKED_BY: dict[str, tuple[str, str]] = {  # key -> (test file in tests/, test)
         "test_levers",
         "test_zone_benchmark_changes_class_counts_but_keeps_shares",
     ),
+    "evaluation.within_sector": (
+        "test_levers",
+        "test_within_sector_ranking_puts_the_d_share_in_every_sector",
+    ),
     "evaluation.small_firm_output_wan": (
         "test_levers",
         "test_small_firms_are_ranked_among_themselves",

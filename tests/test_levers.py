@@ -99,6 +99,25 @@ def test_zone_benchmark_changes_class_counts_but_keeps_shares(tiny_base):
         assert np.allclose(shares, want, atol=0.005)
 
 
+def test_within_sector_ranking_puts_the_d_share_in_every_sector(tiny_base):
+    """Ranked against the whole province, D falls on the sectors with low output per mu
+    (textiles, building materials: about half their firms). Ranked within each sector
+    (分行业评价), every sector has its 5 % D: ranking rounds by at most one firm in each
+    group, and a sector has two groups (large and small firms)."""
+    cols = [f"firms_class_{c}" for c in "ABCD"]
+
+    def first_year(res):
+        s = res.sectors
+        return s[s["year"] == 2021].set_index("sector")
+
+    prov = first_year(tiny_base)
+    assert (prov["firms_class_D"] / prov[cols].sum(axis=1)).max() > 0.3
+    by_sector = first_year(_run(**{"evaluation.within_sector": True}))
+    rated = by_sector[cols].sum(axis=1)
+    assert (rated > 100).all()
+    assert ((by_sector["firms_class_D"] - 0.05 * rated).abs() <= 2.0).all()
+
+
 # ---------------------------------------------------------------- levers added with issue 4
 
 RELOCATE = [
