@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import logging
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -382,7 +383,8 @@ class Integration(_Frozen):
 
 
 class Distribution(_Frozen):
-    """An uncertain lever for ensembles: uniform(low, high), normal(mean, sd), ..."""
+    """An uncertain lever for ensembles: uniform(low, high), triangular(low, mode, high),
+    normal(mean, sd) truncated to [low, high] where either is given, choice(values)."""
 
     dist: Literal["uniform", "normal", "triangular", "choice"]
     low: float | None = None
@@ -411,7 +413,27 @@ class Distribution(_Frozen):
             raise ValueError(f"mode {self.mode} must lie in [{self.low}, {self.high}]")
         if self.dist == "normal" and self.sd < 0:
             raise ValueError(f"sd {self.sd} must be ≥ 0")
+        if self.dist == "normal" and self._normal_mass() < 1e-3:
+            raise ValueError(
+                f"low {self.low} and high {self.high} keep less than 0.1 % of "
+                f"normal(mean {self.mean}, sd {self.sd}); put the mean inside them or widen them"
+            )
         return self
+
+    def _normal_mass(self) -> float:
+        """The share of the normal inside [low, high] (a missing bound is no bound)."""
+        if self.sd == 0:
+            inside = (self.low is None or self.low <= self.mean) and (
+                self.high is None or self.mean <= self.high
+            )
+            return float(inside)
+
+        def cdf(x: float | None, default: float) -> float:
+            if x is None:
+                return default
+            return 0.5 * (1.0 + math.erf((x - self.mean) / (self.sd * math.sqrt(2.0))))
+
+        return cdf(self.high, 1.0) - cdf(self.low, 0.0)
 
     def draw(self, rng: Any) -> float:
         """One value from a numpy Generator."""
@@ -421,8 +443,13 @@ class Distribution(_Frozen):
             if self.low == self.high:
                 return float(self.low)
             return float(rng.triangular(self.low, self.mode, self.high))
-        if self.dist == "normal":
-            return float(rng.normal(self.mean, self.sd))
+        if self.dist == "normal":  # truncated to [low, high] where given, by redrawing
+            lo = -math.inf if self.low is None else self.low
+            hi = math.inf if self.high is None else self.high
+            while True:  # ≥ 0.1 % of the mass lies inside (validated): ends quickly
+                x = float(rng.normal(self.mean, self.sd))
+                if lo <= x <= hi:
+                    return x
         return float(self.values[int(rng.integers(len(self.values)))])
 
 
@@ -750,6 +777,8 @@ def _valid_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
     return keys
 
 
+_OVERRIDES = ("--set", "uncertainty draw")
+
 _BRANCHES = {
     "float",
     "int",
@@ -761,7 +790,12 @@ _BRANCHES = {
 
 
 def _where(loc: str, lines: Lines) -> str:
-    """The file:line of the longest prefix of `loc` that a file wrote, else ''."""
+    """The file:line of the longest prefix of `loc` that a file wrote, else ''. An
+    override (--set, an ensemble draw) of `loc` or of a key below it is named instead:
+    it changed the value that failed."""
+    below = [v for k, v in lines.items() if k.startswith(f"{loc}.") and v in _OVERRIDES]
+    if below and lines.get(loc) not in _OVERRIDES:
+        return f" ({below[0]})"
     parts = loc.split(".")
     for n in range(len(parts), 0, -1):
         hit = lines.get(".".join(parts[:n]))
@@ -787,6 +821,11 @@ def _describe(err: Mapping[str, Any], lines: Lines) -> str | None:
     loc = ".".join(p for p in raw_loc if p not in _BRANCHES and not p.startswith("function-"))
     if kind == "extra_forbidden":
         keys = _valid_keys(Scenario)
+        if loc.startswith("uncertainty.") and len(raw_loc) == 3:  # a distribution's key
+            keys = list(Distribution.model_fields)
+            near = difflib.get_close_matches(raw_loc[-1], keys, n=1, cutoff=0.5)
+            hint = f"; did you mean {near[0]}?" if near else f"; allowed: {', '.join(keys)}"
+            return f"{loc}: unknown key of a distribution{hint}{_where(loc, lines)}"
         near = difflib.get_close_matches(loc, keys, n=1, cutoff=0.6)
         hint = f"; did you mean {near[0]}?" if near else ""
         return f"{loc}: unknown key{hint}{_where(loc, lines)}"
@@ -799,10 +838,13 @@ def _describe(err: Mapping[str, Any], lines: Lines) -> str | None:
             if in_path
             else "expected a whole number of years, or a {year: whole number} mapping"
         )
-    if isinstance(given, dict | list) and len(str(given)) > 80:
-        given = "…"
-    where = loc or "(top level)"
-    return f"{where}: {msg} (given: {given!r}){_where(loc, lines)}"
+    if not loc:  # a check across sections: its message starts with the key it is about
+        key = re.match(r"[\w.]+", msg)
+        return f"{msg}{_where(key.group(0), lines) if key else ''}"
+    shown = repr(given)
+    if len(shown) > 80:
+        shown = shown[:76] + " …" + shown[-1]
+    return f"{loc}: {msg} (given: {shown}){_where(loc, lines)}"
 
 
 def load_scenario(path: str | FsPath, overrides: Mapping[str, Any] | None = None) -> Scenario:
@@ -823,10 +865,17 @@ class ScenarioFile:
     raw: dict[str, Any]
     lines: Lines
 
-    def validate(self, overrides: Mapping[str, Any] | None = None) -> Scenario:
-        """The scenario with `overrides` (dotted keys) applied, validated."""
-        raw = apply_overrides(self.raw, overrides or {})
-        lines = {**self.lines, **{k: "--set" for k in (overrides or {})}}
+    def validate(
+        self, overrides: Mapping[str, Any] | None = None, drawn: Mapping[str, Any] | None = None
+    ) -> Scenario:
+        """The scenario with `overrides` (dotted keys, from --set) and then an ensemble
+        member's `drawn` levers applied, validated; messages name which one set a key."""
+        raw = apply_overrides(apply_overrides(self.raw, overrides or {}), drawn or {})
+        lines = {
+            **self.lines,
+            **{k: "--set" for k in (overrides or {})},
+            **{k: "uncertainty draw" for k in (drawn or {})},
+        }
         raw.setdefault("name", self.path.stem)
         raw["source_dir"] = str(self.path.parent)
         raw["source_file"] = str(self.path)

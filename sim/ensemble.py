@@ -63,7 +63,7 @@ def check_draws(path: str | Path, base: dict[str, Any], plan: list[Member]) -> N
     problems = []
     for m in plan:
         try:
-            source.validate({**base, **m.overrides})
+            source.validate(base, drawn=m.overrides)
         except ScenarioError as err:
             draws = ", ".join(f"{k}={v:.6g}" for k, v in m.overrides.items() if k != "seed")
             problems += [f"member {m.index} ({draws}): {p}" for p in err.problems]
@@ -77,7 +77,8 @@ def check_draws(path: str | Path, base: dict[str, Any], plan: list[Member]) -> N
         hint = (
             [
                 "every draw must lie in the lever's allowed range: narrow the distribution "
-                "(uniform or triangular bounds inside the range, or a smaller sd)"
+                "(uniform or triangular bounds inside the range; a normal's sd smaller, or "
+                "low and high bounds that truncate it to the range)"
             ]
             if out_of_range
             else []

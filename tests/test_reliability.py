@@ -287,6 +287,24 @@ def test_validate_catches_what_run_would_hit(capsys, override, expected):
     assert code == 2 and expected in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        # a --set below a key the file wrote: the message blames --set, not the file line
+        (
+            "land.recovery_instrument.x=1",
+            "land.recovery_instrument: Input should be 'free' or 'buyback' (given: {'x': 1}) "
+            "(--set)",
+        ),
+        # a check across sections names its key and who set it, not "(top level)"
+        ("integration.year=2030", "- integration.year 2030 must lie in the simulated years"),
+    ],
+)
+def test_messages_name_who_set_the_key(capsys, override, expected):
+    code, _, err = _cli(capsys, "validate", str(BASELINE), "--set", override)
+    assert code == 2 and expected in err and "top level" not in err
+
+
 def test_accepted_partial_levers_run(tmp_path, capsys):
     code, _, err = _cli(
         capsys,
@@ -486,6 +504,7 @@ def test_ensemble_draws_outside_a_lever_range_are_named_before_anything_runs(tmp
     assert code == 2 and "Traceback" not in err
     assert "member 0 (land.link_ratio=-0.10409)" in err
     assert "is below the allowed minimum 0.0" in err and "narrow the distribution" in err
+    assert "(uncertainty draw)" in err and "(--set)" not in err  # the draw set it
     assert not out.exists()
 
 
