@@ -110,6 +110,23 @@ def test_lever_table_in_scenarios_readme_matches_the_schema():
     assert all(comment for _, _, comment in lever_rows())  # baseline.yaml explains each
 
 
+def test_entries_of_list_levers_are_documented():
+    """Every key of a ban, a relocation and a distribution is named in the README's
+    section on entries, and that section names no other key of theirs."""
+    import re
+
+    from sim.config import Ban, Distribution, Relocation
+
+    readme = (BASELINE.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Entries of list and table levers", 1)[1]
+    for model, item in ((Ban, "optimizer.bans"), (Relocation, "sector_policy.relocations")):
+        entry = re.search(rf"- `{re.escape(item)}`, each entry:(.*?)\n- ", section, re.S)
+        named = set(re.findall(r"`(\w+)`", entry.group(1)))
+        assert named == set(model.model_fields), item
+    entry = re.search(r"- `uncertainty`, each entry(.*?)\n- ", section, re.S).group(1)
+    assert set(re.findall(r"`(\w+)`", entry)) == set(Distribution.model_fields)
+
+
 def test_uncertainty_block_validates_levers_and_draws_reproducibly(tmp_path):
     import numpy as np
 
