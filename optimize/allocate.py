@@ -231,14 +231,15 @@ def _binding_mip(bm: BuiltModel, s: Snapshot, land: np.ndarray, n: np.ndarray,
     for name, excess in _excesses(s, co2, va).items():
         if tight(gap - excess, s.existing_co2_t):
             out.append(name)
-    if total > 0:
+    new_total = float(n.sum())
+    if new_total > 0:
         for b, members in zip(bm.structure.share_belts, bm.structure.belt_members, strict=True):
             in_belt = np.isin(np.array(zones), np.array(members))
-            if tight(zone_land[in_belt].sum() - s.min_share_by_belt[b] * total, total):
+            if tight(n[in_belt].sum() - s.min_share_by_belt[b] * new_total, new_total):
                 out.append(f"min_belt_share[{b}]")
-        if s.max_zone_share is not None:
-            mask = tight(s.max_zone_share * total - zone_land, total) & (zone_land > 0)
-            out += [f"max_zone_share[{zones[i]}]" for i in np.flatnonzero(mask)]
+    if total > 0 and s.max_zone_share is not None:
+        mask = tight(s.max_zone_share * total - zone_land, total) & (zone_land > 0)
+        out += [f"max_zone_share[{zones[i]}]" for i in np.flatnonzero(mask)]
     return out
 
 
@@ -285,8 +286,14 @@ def _allocation(s: Snapshot, bm: BuiltModel, raw: RawSolution, relaxed_gap: floa
     else:
         status = SolveStatus.OPTIMAL
 
-    new_land = np.maximum(0.0, zone_total - s.ready_mu)
-    ready_used = np.minimum(zone_total, s.ready_mu)
+    if s.min_share_by_belt and ok:
+        # Belt shares count the LP's new land, which may stand where ready land of the
+        # zone stays free (the share is met with it); report the LP's split.
+        new_land = np.clip(raw.n, 0.0, zone_total)
+        ready_used = zone_total - new_land
+    else:  # ready land first, new land for the rest
+        new_land = np.maximum(0.0, zone_total - s.ready_mu)
+        ready_used = np.minimum(zone_total, s.ready_mu)
     allowed = np.array(bm.allowed)
     for arr in (land, shadow_zone, shadow_link, shadow_space, new_land, ready_used, allowed):
         arr.setflags(write=False)

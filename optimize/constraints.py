@@ -111,13 +111,26 @@ def total_land_rule(m: Model) -> Any:
     return sum(m.y[z] for z in m.zones) - m.total_land == 0
 
 
-def min_belt_share_rule(m: Model, b: str) -> Any:
-    r"""Minimum belt share (mu): Σ_{z ∈ belt b, s} x[z,s] ≥ share[b]·T.
+def new_used_rule(m: Model, z: str) -> Any:
+    r"""New land is used (mu): n[z] ≤ y[z], written n[z] − y[z] ≤ 0. Only with belt
+    shares, which count n: without it a belt could meet its share with quota it leaves
+    empty."""
+    return m.n[z] - m.y[z] <= 0
 
-    A zone in two belts (Nantong: Yangtze and coastal) counts for both. With no land
-    allocated the row reads 0 ≥ 0, so it never makes a year infeasible on its own.
+
+def min_belt_share_rule(m: Model, b: str) -> Any:
+    r"""Minimum belt share of the new construction land (mu):
+    Σ_{z ∈ belt b} n[z] ≥ share[b]·Σ_z n[z].
+
+    The share is of the quota (新增建设用地), not of ready land: each zone keeps using
+    its own revitalised land. A zone in two belts (Nantong: Yangtze and coastal) counts
+    for both. With no new land the row reads 0 ≥ 0, so it never makes a year infeasible
+    on its own; when the belt cannot take its share, less new land is given in total.
     """
-    return sum(m.y[z] for z in m.zones_of_belt[b]) - m.min_share[b] * m.total_land >= 0
+    inside = set(m.zones_of_belt[b])
+    return (1 - m.min_share[b]) * sum(m.n[z] for z in inside) - m.min_share[b] * sum(
+        m.n[z] for z in m.zones if z not in inside
+    ) >= 0
 
 
 def max_zone_share_rule(m: Model, z: str) -> Any:

@@ -72,7 +72,7 @@ class Structure:
 
     @property
     def has_total_land(self) -> bool:
-        return bool(self.share_belts) or self.has_max_zone_share
+        return self.has_max_zone_share
 
 
 def structure_of(snapshot: Snapshot) -> Structure:
@@ -156,12 +156,13 @@ def build_model(structure: Structure, allowed: np.ndarray) -> ConcreteModel:
     if structure.has_carbon:
         m.carbon_enforcement = Objective(rule=rules.carbon_enforcement_rule, sense=minimize)
         m.carbon_enforcement.deactivate()
+    if structure.share_belts:
+        m.new_used = Constraint(m.zones, rule=rules.new_used_rule)
+        m.min_belt_share = Constraint(m.share_belts, rule=rules.min_belt_share_rule)
     if structure.has_total_land:
         m.total_land = Var(within=NonNegativeReals, doc="total land allocated (mu)")
         m.total_land_def = Constraint(rule=rules.total_land_rule)
-        m.min_belt_share = Constraint(m.share_belts, rule=rules.min_belt_share_rule)
-        if structure.has_max_zone_share:
-            m.max_zone_share_row = Constraint(m.zones, rule=rules.max_zone_share_rule)
+        m.max_zone_share_row = Constraint(m.zones, rule=rules.max_zone_share_rule)
     if structure.projects:
         m.k = Var(m.pairs, within=NonNegativeIntegers, doc="whole projects (count)")
         m.project_lumps = Constraint(m.pairs, rule=rules.project_lumps_rule)
@@ -179,6 +180,7 @@ ROW_FAMILIES: tuple[tuple[str, str, str], ...] = (
     ("total_cap", "tc", "scalar"),
     ("intensity_cap", "ic", "scalar"),
     ("total_land_def", "td", "scalar"),
+    ("new_used", "nu", "zone"),
     ("min_belt_share", "ms", "belt"),
     ("max_zone_share_row", "mz", "zone"),
     ("project_lumps", "pl", "pair"),
@@ -371,8 +373,8 @@ def _readable_names(bm: BuiltModel) -> dict[int, str]:
     long = {"x": "x", "n": "n", "y": "y", "g": "carbon_gap", "t": "total_land", "k": "k",
             "zt": "zone_total", "zl": "zone_land", "lk": "link_cap", "sp": "space",
             "pq": "province_quota", "tc": "total_cap", "ic": "intensity_cap",
-            "td": "total_land_def", "ms": "min_belt_share", "mz": "max_zone_share",
-            "pl": "project_lumps"}
+            "td": "total_land_def", "nu": "new_used", "ms": "min_belt_share",
+            "mz": "max_zone_share", "pl": "project_lumps"}
     for comp_name, short, _kind in VAR_FAMILIES + ROW_FAMILIES:
         comp = getattr(bm.model, comp_name, None)
         if comp is None:

@@ -187,11 +187,19 @@ def test_banned_pair_gets_no_land_and_investment_floor_bans() -> None:
 
 
 def test_belt_shares() -> None:
-    # Coastal (zone B only) must get at least half of all land: B holds 3 ready mu, so
-    # B s1 = 3 + n_B and A s1 = 5 + n_A with n_A + n_B = 10 and B ≥ A -> A = B = 9.
+    # Coastal (zone B only) must get at least half of the new land: n_B ≥ n_A with
+    # n_A + n_B = 10 -> n_A = n_B = 5; each zone still uses its ready land (A 5, B 3):
+    # A s1 = 10, B s1 = 8, objective 10·10 + 8·8 = 164.
     a = allocate(hand(min_share_by_belt={"coastal": 0.5}))
-    assert_close(a.land_mu, [[9, 0], [9, 0]])
+    assert_close(a.new_land_mu, [5, 5])
+    assert_close(a.land_mu, [[10, 0], [8, 0]])
+    assert_close(a.objective_wan, 164.0)
     assert "min_belt_share[coastal]" in a.binding
+    # A belt that cannot take its share lowers the new land in total, never the ready
+    # land's use: B has space for 2 new mu, so n_A ≤ n_B = 2.
+    c = allocate(hand(min_share_by_belt={"coastal": 0.5}, space_mu=[100.0, 2.0]))
+    assert_close(c.new_land_mu, [2, 2])
+    assert_close(c.ready_used_mu, [5, 3])
     # Nantong-style double membership: B is also yangtze, so a yangtze share of 1 binds nothing.
     b = allocate(hand(min_share_by_belt={"yangtze": 1.0}))
     assert_close(b.objective_wan, 174.0)

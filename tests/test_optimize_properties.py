@@ -109,7 +109,7 @@ def check_constraints(s: Snapshot, a: Allocation) -> None:
     total = land.sum()
     for belt, share in s.min_share_by_belt.items():
         in_belt = np.array([belt in bs for bs in s.zone_belts])
-        assert le(share * total, land[in_belt].sum())
+        assert le(share * a.new_land_mu.sum(), a.new_land_mu[in_belt].sum())
     if s.max_zone_share is not None:
         assert le(zone, s.max_zone_share * total)
     if s.max_land_mu is not None:
