@@ -344,12 +344,14 @@ class ProvinceModel(mesa.Model):
                 np.array([z.management_efficiency for z in self.zones]),
                 self.levers.economy.frontier_zone_elasticity,
             )
-            # flagged destination zones (e.g. chemical parks) first, then the rest of the belt
+            # flagged destination zones (e.g. chemical parks) first, then, unless only
+            # flagged zones may take the firms (化工企业入园), the rest of the belt
             free = np.where(dest, self.undeveloped_mu(), 0.0)
             flagged = self._flag(rel.to_flag) if rel.to_flag else np.ones(n_z, bool)
             land = relocation.destination_land(capacity, np.where(flagged, free, 0.0), opm[:, s])
-            rest = capacity - float((land * opm[:, s]).sum())
-            land += relocation.destination_land(rest, np.where(flagged, 0.0, free), opm[:, s])
+            if not rel.to_flag_only:
+                rest = capacity - float((land * opm[:, s]).sum())
+                land += relocation.destination_land(rest, np.where(flagged, 0.0, free), opm[:, s])
             lost = max(capacity - float((land * opm[:, s]).sum()), 0.0)
             if lost > 1e-6 * capacity:
                 log.info(

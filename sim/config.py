@@ -358,6 +358,7 @@ class Relocation(_Frozen):
     start: int = Field(ge=2000, le=2070)
     years: int = Field(5, ge=1, le=30)
     to_flag: Literal["chemical_park", "eco_park", "intl_coop_park"] | None = "chemical_park"
+    to_flag_only: bool = False
     keep_flag: Literal["chemical_park", "eco_park", "intl_coop_park"] | None = None
 
     @model_validator(mode="after")

@@ -163,6 +163,37 @@ def test_relocation_moves_the_sector_out_of_the_origin_belt():
     _balanced(res)
 
 
+def test_relocation_only_into_flagged_zones_when_asked():
+    """to_flag_only (化工企业入园): relocated land goes to chemical parks alone; without it,
+    once they are full, the rest of the destination belt takes firms too."""
+    import pandas as pd
+
+    from tests.conftest import REPO
+
+    zones = pd.read_csv(REPO / "scenarios" / "data" / "zones.csv")
+    flags = zones.set_index("zone_id")["chemical_park"] == 1
+    runs = {
+        only: _run(
+            **{
+                "sector_policy.relocations": [{**RELOCATE[0], "to_flag_only": only}],
+                "optimizer.bans": [],
+            }
+        )
+        for only in (False, True)
+    }
+
+    def receiving(res):
+        z = res.zones
+        return z[z["land_relocated_mu"] > 0].drop_duplicates("zone_id")
+
+    strict, loose = receiving(runs[True]), receiving(runs[False])
+    assert len(strict) > 0 and flags.loc[strict["zone_id"]].all()
+    assert not flags.loc[loose["zone_id"]].all()
+    lost = [_p(runs[o])["relocation_lost_output_wan"].sum() for o in (False, True)]
+    assert lost[1] >= lost[0]
+    _balanced(runs[True])
+
+
 def test_class_cutoffs_higher_cutoffs_never_fewer_d_firms():
     """With absolute cut-offs a firm is D when its score is below C's cut-off: raising
     every cut-off can only move firms down a class (first evaluated year)."""
