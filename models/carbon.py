@@ -19,6 +19,11 @@ import numpy as np
 
 from models.firms import CLASS_C, CLASS_D
 
+# The enforcement measures, in their default order; each has a column of the tonnes it
+# removed and one of what it cost in province.parquet (carbon_<x>_<measure>_<unit>).
+CARBON_MEASURES = ("retrofit", "curtailment", "forced_exit")
+CARBON_MEASURE_COLS = (("cut", "t"), ("cost", "wan"))
+
 
 def gaps(
     co2_t: float, va_wan: float, cap_t: float | None, intensity_t_per_wan: float | None

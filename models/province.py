@@ -33,6 +33,7 @@ from models.allocation import (
     frontier_output_per_mu,
     project_demand,
 )
+from models.carbon import CARBON_MEASURES
 from models.drivers import Drivers, year_drivers
 from models.firms import (
     ACTIVE,
@@ -556,7 +557,7 @@ class ProvinceModel(mesa.Model):
         # Every measure's columns in every year, 0 where it did not run, so that runs of
         # different scenarios have the same columns.
         entry: dict[str, Any] = {"year": self.year}
-        for m in ("retrofit", "curtailment", "forced_exit"):
+        for m in CARBON_MEASURES:
             entry[f"carbon_cut_{m}_t"] = entry[f"carbon_cost_{m}_wan"] = 0.0
         for (kind, _name, zones, cap_t, _), target in zip(groups, targets, strict=True):
             b = self._enforce(self.firms.alive() & zones[self.firms.zone], cap_t, target)

@@ -43,8 +43,16 @@ def net_value_rule(m: Model) -> Any:
 
     v = value added per mu at the frontier, e = CO2 per mu, p = carbon price; the
     array m.coef["net_value"] holds v − p·e for each allowed pair.
+
+    With belt shares, which count n, each mu of new land also costs ε (1e-6 of the
+    largest |v − p·e|): among equal allocations the one with the least new land, so a
+    zone uses its ready land before new land unless the share needs otherwise, and the
+    reported split is not an arbitrary choice of the solver.
     """
-    return pair_sum(m.coef["net_value"], m.x_list)
+    value = pair_sum(m.coef["net_value"], m.x_list)
+    if len(m.share_belts) == 0:
+        return value
+    return value - m.new_land_cost * sum(m.n[z] for z in m.zones)
 
 
 def carbon_enforcement_rule(m: Model) -> Any:

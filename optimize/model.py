@@ -97,6 +97,22 @@ def structure_of(snapshot: Snapshot) -> Structure:
     )
 
 
+# With belt shares, the cost of a mu of new land relative to the largest net value per
+# mu (optimize.constraints.net_value_rule): small against any value, above GLPK's
+# optimality tolerance (1e-7) so that it breaks ties.
+NEW_LAND_COST_REL = 1e-6
+
+
+def new_land_cost_wan_per_mu(snapshot: Snapshot) -> float:
+    """The tie-breaking cost of a mu of new land in the LP's objective: 0 without belt
+    shares. A solver run on an exported problem reports the objective less this × the
+    new land."""
+    if not snapshot.min_share_by_belt:
+        return 0.0
+    values = np.abs(snapshot.net_value_wan_per_mu[snapshot.effective_allowed])
+    return NEW_LAND_COST_REL * max(1.0, float(values.max(initial=0.0)))
+
+
 def build_model(structure: Structure, allowed: np.ndarray) -> ConcreteModel:
     """Declare the Pyomo model for a structure; parameters start at 0 (see `BuiltModel`)."""
     zone_ids, sectors = structure.zone_ids, structure.sectors
@@ -133,6 +149,7 @@ def build_model(structure: Structure, allowed: np.ndarray) -> ConcreteModel:
     m.intensity_headroom_t = Param(mutable=True, initialize=0.0)
     m.min_share = Param(m.share_belts, mutable=True, initialize=0.0)
     m.max_zone_share = Param(mutable=True, initialize=1.0)
+    m.new_land_cost = Param(mutable=True, initialize=0.0)
     m.project_size_mu = Param(m.sectors, mutable=True, initialize=1.0)
 
     m.x = Var(m.pairs, within=NonNegativeReals, doc="land to sector s in zone z (mu)")
@@ -280,6 +297,7 @@ class BuiltModel:
         if self.structure.share_belts:
             self._set("min_share", np.array([s.min_share_by_belt[b]
                                              for b in self.structure.share_belts]))
+            m.new_land_cost.value = new_land_cost_wan_per_mu(s)
         if self.structure.projects:
             assert s.project_size_mu is not None
             self._set("size", s.project_size_mu)

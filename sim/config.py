@@ -30,6 +30,7 @@ from pydantic import (
     model_validator,
 )
 
+from models.carbon import CARBON_MEASURES
 from models.drivers import path_value
 
 log = logging.getLogger(__name__)
@@ -303,11 +304,7 @@ class Carbon(_Frozen):
     zone_intensity_reduction_vs_base: dict[str, Limit(-1.0, 1.0) | None] = Field(
         default_factory=dict
     )
-    enforcement: tuple[Literal["retrofit", "curtailment", "forced_exit"], ...] = (
-        "retrofit",
-        "curtailment",
-        "forced_exit",
-    )
+    enforcement: tuple[Literal[CARBON_MEASURES], ...] = CARBON_MEASURES
     retrofit_cost_wan_per_t: Lever(0.0) = 0.03
     retrofit_max_share: Lever(0.0, 1.0) = 0.05
     curtailment_max_share: Lever(0.0, 1.0) = 0.10
@@ -365,6 +362,10 @@ class Relocation(_Frozen):
     def _two_belts(self) -> Relocation:
         if self.from_belt == self.to_belt:
             raise ValueError(f"from_belt and to_belt are both {self.from_belt!r}; they must differ")
+        if self.to_flag_only and self.to_flag is None:
+            raise ValueError(
+                "to_flag_only needs a to_flag (chemical_park, eco_park, intl_coop_park)"
+            )
         return self
 
 
@@ -414,10 +415,15 @@ class Distribution(_Frozen):
             raise ValueError(f"mode {self.mode} must lie in [{self.low}, {self.high}]")
         if self.dist == "normal" and self.sd < 0:
             raise ValueError(f"sd {self.sd} must be ≥ 0")
+        if self.dist == "normal" and None not in (self.low, self.high) and self.low > self.high:
+            raise ValueError(f"low {self.low} must not exceed high {self.high}")
         if self.dist == "normal" and self._normal_mass() < 1e-3:
+            bounds = " and ".join(
+                f"{k} {v}" for k, v in (("low", self.low), ("high", self.high)) if v is not None
+            )
             raise ValueError(
-                f"low {self.low} and high {self.high} keep less than 0.1 % of "
-                f"normal(mean {self.mean}, sd {self.sd}); put the mean inside them or widen them"
+                f"{bounds} keep less than 0.1 % of normal(mean {self.mean}, sd {self.sd}); "
+                "put the mean inside the bounds or widen them"
             )
         return self
 
@@ -488,7 +494,7 @@ class Scenario(_Frozen):
         if y is not None and not self.years.base < y <= self.years.end:
             raise ValueError(
                 f"integration.year {y} must lie in the simulated years "
-                f"{self.years.base + 1}-{self.years.end}"
+                f"{self.years.base + 1}-{self.years.end} (years.base + 1 to years.end)"
             )
         return self
 
@@ -839,9 +845,14 @@ def _describe(err: Mapping[str, Any], lines: Lines) -> str | None:
             if in_path
             else "expected a whole number of years, or a {year: whole number} mapping"
         )
-    if not loc:  # a check across sections: its message starts with the key it is about
-        key = re.match(r"[\w.]+", msg)
-        return f"{msg}{_where(key.group(0), lines) if key else ''}"
+    if not loc:  # a check across sections: name who set each key its message names
+        keys = dict.fromkeys(re.findall(r"\b[a-z_]+(?:\.[\w]+)+", msg))
+        found = [(k, _where(k, lines)) for k in keys]
+        found = [(k, w) for k, w in found if w]
+        if len(found) == 1:
+            return f"{msg}{found[0][1]}"
+        named = "; ".join(f"{k}: {w[2:-1]}" for k, w in found)
+        return f"{msg} ({named})" if found else msg
     shown = repr(given)
     if len(shown) > 80:
         shown = shown[:76] + " …" + shown[-1]

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from models.carbon import CARBON_MEASURE_COLS, CARBON_MEASURES
 from models.collect import SUMMED, WAN_PER_YI, add_ratios
 from models.firms import CLASS_NAMES, EXIT_REASONS, STATUS_NAMES
 from models.province import ProvinceModel
@@ -80,8 +81,9 @@ def province_table(model: ProvinceModel, zones: pd.DataFrame) -> pd.DataFrame:
     for col in OPTIMIZER_COLUMNS:  # absent when the run stopped before its first allocation
         if col not in prov:
             prov[col] = np.nan
-    for col in ("carbon_gap_t", "carbon_gap_before_t"):
-        prov[col] = prov[col].fillna(0.0) if col in prov else 0.0
+    measures = [f"carbon_{x}_{m}_{u}" for m in CARBON_MEASURES for x, u in CARBON_MEASURE_COLS]
+    for col in ("carbon_gap_t", "carbon_gap_before_t", *measures):
+        prov[col] = prov[col].fillna(0.0) if col in prov else 0.0  # the base year: none
     prov["land_new_mu"] = prov["land_new_mu"].astype(float)
     return prov
 

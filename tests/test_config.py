@@ -76,6 +76,17 @@ def test_range_errors_name_key_and_value(tmp_path):
     assert "land.reclamation_rate" in text and "1.5" in text
 
 
+def test_a_check_across_sections_names_who_set_each_key():
+    """integration_2023's year falls outside the run once --set shortens it: the message
+    names the file line of integration.year and --set for years.end."""
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(BASELINE.parent / "integration_2023.yaml", {"years.end": 2022})
+    (problem,) = err.value.problems
+    assert problem.startswith("integration.year 2023 must lie in the simulated years 2021-2022")
+    assert "integration.year: " in problem and "integration_2023.yaml:" in problem
+    assert "years.end: --set" in problem
+
+
 def test_extends_cycle_and_missing_parent(tmp_path):
     a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
     a.write_text("extends: b.yaml\n")
@@ -184,7 +195,11 @@ def test_uncertainty_block_validates_levers_and_draws_reproducibly(tmp_path):
         ),
         (
             {"land.link_ratio": {"dist": "normal", "mean": 1, "sd": 0.1, "low": 2}},
-            "keep less than 0.1 % of normal",
+            "low 2.0 keep less than 0.1 % of normal",
+        ),
+        (
+            {"land.link_ratio": {"dist": "normal", "mean": 1, "sd": 1, "low": 2, "high": 1}},
+            "low 2.0 must not exceed high 1.0",
         ),
     ]:
         with pytest.raises(ScenarioError, match=expect):

@@ -40,7 +40,7 @@ from optimize import (
     write_problem,
 )
 from optimize.bench import bench_allocate, random_snapshot
-from optimize.model import get_built
+from optimize.model import get_built, new_land_cost_wan_per_mu
 from optimize.solvers import (
     _glpk_outcome,
     _mip_gap_from_log,
@@ -208,6 +208,22 @@ def test_belt_shares() -> None:
     c = allocate(hand(max_zone_share=0.6))
     assert_close(c.land_mu, [[10.8, 0], [7.2, 0]])
     assert "max_zone_share[A]" in c.binding
+
+
+def test_belt_shares_report_ready_land_first_where_the_share_allows() -> None:
+    """With belt shares the reported split is the LP's own n; a tiny cost on n makes it
+    the ready-land-first split wherever the share does not need otherwise (here a 5 %
+    coastal share that the optimum meets anyway, in whole projects): n[z] is exactly
+    the land beyond the zone's ready land, as without shares."""
+    s = dataclasses.replace(
+        random_snapshot(np.random.default_rng(0), 60, 8, projects=True),
+        min_share_by_belt={"coastal": 0.05},
+    )
+    a = allocate(s)
+    assert a.status is SolveStatus.OPTIMAL
+    zone = a.land_mu.sum(axis=1)
+    assert_close(a.new_land_mu, np.maximum(0.0, zone - s.ready_mu), tol=1e-6)
+    assert_close(a.ready_used_mu, np.minimum(zone, s.ready_mu), tol=1e-6)
 
 
 # ----------------------------------------------------------------- infeasible years
@@ -478,19 +494,25 @@ def test_write_problem_lp_and_mps_give_the_same_objective(
     mps = write_problem(s, tmp_path / "year.mps")
     assert "total_cap" in lp.read_text() or "intensity_cap" in lp.read_text()
     out = tmp_path / "solution.txt"
-    assert math.isclose(_glpsol_objective(["--lp", str(lp)], out), a.objective_wan, rel_tol=1e-9)
-    assert math.isclose(
-        _glpsol_objective(["--freemps", str(mps), "--max"], out), a.objective_wan, rel_tol=1e-9
-    )
+    want = _lp_objective(s, a)
+    assert math.isclose(_glpsol_objective(["--lp", str(lp)], out), want, rel_tol=1e-9)
+    mps_objective = _glpsol_objective(["--freemps", str(mps), "--max"], out)
+    assert math.isclose(mps_objective, want, rel_tol=1e-9)
+
+
+def _lp_objective(s: Snapshot, a: Allocation) -> float:
+    """The objective of the written problem: value added, less the tie-breaking cost of
+    new land where belt shares are set (optimize.model.new_land_cost_wan_per_mu)."""
+    return a.objective_wan - new_land_cost_wan_per_mu(s) * float(a.new_land_mu.sum())
 
 
 def test_write_problem_province_sized(tmp_path: Path) -> None:
     s = random_snapshot(np.random.default_rng(3), 30, 6)
+    assert s.min_share_by_belt  # so the tie-breaking cost is in the written objective
     a = allocate(s)
     lp = write_problem(s, tmp_path / "big.lp")
-    assert math.isclose(
-        _glpsol_objective(["--lp", str(lp)], tmp_path / "out.txt"), a.objective_wan, rel_tol=1e-7
-    )
+    got = _glpsol_objective(["--lp", str(lp)], tmp_path / "out.txt")
+    assert math.isclose(got, _lp_objective(s, a), rel_tol=1e-7)
 
 
 def test_glpsol_numbers_rows_and_columns_in_lp_file_order(tmp_path: Path) -> None:

@@ -280,6 +280,11 @@ def test_out_under_a_file_fails_before_running(tmp_path, capsys):
             "did you mean G3211",
         ),
         ("evaluation.exempt_sectors=[water]", "evaluation.exempt_sectors[0]: unknown sector"),
+        (
+            "sector_policy.relocations=[{sector: chemicals, from_belt: yangtze, "
+            "to_belt: coastal, start: 2022, to_flag: null, to_flag_only: true}]",
+            "sector_policy.relocations.0: to_flag_only needs a to_flag",
+        ),
         # a --set below a key the file wrote: the message blames --set, not the file line
         (
             "land.recovery_instrument.x=1",

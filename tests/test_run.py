@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from models.carbon import CARBON_MEASURES as MEASURES
 from tests.conftest import BASELINE
 
-MEASURES = ("retrofit", "curtailment", "forced_exit")
 CONTRACT = {
     "province.parquet": [
         "year",
@@ -93,10 +93,10 @@ def test_run_folder_has_every_contract_file_and_column(run_folder):
     assert p["year"].tolist() == list(range(2020, 2026))
     z = pd.read_parquet(run_folder / "zones.parquet")
     assert len(z) == 158 * 6
-    # No cap binds in the baseline: every measure's columns are there, and 0.
-    sim = p[p["year"] > 2020]
-    assert (sim["carbon_gap_before_t"] == 0).all()
-    assert (sim.filter(regex="^carbon_(cut|cost)_") == 0).all().all()
+    # No cap binds in the baseline: every measure's columns are there, and 0 (the base
+    # year included).
+    assert (p["carbon_gap_before_t"] == 0).all()
+    assert (p.filter(regex="^carbon_(cut|cost)_") == 0).all().all()
 
 
 def test_manifest_and_resolved_scenario(run_folder):
