@@ -34,13 +34,18 @@ def new_firms(
     base_margin: float,
     year: int,
     ramp_years: int = 1,
+    firm_scale: float = 1.0,
 ) -> dict[str, np.ndarray]:
     """Columns of the firms created from a (Z,S) allocation; zone_index maps the
     allocation's rows to model zone indices; output_per_mu_wan is the allocation's
-    (Z,S) frontier."""
+    (Z,S) frontier. A cell's land becomes firms of the sector's typical project size
+    divided by `firm_scale`: with fewer synthetic firms (data.firm_scale < 1) each new
+    firm stands for as many real projects as each existing firm stands for real firms,
+    so class shares (by count) weigh entrants and incumbents as at full scale."""
     z, s = np.nonzero(land_mu > MIN_LAND_MU)
     total = land_mu[z, s]
-    count = np.maximum(1, np.rint(total / sectors.project_size_mu[s])).astype(np.int64)
+    size = sectors.project_size_mu[s] / firm_scale
+    count = np.maximum(1, np.rint(total / size)).astype(np.int64)
     rz = np.repeat(z, count)
     rs = np.repeat(s, count)
     land = np.repeat(total / count, count)

@@ -374,6 +374,7 @@ class ProvinceModel(mesa.Model):
                 NEW_FIRM_BASE_MARGIN,
                 self.year,
                 self.levers.economy.entry_ramp_years,
+                self.scenario.data.firm_scale,
             )
             new = self.firms.append(**cols)
             self._account_rows(new)
@@ -518,6 +519,7 @@ class ProvinceModel(mesa.Model):
             NEW_FIRM_BASE_MARGIN,
             self.year,
             self.levers.economy.entry_ramp_years,
+            self.scenario.data.firm_scale,
         )
         rows = self.firms.append(**cols)
         land_cfg = self.levers.land

@@ -148,6 +148,27 @@ def test_tighter_carbon_cap_never_raises_co2(baseline_small):
         assert (sim["co2_t"] - sim["carbon_gap_t"] <= c * 1e6 * (1 + 1e-9)).all()
 
 
+def test_entrants_are_scaled_like_incumbents(base_state):
+    """With data.firm_scale f each synthetic firm stands for 1/f real ones, entrants
+    too: a cell's land becomes round(land · f / project size) firms (at least one), with
+    all the land and output between them, so class shares by count weigh entrants and
+    incumbents as at full scale."""
+    from models.entry import new_firms
+
+    sectors = base_state[0].sectors
+    s = sectors.index("integrated_circuits")
+    land = np.zeros((2, len(sectors.names)))
+    land[0, s] = 3000.0  # mu: 10 projects of 300 mu at full scale
+    land[1, s] = 100.0  # less than one project at every scale
+    opm = np.full(land.shape, 2000.0)
+    ei = np.full(len(sectors.names), 0.1)
+    for f, want in ((1.0, 11), (0.2, 3), (0.05, 2)):  # 10 + 1, 2 + 1, max(1, round(0.5)) + 1
+        cols = new_firms(land, np.arange(2), opm, sectors, ei, 0.08, 2021, 1, f)
+        assert len(cols["land_mu"]) == want, f
+        assert cols["land_mu"].sum() == pytest.approx(3100.0)
+        assert cols["output_wan"].sum() == pytest.approx(3100.0 * 2000.0)
+
+
 def test_exit_off_gives_no_forced_exits():
     p = _run(**{"exit.mode": "off"}).province
     assert p["firms_exited_low_efficiency"].sum() == 0
