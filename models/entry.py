@@ -39,9 +39,11 @@ def new_firms(
     """Columns of the firms created from a (Z,S) allocation; zone_index maps the
     allocation's rows to model zone indices; output_per_mu_wan is the allocation's
     (Z,S) frontier. A cell's land becomes firms of the sector's typical project size
-    divided by `firm_scale`: with fewer synthetic firms (data.firm_scale < 1) each new
-    firm stands for as many real projects as each existing firm stands for real firms,
-    so class shares (by count) weigh entrants and incumbents as at full scale."""
+    divided by `firm_scale`: with fewer synthetic firms (data.firm_scale < 1) a new firm
+    stands for about as many real projects as an existing firm stands for real firms.
+    Every cell with land gets at least one firm, so at small scales entrants still count
+    more than at full scale (about 1.7× at 0.2, 4× at 0.05), and class shares, which go
+    by count, weigh them more."""
     z, s = np.nonzero(land_mu > MIN_LAND_MU)
     total = land_mu[z, s]
     size = sectors.project_size_mu[s] / firm_scale

@@ -232,7 +232,8 @@ class ProvinceModel(mesa.Model):
             None
             if ev.class_cutoffs is None
             else np.array([ev.class_cutoffs.A, ev.class_cutoffs.B, ev.class_cutoffs.C]),
-            ev.small_firm_output_wan,
+            # a synthetic firm stands for 1/firm_scale real ones: compare per real firm
+            ev.small_firm_output_wan / self.scenario.data.firm_scale,
             ev.small_firm_weights,
             np.isin(np.array(self.sectors.names), ev.exempt_sectors),
             n_sectors,

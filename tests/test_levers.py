@@ -204,16 +204,18 @@ def test_class_cutoffs_higher_cutoffs_never_fewer_d_firms():
 
 
 def test_small_firms_are_ranked_among_themselves():
-    """Small firms get the class shares among themselves (threshold raised so that, at
-    this firm scale, about a fifth of firms count as small)."""
-    m = small_scenario(**TINY, **{"evaluation.small_firm_output_wan": 2e5})
+    """Small firms get the class shares among themselves. The 2,000 万元 threshold is per
+    real firm: a synthetic firm at firm_scale 0.05 stands for 20, so it is small when its
+    output is below 20 × 2,000 万元 (without that, no firm would be small at this scale)."""
+    m = small_scenario(**TINY)
     from models.province import ProvinceModel
     from sim.data import prepare_inputs
 
     model = ProvinceModel(m, prepare_inputs(m))
     f = model.firms
     rated = f.cls != 4
-    small = rated & (f.output_wan < m.evaluation.small_firm_output_wan)
+    per_real_firm = f.output_wan * m.data.firm_scale
+    small = rated & (per_real_firm < m.evaluation.small_firm_output_wan)
     assert small.sum() > 100
     shares = np.bincount(f.cls[small], minlength=4)[:4] / small.sum()
     assert shares == pytest.approx([0.2, 0.4, 0.35, 0.05], abs=0.01)

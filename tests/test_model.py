@@ -151,8 +151,7 @@ def test_tighter_carbon_cap_never_raises_co2(baseline_small):
 def test_entrants_are_scaled_like_incumbents(base_state):
     """With data.firm_scale f each synthetic firm stands for 1/f real ones, entrants
     too: a cell's land becomes round(land · f / project size) firms (at least one), with
-    all the land and output between them, so class shares by count weigh entrants and
-    incumbents as at full scale."""
+    all the land and output between them."""
     from models.entry import new_firms
 
     sectors = base_state[0].sectors
