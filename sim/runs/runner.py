@@ -12,9 +12,9 @@ from typing import Any
 import pandas as pd
 
 from models.province import ProvinceModel
-from sim import results
-from sim.config import Scenario
-from sim.data import prepare_inputs
+from sim.runs import results
+from sim.runs.data import prepare_inputs
+from sim.scenario import Scenario
 
 log = logging.getLogger(__name__)
 
@@ -108,14 +108,6 @@ def _pull(
         message=message,
         boundaries_path=str(scenario.data_path(scenario.data.boundaries)),
     )
-
-
-def run_model_only(scenario: Scenario) -> ProvinceModel:
-    """Build and run the model, returning it (for tests and notebooks)."""
-    model = ProvinceModel(scenario, prepare_inputs(scenario))
-    while model.running:
-        model.step()
-    return model
 
 
 def describe(result: RunResult) -> dict[str, Any]:
