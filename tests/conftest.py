@@ -37,8 +37,8 @@ def baseline_small():
 @pytest.fixture(scope="session")
 def baseline_full_inputs():
     """The baseline's base-year inputs at full scale (~10^5 firms)."""
-    from sim.scenario import load_scenario
     from sim.runs.data import prepare_inputs
+    from sim.scenario import load_scenario
 
     sc = load_scenario(BASELINE)
     return sc, prepare_inputs(sc)

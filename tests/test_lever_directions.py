@@ -1,7 +1,8 @@
 """Every lever moves its outcome the way the lever table says (the `sweeps` of
-sim/scenario/lever_effects.yaml, printed in scenarios/README.md): two runs of a small seeded case (firm_scale 0.05,
-2021-2023, or 2021 alone where the first year is the measure) that differ only in the
-lever; the outcome must move, and in the documented direction.
+sim/scenario/lever_effects.yaml, printed in scenarios/README.md): two runs of a small
+seeded case (firm_scale 0.05, 2021-2023, or 2021 alone where the first year is the
+measure) that differ only in the lever; the outcome must move, and in the documented
+direction.
 
 Levers with no single province-wide direction name the test that checks what they
 do (`checked_by`) or why there is none (`no_direction`); a test keeps the three lists

@@ -10,8 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.scenario import Scenario
-from sim.scenario.keys import annotation, counts_whole
-from sim.scenario.keys import schema_keys
+from sim.scenario.keys import annotation, counts_whole, schema_keys
 from tests.conftest import small_scenario
 from tests.test_levers import _balanced
 

@@ -11,8 +11,7 @@ from typing import get_args
 
 import pytest
 
-from sim.scenario import Scenario, load_scenario
-from sim.scenario import names
+from sim.scenario import Scenario, load_scenario, names
 from sim.scenario.library import LIBRARY_DIR, copy_library, library_files, locate
 from tests.conftest import BASELINE, REPO
 
@@ -26,7 +25,7 @@ def test_schema_names_agree_with_the_model_and_the_optimiser():
 
     assert names.CARBON_MEASURES == CARBON_MEASURES
     assert get_args(names.CarbonMeasure) == names.CARBON_MEASURES
-    assert names.EVAL_INDICATORS == tuple(INDICATORS)
+    assert tuple(INDICATORS) == names.EVAL_INDICATORS
     assert frozenset(names.BELTS) == BELTS
     assert get_args(names.Belt) == names.BELTS
 
