@@ -48,10 +48,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _progress(year: int, model: Any) -> None:
+    from sim.units import T_PER_MT, WAN_PER_YI
+
     row = model.province_extra[-1]
     live = model.firms.alive()
-    va = model.firms.va_wan[live].sum() / 1e4
-    co2 = model.firms.co2_t[live].sum() / 1e6
+    va = model.firms.va_wan[live].sum() / WAN_PER_YI
+    co2 = model.firms.co2_t[live].sum() / T_PER_MT
     status = row.get("optimizer_status", "")
     print(
         f"  {year}: VA {va:,.0f} 亿元 · CO2 {co2:,.1f} Mt · firms {live.sum():,} · "

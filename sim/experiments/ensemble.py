@@ -18,7 +18,6 @@ the member files beyond are kept untouched. ensemble.json records the largest `r
 from __future__ import annotations
 
 import json
-import logging
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -33,8 +32,6 @@ from sim.runs.seeds import member_seeds
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
-
-log = logging.getLogger(__name__)
 
 EXECUTORS = ("serial", "process", "dask")
 

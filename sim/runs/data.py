@@ -31,6 +31,7 @@ from models.inputs import SECTOR_COLUMNS, ModelInputs
 from sim.runs.seeds import synthesis_rng
 from sim.scenario.messages import ScenarioError
 from sim.scenario.names import BELTS
+from sim.units import PERSONS_PER_WAN, WAN_PER_YI
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
@@ -316,7 +317,7 @@ def zone_sector_va(zones: pd.DataFrame, sectors: pd.DataFrame) -> np.ndarray:
                 prior[i, j] = 6.0
             elif s in HEAVY_GATED and not row.chemical_park:
                 prior[i, j] = 0.05
-    rows = zones["va_2020_yi"].to_numpy(float) * 1e4
+    rows = zones["va_2020_yi"].to_numpy(float) * WAN_PER_YI
     cols = sectors["zone_va_share_2020"].to_numpy(float)
     return ipf(prior, rows, cols / cols.sum())
 
@@ -415,10 +416,10 @@ def calibrate(
     want = {
         "tax": targets["jiangsu_budget_revenue_2020_yi"]
         * targets["zone_tax_share_of_revenue"]
-        * 1e4,
+        * WAN_PER_YI,
         "rd": targets["zone_rd_share_of_va"] * zone_va,
         "employees": targets["jiangsu_employment_2020_wan"]
-        * 1e4
+        * PERSONS_PER_WAN
         * targets["zone_employment_share"],
     }
     have = {

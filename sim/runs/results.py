@@ -12,6 +12,7 @@ from models.collect import SUMMED, add_ratios
 from models.firms import CLASS_NAMES, EXIT_REASONS, STATUS_NAMES
 from models.province import ProvinceModel
 from sim.scenario.paths import path_value
+from sim.units import T_PER_MT
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
@@ -130,8 +131,8 @@ def summary_table(province: pd.DataFrame) -> pd.DataFrame:
         "carbon_gap_t": "carbon gap (Mt)",
     }
     out = province[list(cols)].rename(columns=cols).copy()
-    out["CO2 (Mt)"] = out["CO2 (Mt)"] / 1e6
-    out["carbon gap (Mt)"] = out["carbon gap (Mt)"] / 1e6
+    out["CO2 (Mt)"] = out["CO2 (Mt)"] / T_PER_MT
+    out["carbon gap (Mt)"] = out["carbon gap (Mt)"] / T_PER_MT
     for col in ("firms", "entered", "exited"):
         out[col] = out[col].astype("int64")
     return out

@@ -3,7 +3,6 @@ run folder on disk)."""
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,8 +14,7 @@ from models.province import ProvinceModel
 from sim.runs import results
 from sim.runs.data import prepare_inputs
 from sim.scenario import Scenario
-
-log = logging.getLogger(__name__)
+from sim.units import T_PER_MT
 
 
 @dataclass
@@ -116,6 +114,6 @@ def describe(result: RunResult) -> dict[str, Any]:
     return {
         "last_year": int(last["year"]),
         "value_added_yi": float(last["value_added_yi"]),
-        "co2_mt": float(last["co2_t"] / 1e6),
+        "co2_mt": float(last["co2_t"] / T_PER_MT),
         "firms_active": int(last["firms_active"]),
     }

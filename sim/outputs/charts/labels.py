@@ -18,9 +18,6 @@ AnyChart: TypeAlias = alt.TopLevelMixin
 #: with), then fonts a browser on Windows or macOS has, for the HTML page.
 FONT_FAMILY = "Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
 #: The file stems a run writes under charts/ (keys of ``baseline_charts``).
-YI_TO_WAN = 1e4  # 1 亿元 = 10^4 万元
-T_PER_MT = 1e6
-MU_PER_WANMU = 1e4
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 BLUE, RED, ORANGE, GREY, GREEN, PURPLE = (

@@ -12,11 +12,9 @@ from sim.outputs.charts.labels import (
     BLUE,
     GREEN,
     GREY,
-    MU_PER_WANMU,
     ORANGE,
     PURPLE,
     RED,
-    T_PER_MT,
     AnyChart,
     Lang,
     check_lang,
@@ -27,6 +25,7 @@ from sim.outputs.charts.labels import (
     year_tip,
     year_x,
 )
+from sim.units import MU_PER_WANMU, T_PER_MT
 
 _PROVINCE_COLUMNS = {
     "va_co2": ("year", "value_added_yi", "co2_t"),

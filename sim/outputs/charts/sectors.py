@@ -8,8 +8,6 @@ import altair as alt
 import pandas as pd
 
 from sim.outputs.charts.labels import (
-    MU_PER_WANMU,
-    T_PER_MT,
     AnyChart,
     Lang,
     check_lang,
@@ -19,6 +17,7 @@ from sim.outputs.charts.labels import (
     year_tip,
     year_x,
 )
+from sim.units import MU_PER_WANMU, T_PER_MT
 
 SECTOR_MEASURES = ("value_added_yi", "co2_t", "land_built_mu")
 

@@ -16,9 +16,6 @@ import pandas as pd
 from sim.outputs.charts.labels import (
     BELT_COLOURS,
     GREY,
-    MU_PER_WANMU,
-    T_PER_MT,
-    YI_TO_WAN,
     AnyChart,
     Lang,
     check_lang,
@@ -29,6 +26,7 @@ from sim.outputs.charts.labels import (
     pick_year,
     require,
 )
+from sim.units import MU_PER_WANMU, T_PER_MT, WAN_PER_YI
 
 #: Measures ``jiangsu_map`` can colour cities by.
 MAP_MEASURES = (
@@ -73,7 +71,7 @@ def output_per_mu_by_zone(
     year = pick_year(zones, year, "zones")
     df = zones.loc[zones["year"] == year].copy()
     land = float(df["land_built_mu"].sum())
-    overall = float(df["output_yi"].sum()) * YI_TO_WAN / land if land > 0 else math.nan
+    overall = float(df["output_yi"].sum()) * WAN_PER_YI / land if land > 0 else math.nan
     total = len(df)
     df = df.sort_values("output_per_mu_wan", ascending=False).head(top_n)
     name_col = "name_zh" if lang == "zh" else "name_en"
@@ -173,8 +171,8 @@ def city_totals(zones: pd.DataFrame, year: int) -> pd.DataFrame:
     if "city_zh" in df.columns:
         out.insert(0, "city_zh", grouped["city_zh"].first())
     land = out["land_built_mu"].where(out["land_built_mu"] > 0)
-    va_wan = (out["value_added_yi"] * YI_TO_WAN).where(out["value_added_yi"] > 0)
-    out["output_per_mu_wan"] = out["output_yi"] * YI_TO_WAN / land
+    va_wan = (out["value_added_yi"] * WAN_PER_YI).where(out["value_added_yi"] > 0)
+    out["output_per_mu_wan"] = out["output_yi"] * WAN_PER_YI / land
     out["carbon_intensity_t_per_wan"] = out["co2_t"] / va_wan
     return out.reset_index()
 
