@@ -21,7 +21,7 @@ SMALL = {"data.firm_scale": 0.1, "report.charts": False}
 
 
 def small_scenario(**overrides):
-    from sim.config import load_scenario
+    from sim.scenario import load_scenario
 
     return load_scenario(BASELINE, {**SMALL, **overrides})
 
@@ -29,7 +29,7 @@ def small_scenario(**overrides):
 @pytest.fixture(scope="session")
 def baseline_small():
     """The baseline at firm_scale 0.1, run to 2025 (RunResult with .model)."""
-    from sim.runner import run
+    from sim.runs.runner import run
 
     return run(small_scenario(), keep_model=True)
 
@@ -37,8 +37,8 @@ def baseline_small():
 @pytest.fixture(scope="session")
 def baseline_full_inputs():
     """The baseline's base-year inputs at full scale (~10^5 firms)."""
-    from sim.config import load_scenario
-    from sim.data import prepare_inputs
+    from sim.runs.data import prepare_inputs
+    from sim.scenario import load_scenario
 
     sc = load_scenario(BASELINE)
     return sc, prepare_inputs(sc)

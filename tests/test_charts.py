@@ -1,4 +1,4 @@
-"""sim.charts: real rendering through vl-convert, on small synthetic run frames."""
+"""sim.outputs.charts: real rendering through vl-convert, on small synthetic run frames."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import charts
+from sim.outputs import charts
 
 ROOT = Path(__file__).resolve().parents[1]
 GEOJSON = ROOT / "scenarios" / "data" / "jiangsu_cities.geojson"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.config import Scenario, ScenarioError, load_scenario, parse_override
+from sim.scenario import Scenario, ScenarioError, load_scenario, parse_override
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
 
@@ -111,7 +111,7 @@ def test_lever_table_in_scenarios_readme_matches_the_schema():
     """No lever undocumented, none documented that does not exist, defaults as shipped."""
     import re
 
-    from sim.levers import lever_rows
+    from sim.scenario.levers import lever_rows
 
     readme = (BASELINE.parent / "README.md").read_text(encoding="utf-8")
     documented = dict(re.findall(r"^\| `([\w.]+)` \| `(.*?)` \|", readme, flags=re.M))
@@ -126,7 +126,7 @@ def test_entries_of_list_levers_are_documented():
     section on entries, and that section names no other key of theirs."""
     import re
 
-    from sim.config import Ban, Distribution, Relocation
+    from sim.scenario.schema import Ban, Distribution, Relocation
 
     readme = (BASELINE.parent / "README.md").read_text(encoding="utf-8")
     section = readme.split("### Entries of list and table levers", 1)[1]
@@ -212,7 +212,7 @@ def test_a_normal_with_bounds_draws_inside_them_only():
     draws inside are the normal's (mean near the untruncated one for symmetric bounds)."""
     import numpy as np
 
-    from sim.config import Distribution
+    from sim.scenario.schema import Distribution
 
     d = Distribution(dist="normal", mean=1.0, sd=1.0, low=0.0, high=2.0)
     rng = np.random.default_rng(7)
@@ -317,7 +317,7 @@ def test_an_empty_section_keeps_the_parents_levers(tmp_path):
 def test_draws_of_unknown_sectors_and_zones_are_named(tmp_path):
     """A draw for a sector or zone the data do not hold is refused when the data are
     checked (validate, run, ensemble), naming the uncertainty key."""
-    from sim.data import load_dataset
+    from sim.runs.data import load_dataset
 
     scen = tmp_path / "u.yaml"
     scen.write_text(

@@ -1,10 +1,11 @@
-"""Every lever moves its outcome the way the lever table says (sim/levers.py SWEEPS,
-printed in scenarios/README.md): two runs of a small seeded case (firm_scale 0.05,
-2021-2023, or 2021 alone where the first year is the measure) that differ only in the
-lever; the outcome must move, and in the documented direction.
+"""Every lever moves its outcome the way the lever table says (the `sweeps` of
+sim/scenario/lever_effects.yaml, printed in scenarios/README.md): two runs of a small
+seeded case (firm_scale 0.05, 2021-2023, or 2021 alone where the first year is the
+measure) that differ only in the lever; the outcome must move, and in the documented
+direction.
 
 Levers with no single province-wide direction name the test that checks what they
-do (CHECKED_BY) or why there is none (NO_DIRECTION); a test keeps the three lists
+do (`checked_by`) or why there is none (`no_direction`); a test keeps the three lists
 covering the whole schema.
 """
 
@@ -15,16 +16,20 @@ from pathlib import Path
 
 import pytest
 
-from sim.levers import CHECKED_BY, NO_DIRECTION, SWEEPS, Sweep, schema_keys, unswept_keys
+from sim.scenario import Scenario
+from sim.scenario.keys import schema_keys
+from sim.scenario.levers import Sweep, lever_effects, unswept_keys
 from tests.conftest import small_scenario
 
 TINY = {"data.firm_scale": 0.05, "years.end": 2023}
 _runs: dict[str, object] = {}
+EFFECTS = lever_effects()
+SWEEPS, CHECKED_BY, NO_DIRECTION = EFFECTS.sweeps, EFFECTS.checked_by, EFFECTS.no_direction
 
 
 def _run(overrides: dict):
     """Run once per distinct scenario (many sweeps share the default run)."""
-    from sim.runner import run
+    from sim.runs.runner import run
 
     sc = small_scenario(**overrides)
     key = sc.model_dump_json()
@@ -59,7 +64,7 @@ def test_lever_moves_its_outcome_the_documented_way(key):
 
 def test_every_lever_has_a_direction_a_test_or_a_reason():
     assert unswept_keys() == []
-    keys = set(schema_keys())
+    keys = set(schema_keys(Scenario))
     for table in (SWEEPS, CHECKED_BY, NO_DIRECTION):
         assert set(table) <= keys, set(table) - keys
     assert not set(SWEEPS) & set(CHECKED_BY) and not set(SWEEPS) & set(NO_DIRECTION)
@@ -67,9 +72,10 @@ def test_every_lever_has_a_direction_a_test_or_a_reason():
 
 def test_the_tests_named_for_levers_exist():
     root = Path(__file__).resolve().parent.parent
-    for key, (module, name) in CHECKED_BY.items():
-        text = (root / "tests" / f"{module}.py").read_text(encoding="utf-8")
-        assert re.search(rf"^def {name}\(", text, re.M), f"{key}: {module}::{name} not found"
+    for key, test in CHECKED_BY.items():
+        file, name = test.split("::")
+        text = (root / file).read_text(encoding="utf-8")
+        assert re.search(rf"^def {name}\(", text, re.M), f"{key}: {test} not found"
 
 
 def test_sweep_values_are_valid_levers():

@@ -9,8 +9,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.config import Scenario, _annotation, _counts_whole
-from sim.levers import schema_keys
+from sim.scenario import Scenario
+from sim.scenario.keys import annotation, counts_whole, schema_keys
 from tests.conftest import small_scenario
 from tests.test_levers import _balanced
 
@@ -40,13 +40,13 @@ def _scalar_levers() -> list[tuple[str, Any]]:
     (time_limit_s is a solver setting, not a lever over time: it takes no path)."""
     default = Scenario().model_dump()
     out = []
-    for key in schema_keys():
+    for key in schema_keys(Scenario):
         if key.startswith(("data.", "years.", "seed", "integration.year")):
             continue
         node: Any = default
         for part in key.split("."):
             node = node[part]
-        takes_path = "dict[int" in str(_annotation(key.split(".")))
+        takes_path = "dict[int" in str(annotation(Scenario, key.split(".")))
         if takes_path and isinstance(node, int | float) and not isinstance(node, bool) and node:
             out.append((key, node))
     return out
@@ -66,7 +66,7 @@ def phased(draw: Any) -> dict[str, Any]:
             v = default * draw(st.floats(0.5, 1.5))
             v = max(v, lo if lo is not None else v)
             v = min(v, hi if hi is not None else v)
-            if _counts_whole(key.split(".")):
+            if counts_whole(Scenario, key.split(".")):
                 v = max(round(v), int(lo) if lo is not None else 0)
             values.append(v)
         out[key] = {2021: values[0], 2023: values[1]}
@@ -82,7 +82,7 @@ def test_the_fuzzed_levers_cover_every_group():
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(levers=phased())
 def test_any_levers_as_paths_run_and_balance(levers):
-    from sim.runner import run
+    from sim.runs.runner import run
 
     res = run(small_scenario(**{**TINY, **levers}))
     assert res.province["year"].tolist() == [2020, 2021, 2022, 2023]

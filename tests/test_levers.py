@@ -15,7 +15,7 @@ TINY = {"data.firm_scale": 0.05, "years.end": 2023}
 
 
 def _run(**overrides):
-    from sim.runner import run
+    from sim.runs.runner import run
 
     return run(small_scenario(**{**TINY, **overrides}))
 
@@ -209,7 +209,7 @@ def test_small_firms_are_ranked_among_themselves():
     output is below 20 × 2,000 万元 (without that, no firm would be small at this scale)."""
     m = small_scenario(**TINY)
     from models.province import ProvinceModel
-    from sim.data import prepare_inputs
+    from sim.runs.data import prepare_inputs
 
     model = ProvinceModel(m, prepare_inputs(m))
     f = model.firms
@@ -290,7 +290,7 @@ def test_exited_firms_keep_their_last_accounts():
     """A firm's accounts freeze when it exits: later years' grid factor, growth or
     curtailment restores never change them."""
     from models.province import ProvinceModel
-    from sim.data import prepare_inputs
+    from sim.runs.data import prepare_inputs
 
     sc = small_scenario(**{**TINY, "years.end": 2025})
     m = ProvinceModel(sc, prepare_inputs(sc))
@@ -364,7 +364,7 @@ def _control_with_watch(overrides):
     """Run with a wrapper around step 10 that records, per year, the largest share of a
     firm's output and energy intensity removed by all enforcement passes together."""
     from models.province import ProvinceModel
-    from sim.data import prepare_inputs
+    from sim.runs.data import prepare_inputs
 
     sc = small_scenario(**{**TINY, **overrides})
     m = ProvinceModel(sc, prepare_inputs(sc))

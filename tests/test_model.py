@@ -124,7 +124,7 @@ def test_allocation_matches_land_supplied(baseline_small):
 
 
 def _run(**overrides):
-    from sim.runner import run
+    from sim.runs.runner import run
 
     return run(small_scenario(**overrides))
 
@@ -207,7 +207,7 @@ def test_runs_under_mesa_batch_run():
     import models
     import sim
 
-    ProvinceModel, prepare_inputs = models.ProvinceModel, sim.data.prepare_inputs
+    ProvinceModel, prepare_inputs = models.ProvinceModel, sim.prepare_inputs
     sc = small_scenario(**{"years.end": 2022})
     out = mesa.batch_run(
         ProvinceModel,

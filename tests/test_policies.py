@@ -247,7 +247,7 @@ def test_utilities_in_a_firm_file_are_class_t_and_never_exit(tmp_path, mode):
     negative margin); the others are rated."""
     from models.firms import CLASS_T
     from models.province import ProvinceModel
-    from sim.data import prepare_inputs
+    from sim.runs.data import prepare_inputs
     from tests.conftest import small_scenario
 
     utility = [1, 0] * 5 + [0] * 30
@@ -276,7 +276,7 @@ def test_utilities_in_a_firm_file_are_class_t_and_never_exit(tmp_path, mode):
 
 
 def test_a_bad_utility_flag_names_the_line(tmp_path):
-    from sim.data import DataError, prepare_inputs
+    from sim.runs.data import DataError, prepare_inputs
     from tests.conftest import small_scenario
 
     _firm_csv(tmp_path / "firms.csv", [0, 2] + [0] * 38)
@@ -289,7 +289,7 @@ def test_a_bad_utility_flag_names_the_line(tmp_path):
 def test_exempt_sector_firms_are_class_t():
     from models.firms import CLASS_T
     from models.province import ProvinceModel
-    from sim.data import prepare_inputs
+    from sim.runs.data import prepare_inputs
     from tests.conftest import small_scenario
 
     sc = small_scenario(**{"data.firm_scale": 0.05, "evaluation.exempt_sectors": ["steel"]})
@@ -363,7 +363,7 @@ def test_no_firm_is_closed_for_a_rounding_leftover():
     """An intensity target that curtailment meets exactly: the measures' sums leave
     ~6e-8 t of gap, which must not send forced exit after a whole firm (it did: one
     firm of 114,249 t closed in 2021 for 0.00000006 t)."""
-    from sim.runner import run
+    from sim.runs.runner import run
     from tests.conftest import small_scenario
 
     for red in (0.12, 0.13, 0.15):

@@ -14,7 +14,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.cli import main
+from sim.commands.cli import main
 from tests.conftest import BASELINE
 
 QUICK = ["--set", "data.firm_scale=0.02", "--set", "years.end=2021", "--no-charts"]
@@ -100,7 +100,7 @@ def test_killed_run_leaves_no_complete_looking_folder(tmp_path):
         [
             sys.executable,
             "-m",
-            "sim.cli",
+            "sim.commands.cli",
             "run",
             str(BASELINE),
             "--set",
@@ -125,7 +125,7 @@ def test_killed_run_leaves_no_complete_looking_folder(tmp_path):
     assert [p.name.startswith(".tmp-") for p in out.parent.iterdir()] == [True]
     # the next run cleans up after the killed writer and writes its own folder
     again = subprocess.run(
-        [sys.executable, "-m", "sim.cli", "run", str(BASELINE), *QUICK, "--out", str(out)],
+        [sys.executable, "-m", "sim.commands.cli", "run", str(BASELINE), *QUICK, "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -136,12 +136,13 @@ def test_killed_run_leaves_no_complete_looking_folder(tmp_path):
 
 
 def test_second_run_gets_a_new_folder(tmp_path, monkeypatch, capsys):
-    from sim import store
+    from sim.runs import store
 
-    monkeypatch.setattr(store, "RESULTS_DIR", tmp_path)
-    first = store.new_run_dir("baseline", tmp_path)
-    first.mkdir()
-    second = store.new_run_dir("baseline", tmp_path)
+    monkeypatch.chdir(tmp_path)  # run folders go under ./results by default
+    first = store.new_run_dir("baseline")
+    assert first.parent == tmp_path / "results"
+    first.mkdir(parents=True)
+    second = store.new_run_dir("baseline")
     assert second != first and not second.exists()
 
 
@@ -337,7 +338,7 @@ def test_scorecard_of_a_run_stopped_in_its_first_year(tmp_path, capsys):
 def test_stopped_run_that_cannot_be_saved_exits_3_with_a_message(tmp_path, monkeypatch, capsys):
     import errno
 
-    from sim import store
+    from sim.runs import store
 
     def full(df, path):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
@@ -446,7 +447,7 @@ def test_ensemble_with_fewer_runs_aggregates_only_those(tmp_path, capsys):
 
     import pandas as pd
 
-    from sim.ensemble import quantiles
+    from sim.experiments.ensemble import quantiles
 
     out = tmp_path / "e"
     assert _ensemble(capsys, out, 3)[0] == 0

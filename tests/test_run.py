@@ -67,7 +67,7 @@ CHARTS = (
 
 def zonesim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "sim.cli", *args],
+        [sys.executable, "-m", "sim.commands.cli", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
@@ -220,7 +220,7 @@ def test_stop_mode_ends_with_exit_3_naming_year_cap_and_gap(tmp_path):
 
 
 def test_relax_mode_reports_the_gap_enforcement_must_close(tmp_path):
-    from sim.runner import run
+    from sim.runs.runner import run
     from tests.conftest import small_scenario
 
     res = run(
@@ -241,7 +241,7 @@ def test_missing_solver_exits_4_with_the_install_command(tmp_path):
         [
             sys.executable,
             "-m",
-            "sim.cli",
+            "sim.commands.cli",
             "run",
             str(BASELINE),
             "--set",

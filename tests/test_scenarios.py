@@ -47,7 +47,7 @@ REGRESSION_2025 = {
 
 
 def _load(name: str):
-    from sim.config import load_scenario
+    from sim.scenario import load_scenario
 
     over = {**SMALL, "data.firm_scale": SCALE.get(name, SMALL["data.firm_scale"])}
     return load_scenario(SCENARIOS / f"{name}.yaml", over)
@@ -56,7 +56,7 @@ def _load(name: str):
 @pytest.fixture(scope="session")
 def runs():
     """Every shipped scenario, run once: {name: RunResult}."""
-    from sim.runner import run
+    from sim.runs.runner import run
 
     return {name: run(_load(name)) for name in REGRESSION}
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from sim import store
+from sim.runs import store
 from tests.conftest import small_scenario
 
 
 @pytest.fixture(scope="module")
 def quick_result():
-    from sim.runner import run
+    from sim.runs.runner import run
 
     return run(small_scenario(**{"data.firm_scale": 0.02, "years.end": 2021}))
 

@@ -1158,7 +1158,7 @@ def calibration_targets(zones: pd.DataFrame, totals: dict[str, float]) -> pd.Dat
         ("sip_va_2020_estimate_yi", sip, "亿元", "zones.csv va_2020_yi of G321090", "yes"),
     ]
     df = pd.DataFrame(rows, columns=["key", "value", "unit", "source", "estimate"])
-    if (df["value"] < 0).any():  # sim/data.py reads every value as a number ≥ 0
+    if (df["value"] < 0).any():  # sim/runs/data.py reads every value as a number ≥ 0
         raise ValueError("calibration targets must be ≥ 0; state falls as reductions")
     # Ten significant digits; whole numbers without a decimal point.
     df["value"] = [f"{float(v):.10g}" for v in df["value"]]

@@ -6,7 +6,6 @@ command exit 4 (an environment problem); optional ones only warn.
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import tempfile
@@ -14,10 +13,10 @@ from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
+from sim.runs.store import PACKAGES as REQUIRED_PACKAGES
+
 OK, WARN, FAIL = "ok", "warn", "FAIL"
 Check = tuple[str, str, str, str]
-
-from sim.store import PACKAGES as REQUIRED_PACKAGES  # noqa: E402
 
 
 def check_python() -> Check:
@@ -87,7 +86,7 @@ def check_cjk_font() -> Check:
     try:
         import noto_cjk_sans_otc  # noqa: F401
 
-        from sim import charts
+        from sim.outputs import charts
 
         charts.ensure_cjk_font()
         return OK, "CJK font for PNG/SVG", "Noto Sans CJK registered with vl-convert", ""
@@ -112,11 +111,15 @@ def check_chromium() -> Check:
 
 
 def check_results_dir(results: Path) -> Check:
+    """Can runs be written to `results` (or, before it exists, to the folder that will
+    hold it)? Nothing is created but a temporary file, removed at once."""
+    where = results
+    while not where.exists() and where != where.parent:
+        where = where.parent
     try:
-        results.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=results, prefix=".doctor-"):
+        with tempfile.NamedTemporaryFile(dir=where, prefix=".doctor-"):
             pass
-        return OK, "write access to results/", str(results), ""
+        return OK, "write access to results/", f"runs go to {results}", ""
     except OSError as exc:
         return (
             FAIL,
@@ -124,6 +127,22 @@ def check_results_dir(results: Path) -> Check:
             f"{results}: {exc.strerror}",
             "run from a folder you can write to, or pass --out to zonesim run",
         )
+
+
+def check_library() -> Check:
+    """Are the shipped scenarios and their data there (a wheel without package data
+    would have none)?"""
+    from sim.scenario.library import LIBRARY_DIR, shipped_names
+
+    names = shipped_names()
+    if "baseline" in names and (LIBRARY_DIR / "data" / "zones.csv").is_file():
+        return OK, "scenario library", f"{len(names)} scenarios in {LIBRARY_DIR}", ""
+    return (
+        FAIL,
+        "scenario library",
+        f"no baseline.yaml or data/zones.csv in {LIBRARY_DIR}",
+        "reinstall zonesim (pip install --force-reinstall zonesim)",
+    )
 
 
 def run_checks(results: Path) -> list[Check]:
@@ -134,6 +153,7 @@ def run_checks(results: Path) -> list[Check]:
         check_highs,
         check_cjk_font,
         check_chromium,
+        check_library,
         lambda: check_results_dir(results),
     ]
     out: list[Check] = []
@@ -144,6 +164,7 @@ def run_checks(results: Path) -> list[Check]:
 
 
 def main(results: Path) -> int:
+    """Print every check with its fix; 4 if a required one failed, else 0."""
     checks = run_checks(results)
     width = max(len(c[1]) for c in checks)
     for status, what, detail, fix in checks:
@@ -157,4 +178,6 @@ def main(results: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(os.getcwd()) / "results"))
+    from sim.runs.store import results_dir
+
+    sys.exit(main(results_dir()))

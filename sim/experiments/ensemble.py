@@ -18,19 +18,20 @@ the member files beyond are kept untouched. ensemble.json records the largest `r
 from __future__ import annotations
 
 import json
-import logging
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
-log = logging.getLogger(__name__)
+from sim.runs.seeds import member_seeds
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
 
 EXECUTORS = ("serial", "process", "dask")
 
@@ -44,12 +45,11 @@ class Member:
     overrides: dict[str, Any]
 
 
-def members(scenario: Any, runs: int) -> list[Member]:
-    """The ensemble's members, from the scenario seed alone."""
+def members(scenario: Scenario, runs: int) -> list[Member]:
+    """The ensemble's members, from the scenario seed alone (sim.runs.seeds)."""
     out = []
-    for i, child in enumerate(np.random.SeedSequence(scenario.seed).spawn(runs)):
-        seed = int(child.generate_state(1, dtype=np.uint32)[0])
-        draws = scenario.sample(np.random.default_rng(child))
+    for i, (seed, rng) in enumerate(member_seeds(scenario.seed, runs)):
+        draws = scenario.sample(rng)
         out.append(Member(i, seed, {**draws, "seed": seed}))
     return out
 
@@ -57,7 +57,7 @@ def members(scenario: Any, runs: int) -> list[Member]:
 def check_draws(path: str | Path, base: dict[str, Any], plan: list[Member]) -> None:
     """Every member's draws must give a valid scenario; else a ScenarioError naming the
     members, levers and values, before anything runs."""
-    from sim.config import ScenarioError, read_scenario
+    from sim.scenario import ScenarioError, read_scenario
 
     source = read_scenario(path)  # read once; validated with each member's draws
     problems = []
@@ -88,8 +88,8 @@ def check_draws(path: str | Path, base: dict[str, Any], plan: list[Member]) -> N
 
 def run_member(path: str, base: dict[str, Any], member: Member) -> pd.DataFrame:
     """Run one member (in any process) and return its province table, tagged."""
-    from sim.config import load_scenario
-    from sim.runner import run
+    from sim.runs.runner import run
+    from sim.scenario import load_scenario
 
     scenario = load_scenario(path, {**base, **member.overrides, "report.charts": False})
     prov = run(scenario).province
@@ -103,7 +103,7 @@ def run_member(path: str, base: dict[str, Any], member: Member) -> pd.DataFrame:
 
 
 def _write_member(folder: Path, member: Member, frame: pd.DataFrame) -> None:
-    from sim.store import TMP_PREFIX
+    from sim.runs.store import TMP_PREFIX
 
     path = folder / "members" / f"{member.index:05d}.parquet"
     # named like the store's temp folders, so remove_stale_temp cleans it if we are killed
@@ -114,7 +114,7 @@ def _write_member(folder: Path, member: Member, frame: pd.DataFrame) -> None:
 
 def _done(folder: Path, runs: int) -> set[int]:
     """The members 0..runs-1 already written (stale temp files of killed writers removed)."""
-    from sim.store import remove_stale_temp
+    from sim.runs.store import remove_stale_temp
 
     remove_stale_temp(folder / "members")
     written = {int(p.stem) for p in (folder / "members").glob("*.parquet") if p.stem.isdigit()}
@@ -174,11 +174,11 @@ def run_ensemble(
     progress: Callable[[int, int, Member], None] | None = None,
 ) -> pd.DataFrame:
     """Run (or resume) an ensemble into `folder`; return members 0..runs-1's province rows."""
-    from sim.config import load_scenario
+    from sim.scenario import load_scenario
 
     if executor not in EXECUTORS:
         raise ValueError(f"executor {executor!r}; allowed: {', '.join(EXECUTORS)}")
-    from sim.data import load_dataset
+    from sim.runs.data import load_dataset
 
     base = dict(base_overrides or {})
     scenario = load_scenario(path, base)

@@ -1,5 +1,9 @@
 """The `zonesim` command line.
 
+A scenario is a YAML file or the name of a shipped one (`zonesim run baseline`); run
+folders go under ./results unless --out says where. `zonesim init DIR` copies the
+shipped scenarios and their data into DIR for editing.
+
 Exit codes: 0 success; 2 bad input (scenario or data); 3 a hard constraint could not be
 met in stop mode; 4 an environment problem (e.g. no solver). Anything else is a bug.
 No traceback for 2, 3 or 4 unless --debug.
@@ -17,15 +21,12 @@ from typing import Any
 
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_ENV = 0, 2, 3, 4
 
-log = logging.getLogger("zonesim")
-
-
 def _err(msg: str) -> None:
     print(f"zonesim: {msg}", file=sys.stderr)
 
 
 def _load(args: argparse.Namespace) -> Any:
-    from sim.config import load_scenario, parse_override
+    from sim.scenario import load_scenario, parse_override
 
     overrides = dict(parse_override(s) for s in (args.set or []))
     if getattr(args, "seed", None) is not None:
@@ -34,7 +35,7 @@ def _load(args: argparse.Namespace) -> Any:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sim.data import load_dataset
+    from sim.runs.data import load_dataset
 
     scenario = _load(args)
     ds = load_dataset(scenario)
@@ -47,10 +48,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _progress(year: int, model: Any) -> None:
+    from sim.units import T_PER_MT, WAN_PER_YI
+
     row = model.province_extra[-1]
     live = model.firms.alive()
-    va = model.firms.va_wan[live].sum() / 1e4
-    co2 = model.firms.co2_t[live].sum() / 1e6
+    va = model.firms.va_wan[live].sum() / WAN_PER_YI
+    co2 = model.firms.co2_t[live].sum() / T_PER_MT
     status = row.get("optimizer_status", "")
     print(
         f"  {year}: VA {va:,.0f} 亿元 · CO2 {co2:,.1f} Mt · firms {live.sum():,} · "
@@ -61,14 +64,14 @@ def _progress(year: int, model: Any) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.runner import run
-    from sim.store import write_run
+    from sim.runs.runner import run
+    from sim.runs.store import write_run
 
     started = datetime.now(UTC).isoformat(timespec="seconds")
     scenario = _load(args)
     out = Path(args.out) if args.out else None
     if out is not None:
-        from sim.store import check_out
+        from sim.runs.store import check_out
 
         check_out(out, args.force)  # before the run, so a bad --out costs no time
     print(
@@ -99,7 +102,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_allocate(args: argparse.Namespace) -> int:
     from models.province import ProvinceModel
     from optimize import write_problem
-    from sim.data import prepare_inputs
+    from sim.runs.data import prepare_inputs
 
     scenario = _load(args)
     if args.year not in scenario.sim_years:
@@ -130,9 +133,9 @@ def cmd_allocate(args: argparse.Namespace) -> int:
 
 
 def cmd_ensemble(args: argparse.Namespace) -> int:
-    from sim.config import parse_override
-    from sim.ensemble import run_ensemble
-    from sim.store import new_run_dir
+    from sim.experiments.ensemble import run_ensemble
+    from sim.runs.store import new_run_dir
+    from sim.scenario import parse_override
 
     scenario = _load(args)  # validate first: a bad scenario costs no time
     overrides = dict(parse_override(s) for s in (args.set or []))
@@ -171,14 +174,29 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from sim.doctor import main as doctor_main
-    from sim.store import RESULTS_DIR
+    from sim.commands.doctor import main as doctor_main
+    from sim.runs.store import results_dir
 
-    return doctor_main(RESULTS_DIR)
+    return doctor_main(results_dir())
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from sim.scenario.library import LIBRARY_DIR, copy_library
+
+    dest = Path(args.folder)
+    if dest.exists() and not dest.is_dir():
+        _err(f"{dest} is a file, not a folder")
+        return EXIT_INPUT
+    written = copy_library(dest)
+    names = sorted(p.stem for p in written if p.parent == dest and p.suffix == ".yaml")
+    print(f"copied {len(written)} files of the scenario library ({LIBRARY_DIR}) into {dest}:")
+    print(f"  scenarios: {', '.join(names)}; data in {dest / 'data'}")
+    print(f"edit one and run it with: zonesim run {dest / 'baseline.yaml'}")
+    return EXIT_OK
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from sim.bench import main as bench_main
+    from sim.commands.bench import main as bench_main
 
     return bench_main(args)
 
@@ -203,7 +221,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def scenario_args(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("scenario", help="scenario YAML file, e.g. scenarios/baseline.yaml")
+        sp.add_argument(
+            "scenario",
+            help="scenario YAML file, or a shipped scenario's name, e.g. baseline",
+        )
         sp.add_argument(
             "--set",
             action="append",
@@ -249,6 +270,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sp.set_defaults(func=cmd_doctor)
 
+    sp = sub.add_parser(
+        "init", help="copy the shipped scenarios and their data into FOLDER, to edit"
+    )
+    sp.add_argument(
+        "folder", help="folder to copy into (created if missing; refused if a file exists)"
+    )
+    sp.set_defaults(func=cmd_init)
+
     sp = sub.add_parser("bench", help="the performance benchmark (DESIGN §9)")
     sp.add_argument("--firms", type=float, default=1.0, help="firm_scale of the benchmark run")
     sp.add_argument("--repeat", type=int, default=3, help="repetitions of each timing")
@@ -257,14 +286,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the `zonesim` command line and return its exit code."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
     from optimize import InfeasibleError, SolverMissingError
-    from sim.config import ScenarioError
-    from sim.data import DataError
+    from sim.runs.data import DataError
+    from sim.scenario import ScenarioError
 
     try:
         return int(args.func(args))
@@ -279,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         _err(str(exc))
         partial = getattr(exc, "partial", None)
         if partial is not None and getattr(args, "command", "") == "run":
-            from sim.store import write_run
+            from sim.runs.store import write_run
 
             try:
                 folder = write_run(

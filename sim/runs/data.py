@@ -19,20 +19,23 @@ seeded generator so that their sums reproduce the zone aggregates:
 from __future__ import annotations
 
 import difflib
-import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from models.firms import ACTIVE, CLASS_T, TCE_PER_MWH, FirmTable
 from models.inputs import SECTOR_COLUMNS, ModelInputs
+from sim.runs.seeds import synthesis_rng
+from sim.scenario.messages import ScenarioError
+from sim.scenario.names import BELTS
+from sim.units import PERSONS_PER_WAN, WAN_PER_YI
 
-log = logging.getLogger(__name__)
-
-BELTS = ("yangtze", "canal", "coastal")
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
+    from sim.scenario.schema import DataConfig
 LEVELS = ("national_etdz", "national_hitech", "national_other", "provincial")
 HEAVY_GATED = ("chemicals", "steel")  # only where a zone lists them or is a chemical park
 
@@ -225,7 +228,7 @@ class Dataset:
     boundaries_path: Path
 
 
-def load_dataset(scenario: Any) -> Dataset:
+def load_dataset(scenario: Scenario) -> Dataset:
     """Load and check the zone, sector, city and target files of a scenario."""
     d = scenario.data
     sectors = load_sectors(scenario.data_path(d.sectors))
@@ -238,7 +241,7 @@ def load_dataset(scenario: Any) -> Dataset:
     return Dataset(zones, sectors, targets, scenario.data_path(d.boundaries))
 
 
-def check_names(scenario: Any, sectors: set[str], zones: set[str]) -> None:
+def check_names(scenario: Scenario, sectors: set[str], zones: set[str]) -> None:
     """Every sector and zone a lever names must be in the sector and zone tables."""
     named = [(f"economy.sector_growth.{s}", s) for s in scenario.economy.sector_growth]
     named += [
@@ -289,8 +292,6 @@ def check_names(scenario: Any, sectors: set[str], zones: set[str]) -> None:
             hint = f"; did you mean {near[0]}?" if near else ""
             problems.append(f"{key}: unknown zone_id {z!r} (zone_id of the zone file){hint}")
     if problems:
-        from sim.config import ScenarioError
-
         raise ScenarioError(scenario.source_file or f"scenario {scenario.name}", problems)
 
 
@@ -316,7 +317,7 @@ def zone_sector_va(zones: pd.DataFrame, sectors: pd.DataFrame) -> np.ndarray:
                 prior[i, j] = 6.0
             elif s in HEAVY_GATED and not row.chemical_park:
                 prior[i, j] = 0.05
-    rows = zones["va_2020_yi"].to_numpy(float) * 1e4
+    rows = zones["va_2020_yi"].to_numpy(float) * WAN_PER_YI
     cols = sectors["zone_va_share_2020"].to_numpy(float)
     return ipf(prior, rows, cols / cols.sum())
 
@@ -415,10 +416,10 @@ def calibrate(
     want = {
         "tax": targets["jiangsu_budget_revenue_2020_yi"]
         * targets["zone_tax_share_of_revenue"]
-        * 1e4,
+        * WAN_PER_YI,
         "rd": targets["zone_rd_share_of_va"] * zone_va,
         "employees": targets["jiangsu_employment_2020_wan"]
-        * 1e4
+        * PERSONS_PER_WAN
         * targets["zone_employment_share"],
     }
     have = {
@@ -513,7 +514,7 @@ def load_firms(path: Path, zones: pd.DataFrame, sectors: pd.DataFrame) -> FirmTa
     return firms
 
 
-def zone_land(zones: pd.DataFrame, firms: FirmTable, data_cfg: Any) -> pd.DataFrame:
+def zone_land(zones: pd.DataFrame, firms: FirmTable, data_cfg: DataConfig) -> pd.DataFrame:
     """Base-year land pools. The boundary is the land the zone manages: at least its
     approved area, and large enough that built + stock + ready is the development rate
     of it (approved area is far smaller than managed land; see the data README)."""
@@ -528,7 +529,7 @@ def zone_land(zones: pd.DataFrame, firms: FirmTable, data_cfg: Any) -> pd.DataFr
     return out
 
 
-def prepare_inputs(scenario: Any) -> ModelInputs:
+def prepare_inputs(scenario: Scenario) -> ModelInputs:
     """Everything the model needs for the base year, from the scenario's data block."""
     ds = load_dataset(scenario)
     rng = synthesis_rng(scenario.seed)
@@ -553,7 +554,3 @@ def prepare_inputs(scenario: Any) -> ModelInputs:
     zones = zone_land(ds.zones, firms, d)
     return ModelInputs(zones, ds.sectors, firms, facts, str(ds.boundaries_path))
 
-
-def synthesis_rng(seed: int) -> np.random.Generator:
-    """Firm synthesis's generator: the first child of the scenario seed."""
-    return np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[0])

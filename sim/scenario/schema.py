@@ -1,23 +1,18 @@
-"""The scenario schema: YAML in, one frozen, validated `Scenario` out.
+"""The scenario schema: one frozen, validated `Scenario` with every lever and its value.
 
-A scenario file may `extends:` another (path relative to the file) and override
-any key; `--set key.path=value` overrides are applied last. Every numeric lever
-that can change over time is a `Path`: a single value, or `{year: value}`
-interpolated linearly between the given years and held flat outside them.
-"No limit" is `null` (None) and generates no constraint.
+Every numeric lever that can change over time is a time path (sim.scenario.paths): a
+single value, or `{year: value}` interpolated linearly between the given years and held
+flat outside them. "No limit" is `null` (None) and generates no constraint. Reading
+files, `extends:` and `--set` live in sim.scenario.load; messages in .messages.
 """
 
 from __future__ import annotations
 
 import difflib
-import logging
 import math
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import partial
-from pathlib import Path as FsPath
-from typing import Annotated, Any, Literal, get_args, get_origin
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -25,85 +20,44 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
-from models.carbon import CARBON_MEASURES
-from models.drivers import path_value
+from sim.scenario import keys
+from sim.scenario.library import LIBRARY_DIR
+from sim.scenario.names import CARBON_MEASURES, EVAL_INDICATORS, Belt, CarbonMeasure, Flag
+from sim.scenario.paths import LimitPath, TimePath, check_path, knot_years, resolve, value_at
 
-log = logging.getLogger(__name__)
-
-SCENARIO_DIR = FsPath(__file__).resolve().parent.parent / "scenarios"
-
-TimePath = float | dict[int, float]
-"""A number, or {year: number} interpolated linearly and held flat outside."""
-
-LimitPath = float | dict[int, float | None]
-"""A limit that may be absent in some years: {2022: null, 2023: 368} means no limit
-up to 2022, then 368 (interpolated towards the next number, flat after the last)."""
+_INPUTS: dict[tuple[Any, ...], Any] = {}
+"""Model inputs prepared by `Scenario.model_inputs`, oldest first."""
+_INPUTS_KEPT = 4
 
 
 def Lever(lo: float | None = None, hi: float | None = None, *, positive: bool = False) -> Any:
     """A numeric lever: a number or a {year: number} phase-in, every number in [lo, hi]
     (above lo, not equal, if `positive`)."""
     return Annotated[
-        TimePath, AfterValidator(partial(_check_path, lo=lo, hi=hi, positive=positive))
+        TimePath, AfterValidator(partial(check_path, lo=lo, hi=hi, positive=positive))
     ]
 
 
 def WholeLever(lo: int, hi: int) -> Any:
     """A lever counted in whole years: an integer or {year: integer}; a year between two
     given years takes the interpolated value rounded to the nearest whole year."""
-    return Annotated[int | dict[int, int], AfterValidator(partial(_check_path, lo=lo, hi=hi))]
+    return Annotated[int | dict[int, int], AfterValidator(partial(check_path, lo=lo, hi=hi))]
 
 
 def Limit(lo: float | None = None, hi: float | None = None) -> Any:
     """A limit: a number or {year: number or null}; null (None) means no limit."""
-    return Annotated[LimitPath, AfterValidator(partial(_check_path, lo=lo, hi=hi))]
+    return Annotated[LimitPath, AfterValidator(partial(check_path, lo=lo, hi=hi))]
 
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNeg = Annotated[float, Field(ge=0.0)]
-Belt = Literal["yangtze", "canal", "coastal"]
-EVAL_INDICATORS = (
-    "tax_per_mu",
-    "output_per_mu",
-    "va_per_mu",
-    "va_per_tce",
-    "va_per_tco2",
-    "rd_share",
-    "va_per_worker",
-    "tax_per_kwh",
-)
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _check_path(
-    value: Any, *, lo: float | None = None, hi: float | None = None, positive: bool = False
-) -> Any:
-    """Range-check every number of a time path (a scalar or {year: value})."""
-    values = value.values() if isinstance(value, dict) else [value]
-    for v in values:
-        if v is None:
-            continue
-        if positive and lo is not None and v <= lo:
-            raise ValueError(f"{v} must be above {lo}")
-        if lo is not None and v < lo:
-            raise ValueError(f"{v} is below the allowed minimum {lo}")
-        if hi is not None and v > hi:
-            raise ValueError(f"{v} is above the allowed maximum {hi}")
-    if isinstance(value, dict):
-        if not value:
-            raise ValueError("a {year: value} path needs at least one year")
-        for y in value:
-            if not 1990 <= y <= 2100:
-                raise ValueError(f"year {y} is outside 1990-2100")
-    return value
 
 
 class Years(_Frozen):
@@ -175,18 +129,6 @@ class Land(_Frozen):
     leading_entry_projects: Lever(0.0) = 1.0
 
 
-def _knot_years(*paths: Any) -> list[int | None]:
-    """The years at which a sum or order of several paths must be checked: every year
-    any of them gives (between those years each path is linear, so a check at the
-    knots covers every year); [None] if all are plain numbers."""
-    years = sorted({y for p in paths if isinstance(p, dict) for y in p})
-    return years or [None]
-
-
-def _at(path: Any, year: int | None) -> float:
-    return float(path_value(path, year if year is not None else 0))
-
-
 class ClassShares(_Frozen):
     """Shares of evaluated firms in classes A/B/C/D, best first; they sum to 1 in every
     year."""
@@ -198,8 +140,8 @@ class ClassShares(_Frozen):
 
     @model_validator(mode="after")
     def _sum(self) -> ClassShares:
-        for y in _knot_years(self.A, self.B, self.C, self.D):
-            total = sum(_at(p, y) for p in (self.A, self.B, self.C, self.D))
+        for y in knot_years(self.A, self.B, self.C, self.D):
+            total = sum(value_at(p, y) for p in (self.A, self.B, self.C, self.D))
             if abs(total - 1.0) > 1e-6:
                 when = "" if y is None else f" in {y}"
                 raise ValueError(f"class shares must sum to 1, they sum to {total:.4f}{when}")
@@ -215,8 +157,8 @@ class ClassCutoffs(_Frozen):
 
     @model_validator(mode="after")
     def _order(self) -> ClassCutoffs:
-        for y in _knot_years(self.A, self.B, self.C):
-            a, b, c = (_at(p, y) for p in (self.A, self.B, self.C))
+        for y in knot_years(self.A, self.B, self.C):
+            a, b, c = (value_at(p, y) for p in (self.A, self.B, self.C))
             if not a >= b >= c:
                 when = "" if y is None else f" in {y}"
                 raise ValueError(f"cut-offs must descend A ≥ B ≥ C, got {a}, {b}, {c}{when}")
@@ -272,8 +214,8 @@ class Evaluation(_Frozen):
                 raise ValueError(
                     f"unknown indicator {key!r}; allowed: {', '.join(EVAL_INDICATORS)}"
                 )
-        for y in _knot_years(*v.values()):
-            if sum(_at(p, y) for p in v.values()) <= 0:
+        for y in knot_years(*v.values()):
+            if sum(value_at(p, y) for p in v.values()) <= 0:
                 when = "" if y is None else f" (in {y})"
                 raise ValueError(f"at least one indicator needs a positive weight{when}")
         return v
@@ -304,7 +246,7 @@ class Carbon(_Frozen):
     zone_intensity_reduction_vs_base: dict[str, Limit(-1.0, 1.0) | None] = Field(
         default_factory=dict
     )
-    enforcement: tuple[Literal[CARBON_MEASURES], ...] = CARBON_MEASURES
+    enforcement: tuple[CarbonMeasure, ...] = CARBON_MEASURES
     retrofit_cost_wan_per_t: Lever(0.0) = 0.03
     retrofit_max_share: Lever(0.0, 1.0) = 0.05
     curtailment_max_share: Lever(0.0, 1.0) = 0.10
@@ -325,7 +267,7 @@ class Ban(_Frozen):
     sector: str
     belt: Belt | None = None
     zones: tuple[str, ...] = ()
-    except_flag: Literal["chemical_park", "eco_park", "intl_coop_park"] | None = None
+    except_flag: Flag | None = None
 
     @model_validator(mode="after")
     def _target(self) -> Ban:
@@ -354,9 +296,9 @@ class Relocation(_Frozen):
     to_belt: Belt
     start: int = Field(ge=2000, le=2070)
     years: int = Field(5, ge=1, le=30)
-    to_flag: Literal["chemical_park", "eco_park", "intl_coop_park"] | None = "chemical_park"
+    to_flag: Flag | None = "chemical_park"
     to_flag_only: bool = False
-    keep_flag: Literal["chemical_park", "eco_park", "intl_coop_park"] | None = None
+    keep_flag: Flag | None = None
 
     @model_validator(mode="after")
     def _two_belts(self) -> Relocation:
@@ -485,7 +427,7 @@ class Scenario(_Frozen):
     sector_policy: SectorPolicy = Field(default_factory=SectorPolicy)
     uncertainty: dict[str, Distribution] = Field(default_factory=dict)
     report: Report = Field(default_factory=Report)
-    source_dir: str = Field(str(SCENARIO_DIR), exclude=True)
+    source_dir: str = Field(str(LIBRARY_DIR), exclude=True)
     source_file: str = Field("", exclude=True)  # the file it was read from, for messages
 
     @model_validator(mode="after")
@@ -500,20 +442,19 @@ class Scenario(_Frozen):
 
     @model_validator(mode="after")
     def _uncertain_levers(self) -> Scenario:
-        from sim.levers import schema_keys
-
-        keys = schema_keys()
+        root = type(self)
+        levers = keys.schema_keys(root)
         dumped = self.model_dump()
         for key in self.uncertainty:
             parts = key.split(".")
             if parts[0] in _FIXED_IN_ENSEMBLE:
                 raise ValueError(f"uncertainty.{key}: {_FIXED_IN_ENSEMBLE[parts[0]]}")
-            found, node = _lever_default(dumped, key)
+            found, node = keys.lever_default(root, dumped, key)
             if not found:
-                near = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
+                near = difflib.get_close_matches(key, levers, n=1, cutoff=0.6)
                 hint = f"; did you mean {near[0]}?" if near else ""
                 raise ValueError(f"uncertainty.{key}: not a lever{hint}")
-            names = _entry_names(parts[:-1])
+            names = keys.entry_names(root, parts[:-1])
             if names is not None and parts[-1] not in names:
                 raise ValueError(
                     f"uncertainty.{key}: {parts[-1]!r} is not an entry of "
@@ -533,7 +474,7 @@ class Scenario(_Frozen):
         """The scenario as it stands in `year`: every phased-in lever replaced by its
         value that year (levers in whole years rounded to the nearest year). The model
         reads its levers from this view each year."""
-        return _resolve(self, year)
+        return resolve(self, year)
 
     def sample(self, rng: Any) -> dict[str, float]:
         """One draw of every uncertain lever, as --set style overrides (keys sorted, so
@@ -542,7 +483,8 @@ class Scenario(_Frozen):
         out: dict[str, float] = {}
         for key in sorted(self.uncertainty):
             value = self.uncertainty[key].draw(rng)
-            out[key] = math.floor(value + 0.5) if _counts_whole(key.split(".")) else value
+            whole = keys.counts_whole(type(self), key.split("."))
+            out[key] = math.floor(value + 0.5) if whole else value
         return out
 
     @property
@@ -550,33 +492,42 @@ class Scenario(_Frozen):
         """The simulated years (base year excluded)."""
         return range(self.years.base + 1, self.years.end + 1)
 
-    def data_path(self, rel: str) -> FsPath:
+    def data_path(self, rel: str) -> Path:
         """Resolve a data path: absolute, else relative to the scenario's folder, else to
         the shipped scenarios/ folder (so a scenario copied elsewhere still finds the
         default data)."""
-        p = FsPath(rel)
+        p = Path(rel)
         if p.is_absolute():
             return p
-        local = FsPath(self.source_dir) / p
-        return local if local.exists() else SCENARIO_DIR / p
+        local = Path(self.source_dir) / p
+        return local if local.exists() else LIBRARY_DIR / p
+
+    def model_inputs(self) -> Any:
+        """The base-year inputs (a models.inputs.ModelInputs) the scenario's model starts from.
+
+        Prepared by sim.runs.data.prepare_inputs on first use and kept for the next
+        scenario with the same data section, seed, base year and folder (an ensemble's
+        members, `mesa.batch_run`'s iterations): the model copies what it changes.
+        """
+        from sim.runs.data import prepare_inputs  # the data layer sits above the schema
+
+        base = self.at(self.years.base)
+        key = (
+            self.data.model_dump_json(),
+            self.seed,
+            self.years.base,
+            base.economy.density_cap_factor,
+            self.source_dir,
+        )
+        if key not in _INPUTS:
+            while len(_INPUTS) >= _INPUTS_KEPT:
+                _INPUTS.pop(next(iter(_INPUTS)))
+            _INPUTS[key] = prepare_inputs(self)
+        return _INPUTS[key]
 
     def to_yaml(self) -> str:
         """The resolved scenario as YAML (what a run folder's scenario.yaml holds)."""
         return yaml.safe_dump(self.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
-
-
-def _lever_default(dumped: dict[str, Any], key: str) -> tuple[bool, Any]:
-    """(is `key` a lever, its default). An entry of a mapping lever counts even when the
-    default lacks it (economy.sector_growth.chemicals, evaluation.weights.rd_share)."""
-    node: Any = dumped
-    parts = key.split(".")
-    for i, part in enumerate(parts):
-        if not isinstance(node, dict):
-            return False, None
-        if part not in node:
-            return i == len(parts) - 1 and i > 0 and _is_mapping_lever(parts[:i]), None
-        node = node[part]
-    return True, node
 
 
 _FIXED_IN_ENSEMBLE = {
@@ -587,336 +538,3 @@ _FIXED_IN_ENSEMBLE = {
     "report": "report settings are not levers",
 }
 """Top-level keys that an uncertainty block may not draw, with the reason."""
-
-
-def _entry_names(parts: list[str]) -> tuple[str, ...] | None:
-    """The names the mapping lever at `parts` may hold, when the schema fixes them
-    (belts, classes, indicators); None when they are data names or `parts` is no
-    mapping lever (sectors and zones are checked against the data: sim.data.check_names)."""
-    if not parts or not _is_mapping_lever(parts):
-        return None
-    if parts[-1] in ("weights", "small_firm_weights"):
-        return tuple(EVAL_INDICATORS)
-    key_type = _annotation(parts).__args__[0]
-    return tuple(get_args(key_type)) if get_origin(key_type) is Literal else None
-
-
-def _annotation(parts: list[str]) -> Any:
-    """The schema type at a dotted key (through sub-models and name-keyed mappings)."""
-    ann: Any = Scenario
-    for part in parts:
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            info = ann.model_fields.get(part)
-            if info is None:
-                return None
-            ann = info.annotation
-        elif getattr(ann, "__origin__", None) is dict:
-            ann = ann.__args__[1]
-        else:
-            return None
-    return ann
-
-
-def _counts_whole(parts: list[str]) -> bool:
-    """Is the lever at `parts` counted in whole numbers (years, a year, a seed)?"""
-
-    def leaves(t: Any) -> set[Any]:  # the plain types a value may take ({year: v}: v's)
-        if getattr(t, "__origin__", None) is dict:
-            return leaves(t.__args__[1])
-        args = getattr(t, "__args__", ())  # a union, or Annotated[X, ...] (args (X,))
-        return set().union(*(leaves(a) for a in args)) if args else {t}
-
-    found = leaves(_annotation(parts))
-    return int in found and float not in found
-
-
-def _is_mapping_lever(parts: list[str]) -> bool:
-    """Is the schema field at `parts` a dict of levers keyed by name (not a sub-model)?"""
-    model: Any = Scenario
-    for part in parts:
-        info = model.model_fields.get(part) if isinstance(model, type) else None
-        if info is None:
-            return False
-        model = info.annotation
-    if getattr(model, "__origin__", None) is not dict:
-        return False
-    value_type = model.__args__[1]
-    return not (isinstance(value_type, type) and issubclass(value_type, BaseModel))
-
-
-def _resolve(node: Any, year: int) -> Any:
-    """`node` with every {year: value} path replaced by its value in `year`."""
-    if isinstance(node, BaseModel):
-        values = {name: _resolve(getattr(node, name), year) for name in type(node).model_fields}
-        return type(node).model_construct(**values)
-    if isinstance(node, dict):
-        if node and all(isinstance(k, int) for k in node):
-            v = path_value(node, year)
-            whole = all(isinstance(x, int) for x in node.values() if x is not None)
-            return v if v is None or not whole else math.floor(v + 0.5)
-        return {k: _resolve(v, year) for k, v in node.items()}
-    if isinstance(node, tuple):
-        return tuple(_resolve(v, year) for v in node)
-    return node
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be read or validated; the message lists every problem."""
-
-    def __init__(self, file: str, problems: list[str]):
-        self.file = file
-        self.problems = problems
-        body = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{file}: {len(problems)} problem(s)\n{body}")
-
-
-def _deep_merge(
-    base: dict[str, Any], over: Mapping[str, Any], path: tuple[str, ...] = ()
-) -> dict[str, Any]:
-    out = dict(base)
-    for k, v in over.items():
-        here = (*path, str(k))
-        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
-            # A {year: value} path replaces, never merges: a new path is a new path. An
-            # empty mapping replaces too (`belt_caps_mt: {}` removes the parent's caps),
-            # except an empty section (`carbon: {}`), which changes nothing.
-            if not v:
-                replace = not _is_section(list(here))
-            else:
-                replace = all(isinstance(x, int) for x in v) or all(
-                    isinstance(x, int) for x in out[k]
-                )
-            if replace:
-                out[k] = dict(v)
-            else:
-                out[k] = _deep_merge(dict(out[k]), v, here)
-        else:
-            out[k] = v
-    return out
-
-
-def _is_section(parts: list[str]) -> bool:
-    """Is the schema field at `parts` a section of the scenario (a sub-model such as
-    `carbon`), rather than a value or a mapping keyed by name or year?"""
-    ann = _annotation(parts)
-    return isinstance(ann, type) and issubclass(ann, BaseModel)
-
-
-Lines = dict[str, str]
-"""key path ("land.link_ratio") -> where it was written ("file.yaml:12")."""
-
-
-def _key_lines(node: yaml.Node, path: FsPath, prefix: str, out: Lines) -> None:
-    if not isinstance(node, yaml.MappingNode):
-        return
-    for key, value in node.value:
-        name = f"{prefix}{key.value}"
-        out[name] = f"{path}:{key.start_mark.line + 1}"
-        _key_lines(value, path, f"{name}.", out)
-
-
-def _read_yaml(
-    path: FsPath, chain: tuple[FsPath, ...], lines: Lines | None = None
-) -> dict[str, Any]:
-    if path in chain:
-        cycle = " -> ".join(str(p) for p in (*chain, path))
-        raise ScenarioError(str(chain[0]), [f"extends: cycle {cycle}"])
-    if not path.is_file():
-        who = f"extends: in {chain[-1]} names" if chain else "scenario file"
-        raise ScenarioError(str(chain[0] if chain else path), [f"{who} {path}: no such file"])
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ScenarioError(str(path), [f"not valid YAML: {exc}"]) from None
-    except UnicodeDecodeError:
-        raise ScenarioError(str(path), ["not UTF-8 text"]) from None
-    if not isinstance(raw, dict):
-        raise ScenarioError(str(path), ["the top level must be a mapping of keys"])
-    parent = raw.pop("extends", None)
-    own: Lines = {}
-    _key_lines(yaml.compose(path.read_text(encoding="utf-8")), path, "", own)
-    if parent is None:
-        base: dict[str, Any] = {}
-    else:
-        base = _read_yaml((path.parent / str(parent)).resolve(), (*chain, path), lines)
-    if lines is not None:
-        lines.update(own)  # the child's lines win over its parent's
-    return _deep_merge(base, raw)
-
-
-def parse_override(item: str) -> tuple[str, Any]:
-    """Split `key.path=value` and parse the value as YAML (numbers, lists, null)."""
-    if "=" not in item:
-        raise ScenarioError("--set", [f"{item!r}: expected key.path=value"])
-    key, _, text = item.partition("=")
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        value = text
-    return key.strip(), value
-
-
-def apply_overrides(raw: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Set dotted keys in a raw scenario dict (copying along the path)."""
-    out = dict(raw)
-    for dotted, value in overrides.items():
-        node = out
-        parts = dotted.split(".")
-        for part in parts[:-1]:
-            child = node.get(part)
-            child = dict(child) if isinstance(child, Mapping) else {}
-            node[part] = child
-            node = child
-        node[parts[-1]] = value
-    return out
-
-
-def _valid_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
-    keys = []
-    for name, field in model.model_fields.items():
-        if field.exclude:
-            continue
-        full = f"{prefix}{name}"
-        keys.append(full)
-        ann = field.annotation
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            keys.extend(_valid_keys(ann, f"{full}."))
-    return keys
-
-
-_OVERRIDES = ("--set", "uncertainty draw")
-
-_BRANCHES = {
-    "float",
-    "int",
-    "dict[int,float]",
-    "dict[int,int]",
-    "dict[int,nullable[float]]",
-    "function-after[_ordered(), Years]",
-}
-
-
-def _where(loc: str, lines: Lines) -> str:
-    """The file:line of the longest prefix of `loc` that a file wrote, else ''. An
-    override (--set, an ensemble draw) of `loc` or of a key below it is named instead:
-    it changed the value that failed."""
-    below = [v for k, v in lines.items() if k.startswith(f"{loc}.") and v in _OVERRIDES]
-    if below and lines.get(loc) not in _OVERRIDES:
-        return f" ({below[0]})"
-    parts = loc.split(".")
-    for n in range(len(parts), 0, -1):
-        hit = lines.get(".".join(parts[:n]))
-        if hit:
-            return f" ({hit})"
-    return ""
-
-
-def _describe(err: Mapping[str, Any], lines: Lines) -> str | None:
-    """The problem in one line; None for a number-or-path lever given a mapping, where
-    the scalar branch's complaint says nothing (the mapping's own errors say it)."""
-    raw_loc = [str(p) for p in err["loc"]]
-    in_union = any(p in _BRANCHES for p in raw_loc)
-    kind = err["type"]
-    given = err.get("input")
-    branch = next((p for p in reversed(raw_loc) if p in _BRANCHES), "")
-    if branch in ("float", "int") and raw_loc[-1] == branch and isinstance(given, Mapping):
-        return None
-    in_path = branch.startswith("dict[int,")
-    if in_path and raw_loc[-1] == "[key]":
-        raw_loc.pop()
-        kind, err = "year_key", {**err, "msg": "expected a year (such as 2025) as the key"}
-    loc = ".".join(p for p in raw_loc if p not in _BRANCHES and not p.startswith("function-"))
-    if kind == "extra_forbidden":
-        keys = _valid_keys(Scenario)
-        if loc.startswith("uncertainty.") and len(raw_loc) == 3:  # a distribution's key
-            keys = list(Distribution.model_fields)
-            near = difflib.get_close_matches(raw_loc[-1], keys, n=1, cutoff=0.5)
-            hint = f"; did you mean {near[0]}?" if near else f"; allowed: {', '.join(keys)}"
-            return f"{loc}: unknown key of a distribution{hint}{_where(loc, lines)}"
-        near = difflib.get_close_matches(loc, keys, n=1, cutoff=0.6)
-        hint = f"; did you mean {near[0]}?" if near else ""
-        return f"{loc}: unknown key{hint}{_where(loc, lines)}"
-    msg = err["msg"].removeprefix("Value error, ")
-    if in_union and kind in ("float_type", "float_parsing", "dict_type", "int_parsing", "int_type"):
-        msg = "expected a number" if in_path else "expected a number or a {year: number} mapping"
-    if in_union and kind == "int_from_float":
-        msg = (
-            "expected a whole number"
-            if in_path
-            else "expected a whole number of years, or a {year: whole number} mapping"
-        )
-    if not loc:  # a check across sections: name who set each key its message names
-        keys = dict.fromkeys(re.findall(r"\b[a-z_]+(?:\.[\w]+)+", msg))
-        found = [(k, _where(k, lines)) for k in keys]
-        found = [(k, w) for k, w in found if w]
-        if len(found) == 1:
-            return f"{msg}{found[0][1]}"
-        named = "; ".join(f"{k}: {w[2:-1]}" for k, w in found)
-        return f"{msg} ({named})" if found else msg
-    shown = repr(given)
-    if len(shown) > 80:
-        shown = shown[:76] + " …" + shown[-1]
-    return f"{loc}: {msg} (given: {shown}){_where(loc, lines)}"
-
-
-def load_scenario(path: str | FsPath, overrides: Mapping[str, Any] | None = None) -> Scenario:
-    """Read, merge (`extends:`), override and validate a scenario file.
-
-    Raises ScenarioError listing every problem with its key path, the value given, what
-    is allowed, and the file and line that wrote it.
-    """
-    return read_scenario(path).validate(overrides)
-
-
-@dataclass(frozen=True)
-class ScenarioFile:
-    """A scenario file read and merged with its parents, not yet validated: validate it
-    with many sets of overrides (an ensemble's members) without reading it again."""
-
-    path: FsPath
-    raw: dict[str, Any]
-    lines: Lines
-
-    def validate(
-        self, overrides: Mapping[str, Any] | None = None, drawn: Mapping[str, Any] | None = None
-    ) -> Scenario:
-        """The scenario with `overrides` (dotted keys, from --set) and then an ensemble
-        member's `drawn` levers applied, validated; messages name which one set a key."""
-        raw = apply_overrides(apply_overrides(self.raw, overrides or {}), drawn or {})
-        lines = {
-            **self.lines,
-            **{k: "--set" for k in (overrides or {})},
-            **{k: "uncertainty draw" for k in (drawn or {})},
-        }
-        raw.setdefault("name", self.path.stem)
-        raw["source_dir"] = str(self.path.parent)
-        raw["source_file"] = str(self.path)
-        try:
-            return Scenario.model_validate(raw)
-        except ValidationError as exc:
-            raise ScenarioError(str(self.path), _problems(exc, lines)) from None
-
-
-def read_scenario(path: str | FsPath) -> ScenarioFile:
-    """Read a scenario file and the files it extends (ScenarioError if unreadable)."""
-    path = FsPath(path).resolve()
-    lines: Lines = {}
-    raw = _read_yaml(path, (), lines)
-    return ScenarioFile(path, raw, lines)
-
-
-def _problems(exc: ValidationError, lines: Lines) -> list[str]:
-    """One line per problem, a value no branch of "number or {year: number}" takes
-    reported once."""
-    problems = []
-    seen = set()
-    for err in exc.errors():
-        text = _describe(err, lines)
-        if text is None:
-            continue
-        branches = [str(p) for p in err["loc"] if str(p) in _BRANCHES]
-        key = text.split(":", 1)[0] if branches else text
-        if key not in seen:
-            seen.add(key)
-            problems.append(text)
-    return problems

@@ -3,7 +3,6 @@ run folder on disk)."""
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,11 +11,10 @@ from typing import Any
 import pandas as pd
 
 from models.province import ProvinceModel
-from sim import results
-from sim.config import Scenario
-from sim.data import prepare_inputs
-
-log = logging.getLogger(__name__)
+from sim.runs import results
+from sim.runs.data import prepare_inputs
+from sim.scenario import Scenario
+from sim.units import T_PER_MT
 
 
 @dataclass
@@ -110,20 +108,12 @@ def _pull(
     )
 
 
-def run_model_only(scenario: Scenario) -> ProvinceModel:
-    """Build and run the model, returning it (for tests and notebooks)."""
-    model = ProvinceModel(scenario, prepare_inputs(scenario))
-    while model.running:
-        model.step()
-    return model
-
-
 def describe(result: RunResult) -> dict[str, Any]:
     """Headline facts of a run (for logs and the manifest)."""
     last = result.province.iloc[-1]
     return {
         "last_year": int(last["year"]),
         "value_added_yi": float(last["value_added_yi"]),
-        "co2_mt": float(last["co2_t"] / 1e6),
+        "co2_mt": float(last["co2_t"] / T_PER_MT),
         "firms_active": int(last["firms_active"]),
     }

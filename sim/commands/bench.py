@@ -113,13 +113,10 @@ def _best(fn: Any, repeat: int) -> float:
 
 
 def firm_step_bench(firm_scale: float, repeat: int) -> dict[str, float]:
-    from sim.config import load_scenario
-    from sim.data import prepare_inputs
+    from sim.runs.data import prepare_inputs
+    from sim.scenario import load_scenario
 
-    scenario = load_scenario(
-        Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml",
-        {"data.firm_scale": firm_scale},
-    )
+    scenario = load_scenario("baseline", {"data.firm_scale": firm_scale})
     inputs = prepare_inputs(scenario)
     sectors = SectorArrays.from_frame(inputs.sectors)
     firms = inputs.firms.copy()
@@ -161,11 +158,11 @@ def firm_step_bench(firm_scale: float, repeat: int) -> dict[str, float]:
 
 
 def run_bench() -> dict[str, Any]:
-    from sim.config import load_scenario
-    from sim.runner import run
-    from sim.store import write_run
+    from sim.runs.runner import run
+    from sim.runs.store import write_run
+    from sim.scenario import load_scenario
 
-    scenario = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml")
+    scenario = load_scenario("baseline")
     t = time.perf_counter()
     result = run(scenario)
     with tempfile.TemporaryDirectory() as tmp:

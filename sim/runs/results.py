@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from models.carbon import CARBON_MEASURE_COLS, CARBON_MEASURES
-from models.collect import SUMMED, WAN_PER_YI, add_ratios
+from models.collect import SUMMED, add_ratios
 from models.firms import CLASS_NAMES, EXIT_REASONS, STATUS_NAMES
 from models.province import ProvinceModel
+from sim.scenario.paths import path_value
+from sim.units import T_PER_MT
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
 
 # Summed zone columns that aggregate to province, city and belt rows.
 ADDITIVE = (
@@ -69,8 +74,6 @@ def province_table(model: ProvinceModel, zones: pd.DataFrame) -> pd.DataFrame:
     base_year = model.scenario.years.base
     gdp0 = model.facts.get("jiangsu_gdp_2020_yi", np.nan)
     gdp = {base_year: gdp0}
-    from models.drivers import path_value
-
     for y in range(base_year + 1, int(prov["year"].max()) + 1):
         gdp[y] = gdp[y - 1] * (1.0 + path_value(model.scenario.economy.province_gdp_growth, y))
     prov["province_gdp_yi"] = prov["year"].map(gdp)
@@ -128,14 +131,14 @@ def summary_table(province: pd.DataFrame) -> pd.DataFrame:
         "carbon_gap_t": "carbon gap (Mt)",
     }
     out = province[list(cols)].rename(columns=cols).copy()
-    out["CO2 (Mt)"] = out["CO2 (Mt)"] / 1e6
-    out["carbon gap (Mt)"] = out["carbon gap (Mt)"] / 1e6
+    out["CO2 (Mt)"] = out["CO2 (Mt)"] / T_PER_MT
+    out["carbon gap (Mt)"] = out["carbon gap (Mt)"] / T_PER_MT
     for col in ("firms", "entered", "exited"):
         out[col] = out[col].astype("int64")
     return out
 
 
-def scorecard(province: pd.DataFrame, scenario: Any) -> pd.DataFrame:
+def scorecard(province: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     """The plan's targets, met or missed by how much (DESIGN §6).
 
     - zones grow faster than the province: zone VA CAGR ≥ province GDP CAGR;
@@ -152,8 +155,6 @@ def scorecard(province: pd.DataFrame, scenario: Any) -> pd.DataFrame:
     zone_cagr = (last["value_added_yi"] / first["value_added_yi"]) ** (1 / years) - 1
     prov_cagr = (last["province_gdp_yi"] / first["province_gdp_yi"]) ** (1 / years) - 1
     # the scenario's own intensity path where it sets one, else the national −18 % by 2025
-    from models.drivers import path_value
-
     red = path_value(scenario.carbon.intensity_reduction_vs_base, int(y25["year"]))
     ci_target = 0.18 if red is None else red
     gap_year = int(province.loc[province["carbon_gap_t"].idxmax(), "year"])
@@ -208,9 +209,3 @@ def scorecard(province: pd.DataFrame, scenario: Any) -> pd.DataFrame:
         df["met"] = pd.array([pd.NA] * len(df), dtype="boolean")
     return df
 
-
-def check_money(zones: pd.DataFrame, firms: pd.DataFrame) -> float:
-    """Largest absolute difference (万元) between firm VA and zone VA in the last year."""
-    last = zones[zones["year"] == zones["year"].max()]
-    alive = firms[firms["status"] != "exited"]
-    return float(abs(alive["value_added_wan"].sum() - last["value_added_yi"].sum() * WAN_PER_YI))

@@ -1,8 +1,10 @@
 """The run folder: written into a temporary folder, renamed into place when complete.
 
-A folder under results/ that lacks `manifest.json` with a final status is never left
-behind by a finished writer; an interrupted one leaves only a `.tmp-*` folder, which
-`zonesim` ignores. An existing folder is never overwritten unless asked (`force`).
+Run folders go under ./results of the current directory unless a folder is given
+(`--out`); never into the installed package. A folder under results/ that lacks
+`manifest.json` with a final status is never left behind by a finished writer; an
+interrupted one leaves only a `.tmp-*` folder, which `zonesim` ignores. An existing
+folder is never overwritten unless asked (`force`).
 """
 
 from __future__ import annotations
@@ -22,12 +24,12 @@ from typing import Any
 
 import pandas as pd
 
-from sim.runner import RunResult
+from sim.runs.runner import RunResult
 
 log = logging.getLogger(__name__)
 
-REPO_DIR = Path(__file__).resolve().parent.parent
-RESULTS_DIR = REPO_DIR / "results"
+SOURCE_DIR = Path(__file__).resolve().parents[2]
+"""The folder holding the sim package: a git checkout, or site-packages when installed."""
 # The packages a run depends on: their versions go into the manifest; doctor checks them.
 PACKAGES = (
     "mesa",
@@ -45,7 +47,13 @@ PACKAGES = (
 TABLES = ("province", "zones", "sectors", "cities", "belts", "allocations", "firms_final")
 
 
+def results_dir() -> Path:
+    """Where run folders go by default: results/ in the current directory."""
+    return Path.cwd() / "results"
+
+
 def scenario_hash(scenario_yaml: str) -> str:
+    """SHA-256 of the resolved scenario's YAML text (hex)."""
     return hashlib.sha256(scenario_yaml.encode("utf-8")).hexdigest()
 
 
@@ -69,16 +77,19 @@ def _versions() -> dict[str, str | None]:
 
 
 def git_commit() -> str | None:
-    """The commit of the zonesim checkout, with '-dirty' if it has changes; None outside git."""
+    """The commit of the zonesim checkout, with '-dirty' if it has changes; None when zonesim
+    runs from an installed wheel rather than a git checkout."""
+    if not (SOURCE_DIR / ".git").exists():
+        return None
     try:
         head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=REPO_DIR, capture_output=True, text=True, timeout=10
+            ["git", "rev-parse", "HEAD"], cwd=SOURCE_DIR, capture_output=True, text=True, timeout=10
         )
         if head.returncode != 0:
             return None
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO_DIR,
+            cwd=SOURCE_DIR,
             capture_output=True,
             text=True,
             timeout=10,
@@ -88,8 +99,10 @@ def git_commit() -> str | None:
         return None
 
 
-def new_run_dir(name: str, base: Path = RESULTS_DIR) -> Path:
-    """A fresh folder name results/<scenario>-<UTC time>[-n] that does not exist yet."""
+def new_run_dir(name: str, base: Path | None = None) -> Path:
+    """A fresh folder name <base>/<scenario>-<UTC time>[-n] that does not exist yet (base:
+    results/ of the current directory)."""
+    base = results_dir() if base is None else base
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     candidate = base / f"{name}-{stamp}"
     n = 2
@@ -305,7 +318,7 @@ def _optimizer_years(province: pd.DataFrame) -> list[dict[str, Any]]:
 
 def write_charts(result: RunResult, folder: Path) -> list[str]:
     """Render the baseline chart set into `folder` (offline HTML, PNG, SVG)."""
-    from sim import charts
+    from sim.outputs import charts
 
     folder.mkdir(parents=True, exist_ok=True)
     lang = result.scenario.report.language

@@ -1,0 +1,1 @@
+"""The `zonesim` command line (cli.py) and its doctor and bench commands."""

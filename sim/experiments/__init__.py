@@ -1,0 +1,1 @@
+"""Experiments over many runs: ensembles over seeds and uncertain levers."""

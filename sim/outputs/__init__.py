@@ -1,0 +1,1 @@
+"""What a run produces beyond its tables: charts (and, later, the briefing)."""
