@@ -37,7 +37,8 @@ from pyomo.environ import (
 )
 
 from optimize import constraints as rules
-from optimize.types import Snapshot
+from optimize.rows import FAMILY_INDEX, ROW_FAMILIES, VAR_FAMILIES
+from optimize.snapshot import Snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +76,8 @@ class Structure:
         return self.has_max_zone_share
 
 
-def structure_of(snapshot: Snapshot) -> Structure:
-    """The structure key of a snapshot."""
+def structure_of(snapshot: Snapshot, projects: bool = False) -> Structure:
+    """The structure key of a snapshot, solved in whole projects or not."""
     belts = tuple(sorted(snapshot.min_share_by_belt))
     members = tuple(
         tuple(z for z, bs in zip(snapshot.zone_ids, snapshot.zone_belts, strict=True) if b in bs)
@@ -93,7 +94,7 @@ def structure_of(snapshot: Snapshot) -> Structure:
         share_belts=belts,
         belt_members=members,
         has_max_zone_share=snapshot.max_zone_share is not None,
-        projects=snapshot.projects,
+        projects=projects,
     )
 
 
@@ -186,35 +187,6 @@ def build_model(structure: Structure, allowed: np.ndarray) -> ConcreteModel:
     return m
 
 
-# Row families: (component name, short label, kind) where kind is "zone", "pair",
-# "belt" or "scalar". Short labels name the rows of the solver file.
-ROW_FAMILIES: tuple[tuple[str, str, str], ...] = (
-    ("zone_total", "zt", "zone"),
-    ("zone_land", "zl", "zone"),
-    ("link_cap", "lk", "zone"),
-    ("space", "sp", "zone"),
-    ("province_quota", "pq", "scalar"),
-    ("total_cap", "tc", "scalar"),
-    ("intensity_cap", "ic", "scalar"),
-    ("total_land_def", "td", "scalar"),
-    ("new_used", "nu", "zone"),
-    ("min_belt_share", "ms", "belt"),
-    ("max_zone_share_row", "mz", "zone"),
-    ("project_lumps", "pl", "pair"),
-)
-VAR_FAMILIES: tuple[tuple[str, str, str], ...] = (
-    ("x", "x", "pair"),
-    ("n", "n", "zone"),
-    ("y", "y", "zone"),
-    ("carbon_gap", "g", "scalar"),
-    ("total_land", "t", "scalar"),
-    ("k", "k", "pair"),
-)
-
-
-FAMILY_KIND: dict[str, str] = {short: kind for _, short, kind in ROW_FAMILIES + VAR_FAMILIES}
-
-
 class Labeler:
     """Names for the solver file: compact ("x12", "zl3") or readable ("x(G3201,steel)").
 
@@ -263,7 +235,7 @@ class BuiltModel:
 
     def family_size(self, short: str) -> int:
         """Length of the array that holds a row or variable family by position."""
-        kind = FAMILY_KIND[short]
+        kind = FAMILY_INDEX[short]
         if kind == "zone":
             return len(self.structure.zone_ids)
         if kind == "belt":
@@ -357,13 +329,14 @@ def _compact_names(bm: BuiltModel) -> None:
     names: dict[int, str] = {}
     decode: dict[str, tuple[str, int]] = {}
     for families, store in ((VAR_FAMILIES, bm.var_datas), (ROW_FAMILIES, bm.row_datas)):
-        for comp_name, short, kind in families:
-            comp = getattr(m, comp_name, None)
+        for family in families:
+            comp = getattr(m, family.component, None)
             if comp is None:
                 continue
+            short = family.short
             datas = list(comp.values())
             store[short] = datas
-            for data, pos in zip(datas, _positions(bm, kind, comp), strict=True):
+            for data, pos in zip(datas, _positions(bm, family.index, comp), strict=True):
                 label = f"{short}{pos}"
                 names[id(data)] = label
                 decode[label] = (short, pos)
@@ -388,22 +361,18 @@ def _readable_names(bm: BuiltModel) -> dict[int, str]:
     if not all(_SAFE_ID.match(i) for i in ids):
         return bm.compact_names
     names: dict[int, str] = {}
-    long = {"x": "x", "n": "n", "y": "y", "g": "carbon_gap", "t": "total_land", "k": "k",
-            "zt": "zone_total", "zl": "zone_land", "lk": "link_cap", "sp": "space",
-            "pq": "province_quota", "tc": "total_cap", "ic": "intensity_cap",
-            "td": "total_land_def", "nu": "new_used", "ms": "min_belt_share",
-            "mz": "max_zone_share", "pl": "project_lumps"}
-    for comp_name, short, _kind in VAR_FAMILIES + ROW_FAMILIES:
-        comp = getattr(bm.model, comp_name, None)
+    for family in (*VAR_FAMILIES, *ROW_FAMILIES):
+        comp = getattr(bm.model, family.component, None)
         if comp is None:
             continue
+        label = family.label
         for key, data in comp.items():
             if key is None:
-                names[id(data)] = long[short]
+                names[id(data)] = label
             elif isinstance(key, tuple):
-                names[id(data)] = f"{long[short]}({','.join(key)})"
+                names[id(data)] = f"{label}({','.join(key)})"
             else:
-                names[id(data)] = f"{long[short]}({key})"
+                names[id(data)] = f"{label}({key})"
     return names
 
 
@@ -426,10 +395,10 @@ _cache: OrderedDict[Structure, BuiltModel] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def get_built(snapshot: Snapshot) -> tuple[BuiltModel, bool]:
+def get_built(snapshot: Snapshot, projects: bool = False) -> tuple[BuiltModel, bool]:
     """The built model for the snapshot's structure (from the cache or new) and whether it
     was built now. The caller must hold `BuiltModel.lock` while updating and solving."""
-    key = structure_of(snapshot)
+    key = structure_of(snapshot, projects)
     with _cache_lock:
         bm = _cache.get(key)
         if bm is not None:

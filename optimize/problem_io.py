@@ -21,24 +21,28 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from optimize.glpk import find_glpsol, write_lp
 from optimize.model import BuiltModel, get_built
-from optimize.solvers import find_glpsol, write_lp
-from optimize.types import OptimizeError, Snapshot
+from optimize.snapshot import Snapshot, SolveOptions
+from optimize.types import OptimizeError
 
 logger = logging.getLogger(__name__)
 
 
-def write_problem(snapshot: Snapshot, path: str | Path) -> Path:
+def write_problem(snapshot: Snapshot, path: str | Path,
+                  options: SolveOptions | None = None) -> Path:
     """Write the snapshot's problem as .lp (CPLEX LP) or .mps (free MPS) by the suffix.
 
-    Returns the path. Solve the file with ``glpsol --lp FILE`` or
-    ``glpsol --freemps FILE --max``.
+    Only `options.projects` matters (whole projects make it a MIP). Returns the path.
+    Solve the file with ``glpsol --lp FILE`` or ``glpsol --freemps FILE --max``.
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".lp", ".mps"):
         raise ValueError(f"write_problem: {path.name!r} must end in .lp or .mps")
-    bm, _ = get_built(snapshot)
+    opts = SolveOptions() if options is None else options
+    opts.check(snapshot)
+    bm, _ = get_built(snapshot, opts.projects)
     with bm.lock:
         bm.update(snapshot)
         if suffix == ".lp":

@@ -121,7 +121,7 @@ def cmd_allocate(args: argparse.Namespace) -> int:
     model = ProvinceModel(scenario, prepare_inputs(scenario))
     while model.year < args.year:
         model.step()
-    write_problem(model.last_snapshot, out)
+    write_problem(model.last_snapshot, out, model.solve_options)
     alloc = model.allocations[-1]
     solve = "glpsol --lp" if out.suffix.lower() == ".lp" else "glpsol --freemps --max"
     print(f"{args.year}: objective {alloc.objective_wan:,.6f} 万元 ({alloc.status.name.lower()})")
