@@ -55,6 +55,17 @@ def net_value_rule(m: Model) -> Any:
     return value - m.new_land_cost * sum(m.n[z] for z in m.zones)
 
 
+def exported_objective_rule(m: Model) -> Any:
+    r"""Objective of an exported file (minimise, 万元/yr): −Σ_{z,s} (v[z,s] − p·e[z,s])·x[z,s].
+
+    The same problem as `net_value_rule` (plus, with belt shares, ε·Σ_z n[z]) stated as
+    a minimisation, min −f = −max f: an LP or MPS reader minimises when the file does
+    not say otherwise, and GLPK's MPS reader rejects the OBJSENSE section that would.
+    The file's optimum is therefore −`Allocation.objective_wan` (less the ε term).
+    """
+    return -net_value_rule(m)
+
+
 def carbon_enforcement_rule(m: Model) -> Any:
     r"""Elastic objective (minimise, t CO2): g.
 

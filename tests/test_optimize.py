@@ -478,7 +478,8 @@ def test_missing_glpsol_names_the_install_command(
 
 
 def _glpsol_objective(args: list[str], out_file: Path) -> float:
-    """Run glpsol as a planner would and read the objective from its printed solution."""
+    """Run glpsol as a planner would (no --max) and read the optimum from its printout;
+    the written problem is a minimisation, which glpsol must say."""
     glpsol = find_glpsol()
     subprocess.run(
         [glpsol.executable, *args, "-o", str(out_file)],
@@ -488,43 +489,71 @@ def _glpsol_objective(args: list[str], out_file: Path) -> float:
         check=True,
     )
     out = out_file.read_text()
-    match = re.search(r"Objective:\s+\S+\s+=\s+(\S+)\s+\(MAXimum\)", out)
+    match = re.search(r"Objective:\s+\S+\s+=\s+(\S+)\s+\(MINimum\)", out)
     assert match, out
     return float(match.group(1))
 
 
-@pytest.mark.parametrize(
-    "overrides",
-    [
-        {"total_cap_t": 120.0},
-        {
-            "existing_co2_t": 84.45,
-            "existing_va_wan": 2000.0,
-            "intensity_cap_t_per_wan": 0.05,
-            "carbon_price_wan_per_t": 0.5,
-            "min_share_by_belt": {"coastal": 0.3},
-            "max_zone_share": 0.9,
-        },
-    ],
-)
-def test_write_problem_lp_and_mps_give_the_same_objective(
+def _highs_objective(path: Path) -> float:
+    """Read the file with HiGHS (its own LP / MPS readers, default options) and solve it."""
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    assert h.readModel(str(path)) == highspy.HighsStatus.kOk
+    h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    return float(h.getInfo().objective_function_value)
+
+
+# Three years to write: a total cap, every province-level row, and whole projects (MIP).
+EXPORT_CASES = [
+    {"total_cap_t": 120.0},
+    {
+        "existing_co2_t": 84.45,
+        "existing_va_wan": 2000.0,
+        "intensity_cap_t_per_wan": 0.05,
+        "carbon_price_wan_per_t": 0.5,
+        "min_share_by_belt": {"coastal": 0.3},
+        "max_zone_share": 0.9,
+    },
+    {"projects": True, "project_size_mu": [2.0, 3.0], "mip_gap": 0.0},
+]
+
+
+@pytest.mark.parametrize("overrides", EXPORT_CASES)
+def test_exported_lp_and_mps_solve_in_glpsol_without_flags(
     tmp_path: Path, overrides: dict[str, object]
 ) -> None:
-    s = hand(**overrides)
-    a = allocate(s)
-    lp = write_problem(s, tmp_path / "year.lp")
-    mps = write_problem(s, tmp_path / "year.mps")
-    assert "total_cap" in lp.read_text() or "intensity_cap" in lp.read_text()
+    # The files minimise the negated objective: glpsol's optimum is −allocate()'s.
+    s, options = case(**overrides)
+    a = allocate(s, options)
+    lp = write_problem(s, tmp_path / "year.lp", options)
+    mps = write_problem(s, tmp_path / "year.mps", options)
+    assert "total_cap" in lp.read_text() or "intensity_cap" in lp.read_text() or options.projects
+    for path in (lp, mps):
+        assert "MINIMISE the negated objective" in path.read_text().splitlines()[0]
     out = tmp_path / "solution.txt"
-    want = _lp_objective(s, a)
+    want = -_lp_objective(s, a)
     assert math.isclose(_glpsol_objective(["--lp", str(lp)], out), want, rel_tol=1e-9)
-    mps_objective = _glpsol_objective(["--freemps", str(mps), "--max"], out)
-    assert math.isclose(mps_objective, want, rel_tol=1e-9)
+    assert math.isclose(_glpsol_objective(["--freemps", str(mps)], out), want, rel_tol=1e-9)
+
+
+@needs_highs
+@pytest.mark.parametrize("overrides", EXPORT_CASES)
+def test_exported_lp_and_mps_solve_in_highs(tmp_path: Path, overrides: dict[str, object]) -> None:
+    # A reader other than glpsol, with its defaults (minimise): the same optimum, negated.
+    s, options = case(**overrides)
+    a = allocate(s, options)
+    want = -_lp_objective(s, a)
+    for name in ("year.lp", "year.mps"):
+        path = write_problem(s, tmp_path / name, options)
+        assert math.isclose(_highs_objective(path), want, rel_tol=1e-9), name
 
 
 def _lp_objective(s: Snapshot, a: Allocation) -> float:
-    """The objective of the written problem: value added, less the tie-breaking cost of
-    new land where belt shares are set (optimize.model.new_land_cost_wan_per_mu)."""
+    """The objective of the year's maximisation: value added, less the tie-breaking cost
+    of new land where belt shares are set (optimize.model.new_land_cost_wan_per_mu)."""
     return a.objective_wan - new_land_cost_wan_per_mu(s) * float(a.new_land_mu.sum())
 
 
@@ -534,7 +563,7 @@ def test_write_problem_province_sized(tmp_path: Path) -> None:
     a = allocate(s)
     lp = write_problem(s, tmp_path / "big.lp")
     got = _glpsol_objective(["--lp", str(lp)], tmp_path / "out.txt")
-    assert math.isclose(got, _lp_objective(s, a), rel_tol=1e-7)
+    assert math.isclose(got, -_lp_objective(s, a), rel_tol=1e-7)
 
 
 def test_glpsol_numbers_rows_and_columns_in_lp_file_order(tmp_path: Path) -> None:
