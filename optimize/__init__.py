@@ -1,6 +1,7 @@
-"""zonesim's land-quota optimiser (DESIGN.md §5): a pure function from one year's
-`Snapshot` and the run's `SolveOptions` to an `Allocation`, declared with Pyomo and
-solved by GLPK (default) or HiGHS.
+"""zonesim's land-quota optimiser (DESIGN.md §5).
+
+A pure function from one year's `Snapshot` and the run's `SolveOptions` to an
+`Allocation`, declared with Pyomo and solved by GLPK (default) or HiGHS.
 
     from optimize import SolveOptions, Snapshot, allocate
     options = SolveOptions(solver="glpk", time_limit_s=60)   # once per run

@@ -25,7 +25,14 @@ from optimize import glpk, highs
 from optimize.messages import allocation_message
 from optimize.model import BuiltModel, get_built
 from optimize.result import Allocation
-from optimize.rows import MipPoint, binding_lp, binding_mip, carbon_excesses, shadows
+from optimize.rows import (
+    SLACK_REL,
+    MipPoint,
+    binding_lp,
+    binding_mip,
+    carbon_excesses,
+    shadows,
+)
 from optimize.snapshot import Snapshot, SolveOptions
 from optimize.solution import RawSolution
 from optimize.types import FrozenMap, InfeasibleError, SolverOutcome, SolveStatus
@@ -33,7 +40,6 @@ from optimize.types import FrozenMap, InfeasibleError, SolverOutcome, SolveStatu
 logger = logging.getLogger(__name__)
 
 _GAP_PAD_REL = 1e-9
-_SLACK_REL = 1e-6  # a solution breaks a carbon row when it misses it by more
 # A relaxed year reports every cap whose excess is above round-off: the solver found the
 # year infeasible at its own (tighter) tolerance, so even a tiny gap is real.
 _GAP_REPORT_REL = 1e-9
@@ -121,7 +127,7 @@ def _breaks_carbon_rows(bm: BuiltModel, s: Snapshot, raw: RawSolution) -> bool:
     """
     if not raw.outcome.has_solution or not bm.structure.has_carbon:
         return False
-    tol = _SLACK_REL * max(1.0, s.existing_co2_t)
+    tol = SLACK_REL * max(1.0, s.existing_co2_t)
     return any(v > tol for v in _pair_excesses(bm, s, _pair_land(bm, s, raw)).values())
 
 

@@ -20,13 +20,10 @@ for ~2,800 pairs × 3 rows cost more than building the three rows afresh.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import numpy as np
 from pyomo.core.expr.numeric_expr import LinearExpression
-
-logger = logging.getLogger(__name__)
 
 Model = Any  # a pyomo ConcreteModel built by optimize.model.build_model
 
@@ -131,20 +128,22 @@ def total_land_rule(m: Model) -> Any:
 
 
 def new_used_rule(m: Model, z: str) -> Any:
-    r"""New land is used (mu): n[z] ≤ y[z], written n[z] − y[z] ≤ 0. Only with belt
-    shares, which count n: without it a belt could meet its share with quota it leaves
-    empty."""
+    r"""New land is used (mu): n[z] ≤ y[z], written n[z] − y[z] ≤ 0.
+
+    Only with belt shares, which count n: without it a belt could meet its share with
+    quota it leaves empty.
+    """
     return m.n[z] - m.y[z] <= 0
 
 
 def min_belt_share_rule(m: Model, b: str) -> Any:
-    r"""Minimum belt share of the new construction land (mu):
-    Σ_{z ∈ belt b} n[z] ≥ share[b]·Σ_z n[z].
+    r"""Minimum belt share of the new construction land (mu).
 
-    The share is of the quota (新增建设用地), not of ready land: each zone keeps using
-    its own revitalised land. A zone in two belts (Nantong: Yangtze and coastal) counts
-    for both. With no new land the row reads 0 ≥ 0, so it never makes a year infeasible
-    on its own; when the belt cannot take its share, less new land is given in total.
+    Σ_{z ∈ belt b} n[z] ≥ share[b]·Σ_z n[z]. The share is of the quota (新增建设用地),
+    not of ready land: each zone keeps using its own revitalised land. A zone in two
+    belts (Nantong: Yangtze and coastal) counts for both. With no new land the row reads
+    0 ≥ 0, so it never makes a year infeasible on its own; when the belt cannot take its
+    share, less new land is given in total.
     """
     inside = set(m.zones_of_belt[b])
     return (1 - m.min_share[b]) * sum(m.n[z] for z in inside) - m.min_share[b] * sum(

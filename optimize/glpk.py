@@ -42,7 +42,7 @@ import numpy as np
 from pyomo.repn.plugins.lp_writer import LPWriter
 
 from optimize.model import BuiltModel
-from optimize.solution import RawSolution, empty_solution
+from optimize.solution import RawSolution, empty_solution, relative_gap
 from optimize.types import SolverMissingError, SolverOutcome
 
 logger = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ def _library_env(prefix: Path) -> dict[str, str]:
 
 
 def _probe(executable: str, env: dict[str, str] | None) -> str | None:
-    """glpsol's version string, or None if it does not start."""
+    """The version string of glpsol, or None if it does not start."""
     try:
         proc = subprocess.run([executable, "--version"], env=env, capture_output=True,
                               text=True, timeout=30, check=False)
@@ -190,7 +190,7 @@ def _mip_gap_from_log(log: str) -> float | None:
         return None
     if not (math.isfinite(best) and math.isfinite(bound)):
         return None
-    return abs(bound - best) / (abs(best) + np.finfo(float).eps)
+    return relative_gap(best, bound)
 
 
 def _strip_row(name: str) -> str:
@@ -304,9 +304,9 @@ def _read_glpk_solution(bm: BuiltModel, raw: Path, names: tuple[list[str], list[
     if int(head[2]) != len(row_names) or int(head[3]) != len(col_names):
         return None
     if kind == "bas":
-        status, objective = (head[4], head[5]), float(head[6])
+        status: tuple[str, ...] = (head[4], head[5])
     elif kind == "mip":
-        status, objective = (head[4],), float(head[5])
+        status = (head[4],)
     else:
         return empty_solution(bm, SolverOutcome.ERROR,
                               f"unexpected glpsol solution kind {kind!r}", {})
@@ -318,7 +318,6 @@ def _read_glpk_solution(bm: BuiltModel, raw: Path, names: tuple[list[str], list[
             if ln.strip().isupper() or "LIMIT" in ln or "NO " in ln
         )
         return sol
-    sol.objective = objective
     decode = bm.decode
     col_entries = [decode.get(name) for name in col_names]
     row_entries = [decode.get(_strip_row(name)) for name in row_names]

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from optimize.model import BuiltModel
-from optimize.solution import RawSolution, empty_solution
+from optimize.solution import RawSolution, empty_solution, relative_gap
 from optimize.types import SolverMissingError, SolverOutcome
 
 logger = logging.getLogger(__name__)
@@ -79,7 +79,6 @@ def solve_highs(bm: BuiltModel, *, is_mip: bool, time_limit_s: float,
     sol = empty_solution(bm, outcome, f"HiGHS: {tc.name}, {ss.name}", timings)
     if not outcome.has_solution:
         return sol
-    sol.objective = res.incumbent_objective
     loader = res.solution_loader
     m = bm.model
     wanted = list(bm.var_datas["x"]) + list(bm.var_datas["n"])
@@ -105,7 +104,7 @@ def solve_highs(bm: BuiltModel, *, is_mip: bool, time_limit_s: float,
     else:
         bound, best = res.objective_bound, res.incumbent_objective
         if bound is not None and best is not None and math.isfinite(bound):
-            sol.mip_gap = abs(bound - best) / (abs(best) + np.finfo(float).eps)
+            sol.mip_gap = relative_gap(best, bound)
         elif outcome == SolverOutcome.OPTIMAL:
             sol.mip_gap = 0.0
     sol.timings = {**timings, "read": time.perf_counter() - t1}

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 
 from optimize.snapshot import Snapshot, SolveOptions
 from optimize.solution import RawSolution
 from optimize.types import SolverOutcome, SolveStatus
 
-logger = logging.getLogger(__name__)
+T_PER_MT = 1e6
 
 
 def _fmt_t(t: float) -> str:
     """CO2 for a planner: Mt from 0.1 Mt up, else t (3 significant digits below 1 t)."""
-    if abs(t) >= 1e5:
-        return f"{t / 1e6:,.1f} Mt"
+    if abs(t) >= 0.1 * T_PER_MT:
+        return f"{t / T_PER_MT:,.1f} Mt"
     if abs(t) >= 1 or t == 0:
         return f"{t:,.1f} t"
     return f"{t:.3g} t"

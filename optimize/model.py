@@ -69,10 +69,12 @@ class Structure:
 
     @property
     def has_carbon(self) -> bool:
+        """Whether the year has a carbon row (total cap or intensity target)."""
         return self.has_total_cap or self.has_intensity_cap
 
     @property
     def has_total_land(self) -> bool:
+        """Whether the model needs the total-land variable T (for the max zone share)."""
         return self.has_max_zone_share
 
 
@@ -105,9 +107,11 @@ NEW_LAND_COST_REL = 1e-6
 
 
 def new_land_cost_wan_per_mu(snapshot: Snapshot) -> float:
-    """The tie-breaking cost of a mu of new land in the LP's objective: 0 without belt
-    shares. A solver run on an exported problem reports the objective less this × the
-    new land."""
+    """The tie-breaking cost of a mu of new land in the LP's objective (万元/mu).
+
+    0 without belt shares. An exported problem's optimum is minus the objective less
+    this × the new land.
+    """
     if not snapshot.min_share_by_belt:
         return 0.0
     values = np.abs(snapshot.net_value_wan_per_mu[snapshot.effective_allowed])
@@ -199,6 +203,7 @@ class Labeler:
         self._extra = 0
 
     def __call__(self, obj: Any) -> str:
+        """The name of a Pyomo component data object in the file."""
         name = self._names.get(id(obj))
         if name is None:
             # Objectives and Pyomo's ONE_VAR_CONSTANT helper.
@@ -231,6 +236,7 @@ class BuiltModel:
 
     @property
     def n_pairs(self) -> int:
+        """Number of allowed pairs, i.e. of x variables."""
         return int(self.pair_index[0].size)
 
     def family_size(self, short: str) -> int:
@@ -243,9 +249,11 @@ class BuiltModel:
         return self.n_pairs if kind == "pair" else 1
 
     def compact_labeler(self) -> Labeler:
+        """Names by family label and position ("x12", "zl3"), as the solvers read them."""
         return Labeler(self.compact_names)
 
     def readable_labeler(self) -> Labeler:
+        """Names by family label and ids ("zone_land(G321014)") for exported files."""
         if self.readable_names is None:
             self.readable_names = _readable_names(self)
         return Labeler(self.readable_names)
@@ -396,8 +404,10 @@ _cache_lock = threading.Lock()
 
 
 def get_built(snapshot: Snapshot, projects: bool = False) -> tuple[BuiltModel, bool]:
-    """The built model for the snapshot's structure (from the cache or new) and whether it
-    was built now. The caller must hold `BuiltModel.lock` while updating and solving."""
+    """The built model for the snapshot's structure (cached or new) and whether it is new.
+
+    The caller must hold `BuiltModel.lock` while updating and solving.
+    """
     key = structure_of(snapshot, projects)
     with _cache_lock:
         bm = _cache.get(key)

@@ -6,7 +6,6 @@ fact. Units: land in mu (亩), money in 万元, CO2 in t.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -15,8 +14,6 @@ import pandas as pd
 
 from optimize.rows import SHADOW_FAMILIES
 from optimize.types import SolveStatus
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,8 +70,10 @@ class Allocation:
 
     @property
     def shadow_intensity_cap(self) -> float | None:
-        """Old name of `shadow_intensity_cap_wan_per_t`, kept until models/ reads the new
-        one (issue 11 merge); do not use in new code."""
+        """Old name of `shadow_intensity_cap_wan_per_t`; do not use in new code.
+
+        Kept only until models/ reads the new name (the issue 11 merge).
+        """
         return self.shadow_intensity_cap_wan_per_t
 
     @property

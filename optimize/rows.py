@@ -1,7 +1,7 @@
-"""The table of the LP's row and variable families: names in solver files, dual
-decoding and `Allocation.binding` all read it.
+"""The table of the LP's row and variable families.
 
-Each row family is one constraint of `optimize.constraints`, declared by
+Names in solver files, dual decoding and `Allocation.binding` all read it. Each row
+family is one constraint of `optimize.constraints`, declared by
 `optimize.model.build_model` when the year has it. A family has a compact label
 (``zl3``, the name of zone 3's land row in the solver's file), a readable one
 (``zone_land(G321014)`` in an exported file), its index (zone, belt, pair or none),
@@ -16,7 +16,6 @@ Neither has a dual nor appears in `binding`.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -26,12 +25,11 @@ import numpy as np
 if TYPE_CHECKING:
     from optimize.snapshot import Snapshot
 
-logger = logging.getLogger(__name__)
-
 Index = Literal["zone", "belt", "pair", "scalar"]
 
 SLACK_REL = 1e-6
-"""A row holds with equality (MIP binding) when its slack is within 1e-6 of its scale."""
+"""Relative tolerance of a row: a MIP row binds when its slack is within it of the row's
+scale; a solution breaks a carbon row when it misses it by more (× existing CO2)."""
 
 
 @dataclass(frozen=True)
@@ -92,8 +90,7 @@ class VarFamily:
 def carbon_excesses(s: Snapshot, co2_added: float, va_added: float) -> dict[str, float]:
     """Each carbon row's activity minus its right-hand side at an allocation (t CO2).
 
-        total_cap:      E_exist + Σe·x − Cap
-        intensity_cap:  E_exist + Σe·x − I·(VA_exist + Σv·x)
+    total_cap: E_exist + Σe·x − Cap; intensity_cap: E_exist + Σe·x − I·(VA_exist + Σv·x).
     """
     out: dict[str, float] = {}
     emissions = s.existing_co2_t + co2_added

@@ -1,7 +1,7 @@
-"""The optimiser's two inputs: one year's numbers (`Snapshot`) and the run's settings
-(`SolveOptions`, given once per run).
+"""The optimiser's two inputs: the year's numbers and the run's settings.
 
-Both are frozen. A snapshot's arrays are float64 (bool for masks) copies made
+`Snapshot` holds one year's numbers, `SolveOptions` how to solve (given once per
+run). Both are frozen. A snapshot's arrays are float64 (bool for masks) copies made
 read-only, so a snapshot cannot change under the optimiser. Every field is checked
 against one table, `FIELD_RULES` (shape, "no constraint" allowed or not, range).
 
@@ -10,7 +10,6 @@ Units: land in mu (亩), money in 万元, CO2 in t, intensity in t CO2 per 万�
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,8 +18,6 @@ from typing import Literal
 import numpy as np
 
 from optimize.types import BELTS, FrozenMap
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

@@ -10,15 +10,12 @@ solution into an `Allocation`.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from optimize.model import BuiltModel
 from optimize.types import SolverOutcome
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -33,10 +30,14 @@ class RawSolution:
     duals: dict[str, np.ndarray] = field(default_factory=dict)
     """Row-family short label ("zl", "tc", …; `optimize.rows`) -> duals by position;
     empty for a MIP."""
-    objective: float | None = None
     mip_gap: float | None = None
     detail: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+
+
+def relative_gap(best: float, bound: float) -> float:
+    """The relative MIP gap |bound − best| / (|best| + eps), as both solvers report it."""
+    return abs(bound - best) / (abs(best) + np.finfo(float).eps)
 
 
 def empty_solution(bm: BuiltModel, outcome: SolverOutcome, detail: str,

@@ -1,26 +1,25 @@
-"""The optimiser's small shared types: belts, a picklable frozen map, the two outcome
-enums and the errors (DESIGN.md §5).
+"""The optimiser's small shared types: belts, a frozen map, outcome enums, errors.
 
+DESIGN.md §5.
 The inputs are in `optimize.snapshot` (`Snapshot`, `SolveOptions`), the result in
 `optimize.result` (`Allocation`).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator, Mapping
 from enum import Enum
 from typing import Any
-
-logger = logging.getLogger(__name__)
 
 BELTS: frozenset[str] = frozenset({"yangtze", "canal", "coastal"})
 """The three development belts of the plan (沿江 / 沿运河 / 沿海)."""
 
 
 class FrozenMap(Mapping[str, float]):
-    """A read-only str -> float mapping that pickles (unlike types.MappingProxyType), so
-    snapshots, allocations and errors cross process and Dask boundaries."""
+    """A read-only str -> float mapping that pickles (unlike types.MappingProxyType).
+
+    So snapshots, allocations and errors cross process and Dask boundaries.
+    """
 
     __slots__ = ("_data",)
 
@@ -59,8 +58,10 @@ class SolveStatus(Enum):
 
 
 class SolverOutcome(Enum):
-    """What a solver reported about one solve, before `allocate` decides the `SolveStatus`
-    (a year whose caps cannot be met is solved again as the elastic problem)."""
+    """What a solver reported about one solve, before `allocate` decides the `SolveStatus`.
+
+    A year whose caps cannot be met is solved again as the elastic problem.
+    """
 
     OPTIMAL = "optimal"
     FEASIBLE = "feasible"
