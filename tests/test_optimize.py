@@ -198,9 +198,7 @@ def test_banned_pair_gets_no_land_and_investment_floor_bans() -> None:
     assert_close(a.land_mu, [[0, 5], [13, 0]])
     assert_close(a.objective_wan, 30 + 104)
     # The same ban through the investment floor: A s1 invests 1 万元/mu < 2 required.
-    b = allocate(
-        hand(investment_wan_per_mu=[[1.0, 5.0], [5.0, 5.0]], min_investment_wan_per_mu=[2.0, 2.0])
-    )
+    b = solve(investment_wan_per_mu=[[1.0, 5.0], [5.0, 5.0]], min_investment_wan_per_mu=[2.0, 2.0])
     assert_close(b.land_mu, a.land_mu)
     assert not b.allowed[0, 0]
 
@@ -305,18 +303,22 @@ def test_intensity_infeasible_relax_and_stop() -> None:
     assert "2024" in str(info.value)
 
 
+def with_clean_b_s2(existing_co2_t: float) -> Allocation:
+    """An intensity target of 0.05 t/万元 on 2,000 万元 of existing VA, with B s2 clean
+    (e = 0, v = 3: each of its mu adds 0.15 t of headroom)."""
+    return solve(
+        existing_co2_t=existing_co2_t,
+        existing_va_wan=2000.0,
+        intensity_cap_t_per_wan=0.05,
+        co2_per_mu=[[2.0, 1.0], [3.0, 0.0]],
+    )
+
+
 def test_intensity_gap_reduced_by_clean_land() -> None:
     # A sector with e − I·v < 0 lowers the intensity: B s2 with e = 0 and v = 3 takes
     # 0.15 t of headroom per mu off the gap. Phase 1 puts all 13 mu it can reach there
     # (3 ready + 10 quota): gap 50 − 13·0.15 = 48.05 t.
-    a = allocate(
-        hand(
-            existing_co2_t=150.0,
-            existing_va_wan=2000.0,
-            intensity_cap_t_per_wan=0.05,
-            co2_per_mu=[[2.0, 1.0], [3.0, 0.0]],
-        )
-    )
+    a = with_clean_b_s2(existing_co2_t=150.0)
     assert a.status is SolveStatus.RELAXED
     assert_close(a.gaps["intensity_cap"], 50.0 - 13 * 0.15)
     assert_close(a.land_mu[1, 1], 13.0)
@@ -325,14 +327,7 @@ def test_intensity_gap_reduced_by_clean_land() -> None:
 def test_intensity_met_by_clean_land_is_feasible() -> None:
     # Headroom −1 t at x = 0, but every mu of B s2 (e = 0, v = 3) adds 0.15 t: 1/0.15 mu
     # fixes it, so the year is feasible and OPTIMAL, not RELAXED.
-    a = allocate(
-        hand(
-            existing_co2_t=101.0,
-            existing_va_wan=2000.0,
-            intensity_cap_t_per_wan=0.05,
-            co2_per_mu=[[2.0, 1.0], [3.0, 0.0]],
-        )
-    )
+    a = with_clean_b_s2(existing_co2_t=101.0)
     assert a.status is SolveStatus.OPTIMAL
     assert a.gaps == {}
     va, co2 = 2000.0 + a.va_added_wan, 101.0 + a.co2_added_t
