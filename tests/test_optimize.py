@@ -593,11 +593,12 @@ def test_write_problem_rejects_other_suffixes(tmp_path: Path) -> None:
 # ----------------------------------------------------------------- purity, frame, input
 
 
-def test_same_snapshot_same_allocation_whatever_came_before() -> None:
+def test_same_snapshot_same_allocation_whatever_came_before(tmp_path: Path) -> None:
     s = hand(total_cap_t=120.0)
     first = allocate(s)
     solve(total_cap_t=90.0)  # same structure, different numbers, relaxed
     solve(total_cap_t=130.0, carbon_price_wan_per_t=1.0)
+    write_problem(hand(total_cap_t=125.0), tmp_path / "y.lp")  # swaps the objective meanwhile
     again = allocate(s)
     clear_cache()
     fresh = allocate(s)
