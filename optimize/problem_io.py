@@ -8,9 +8,9 @@ that would say so. A reader's optimum is therefore minus `Allocation.objective_w
 `optimize.model.new_land_cost_wan_per_mu`). The first lines of each file say this.
 
 * ``.lp`` — CPLEX LP format, written by Pyomo's LP writer: ``glpsol --lp FILE``,
-  ``highspy.Highs().readModel(FILE)``, CPLEX, Gurobi…
+  ``highspy.Highs().readModel(FILE)`` (both tested) or another CPLEX LP reader.
 * ``.mps`` — free MPS, converted from that LP by glpsol itself (``--check
-  --wfreemps``): ``glpsol --freemps FILE``, HiGHS, CBC…
+  --wfreemps``): ``glpsol --freemps FILE``, HiGHS (both tested) or another reader.
 
 Rows and columns carry readable names (``x(G321014,steel)``, ``zone_land(G321014)``,
 ``total_cap``; the families of `optimize.rows`) when every id is made of letters,
