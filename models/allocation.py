@@ -1,7 +1,8 @@
 """Step 8, allocation: the one seam between the model and optimize/.
 
 Builds the year's `optimize.Snapshot` from the zones' land pools and the frontier
-of each zone-sector pair, and returns the optimiser's `Allocation`.
+of each zone-sector pair, and returns the optimiser's `Allocation`. How to solve
+(`optimize.SolveOptions`) is built once per run by `solve_options`.
 
     v[z,s] = frontier output per mu[z,s] · va_ratio_s                          (万元 VA / mu)
     e[z,s] = v[z,s] · ei_new_s · co2_per_tce_s(grid_t)                          (t CO2 / mu)
@@ -17,7 +18,7 @@ import numpy as np
 from models.inputs import SectorArrays
 from models.production import co2_per_tce
 from models.zone import Zone
-from optimize import Allocation, Snapshot, allocate
+from optimize import Allocation, Snapshot, SolveOptions, allocate
 
 
 def frontier_output_per_mu(
@@ -127,15 +128,25 @@ def build_snapshot(
         max_zone_share=optimizer.max_zone_share,
         min_investment_wan_per_mu=sectors.min_investment_wan_per_mu,
         investment_wan_per_mu=np.tile(sectors.investment_wan_per_mu, (len(zones), 1)),
-        projects=optimizer.projects,
         project_size_mu=sectors.project_size_mu,
         max_land_mu=max_land_mu,
-        on_infeasible=optimizer.on_infeasible,
-        solver=optimizer.solver,
-        time_limit_s=optimizer.time_limit_s,
     )
 
 
-def allocate_land(snapshot: Snapshot) -> Allocation:
+def solve_options(optimizer: Any) -> SolveOptions:
+    """The run's solver settings from the scenario's `optimizer` section (once per run).
+
+    Solver, time limit per solve (s), what to do in a year whose caps cannot be met,
+    and whether land comes in whole projects; the MIP gap keeps its default (1 %).
+    """
+    return SolveOptions(
+        solver=optimizer.solver,
+        time_limit_s=optimizer.time_limit_s,
+        on_infeasible=optimizer.on_infeasible,
+        projects=optimizer.projects,
+    )
+
+
+def allocate_land(snapshot: Snapshot, options: SolveOptions) -> Allocation:
     """Solve the year's allocation (raises optimize.InfeasibleError in stop mode)."""
-    return allocate(snapshot)
+    return allocate(snapshot, options)

@@ -32,6 +32,7 @@ from models.allocation import (
     build_snapshot,
     frontier_output_per_mu,
     project_demand,
+    solve_options,
 )
 from models.carbon import CARBON_MEASURES
 from models.drivers import Drivers, year_drivers
@@ -97,6 +98,7 @@ class ProvinceModel(mesa.Model):
         super().__init__(rng=rng)
         self.scenario = scenario
         self.levers = scenario.at(scenario.years.base)  # the levers as they stand this year
+        self.solve_options = solve_options(scenario.optimizer)
         self.sectors = SectorArrays.from_frame(inputs.sectors)
         self.firms: FirmTable = inputs.firms.copy()
         self.facts = dict(inputs.facts)
@@ -500,7 +502,7 @@ class ProvinceModel(mesa.Model):
             optimizer=self.levers.optimizer,
         )
         self.last_snapshot = snap
-        alloc = allocate_land(snap)
+        alloc = allocate_land(snap, self.solve_options)
         self.allocations.append(alloc)
         self._flows["land_new_mu"][idx] += alloc.new_land_mu
         self._flows["land_ready_used_mu"][idx] += alloc.ready_used_mu

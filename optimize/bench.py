@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 
 from optimize.allocate import allocate
+from optimize.glpk import find_glpsol
 from optimize.model import clear_cache
-from optimize.solvers import find_glpsol
-from optimize.types import BELTS, Snapshot
+from optimize.snapshot import Snapshot, SolveOptions
+from optimize.types import BELTS
 
 logger = logging.getLogger(__name__)
 
@@ -26,9 +27,11 @@ TARGET_SECONDS_PER_YEAR = 0.15
 
 
 def random_snapshot(rng: np.random.Generator, n_zones: int = 158, n_sectors: int = 18,
-                    year: int = 2021, *, solver: str = "glpk",
-                    projects: bool = False) -> Snapshot:
-    """A random but plausible province-sized year with every kind of constraint present."""
+                    year: int = 2021, *, projects: bool = False) -> Snapshot:
+    """A random but plausible province-sized year with every kind of constraint present.
+
+    `projects` draws project sizes (for `SolveOptions(projects=True)`).
+    """
     belts = sorted(BELTS)
     zone_belts = []
     for _ in range(n_zones):
@@ -62,9 +65,7 @@ def random_snapshot(rng: np.random.Generator, n_zones: int = 158, n_sectors: int
         carbon_price_wan_per_t=0.005,
         min_share_by_belt={"coastal": 0.25},
         max_zone_share=0.05,
-        projects=projects,
         project_size_mu=rng.uniform(20.0, 200.0, n_sectors) if projects else None,
-        solver=solver,  # type: ignore[arg-type]
     )
 
 
@@ -81,7 +82,8 @@ def bench_allocate(n_zones: int = 158, n_sectors: int = 18, years: int = 5, seed
     """
     clear_cache()
     rng = np.random.default_rng(seed)
-    base = random_snapshot(rng, n_zones, n_sectors, solver=solver)
+    base = random_snapshot(rng, n_zones, n_sectors)
+    options = SolveOptions(solver=solver)  # type: ignore[arg-type]
     out: dict[str, Any] = {
         "n_zones": n_zones, "n_sectors": n_sectors, "n_pairs": int(base.allowed.sum()),
         "solver": solver, "solver_version": _solver_version(solver), "years": [],
@@ -99,7 +101,7 @@ def bench_allocate(n_zones: int = 158, n_sectors: int = 18, years: int = 5, seed
             total_cap_t=(base.total_cap_t or 0.0) + 1.0e4 * t,
         )
         t0 = time.perf_counter()
-        alloc = allocate(snap)
+        alloc = allocate(snap, options)
         wall = time.perf_counter() - t0
         out["years"].append(snap.year)
         out["status"].append(alloc.status.value)

@@ -20,13 +20,10 @@ for ~2,800 pairs × 3 rows cost more than building the three rows afresh.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import numpy as np
 from pyomo.core.expr.numeric_expr import LinearExpression
-
-logger = logging.getLogger(__name__)
 
 Model = Any  # a pyomo ConcreteModel built by optimize.model.build_model
 
@@ -53,6 +50,17 @@ def net_value_rule(m: Model) -> Any:
     if len(m.share_belts) == 0:
         return value
     return value - m.new_land_cost * sum(m.n[z] for z in m.zones)
+
+
+def exported_objective_rule(m: Model) -> Any:
+    r"""Objective of an exported file (minimise, 万元/yr): −Σ_{z,s} (v[z,s] − p·e[z,s])·x[z,s].
+
+    The same problem as `net_value_rule` (plus, with belt shares, ε·Σ_z n[z]) stated as
+    a minimisation, min −f = −max f: an LP or MPS reader minimises when the file does
+    not say otherwise, and GLPK's MPS reader rejects the OBJSENSE section that would.
+    The file's optimum is therefore −`Allocation.objective_wan` (less the ε term).
+    """
+    return -net_value_rule(m)
 
 
 def carbon_enforcement_rule(m: Model) -> Any:
@@ -120,20 +128,22 @@ def total_land_rule(m: Model) -> Any:
 
 
 def new_used_rule(m: Model, z: str) -> Any:
-    r"""New land is used (mu): n[z] ≤ y[z], written n[z] − y[z] ≤ 0. Only with belt
-    shares, which count n: without it a belt could meet its share with quota it leaves
-    empty."""
+    r"""New land is used (mu): n[z] ≤ y[z], written n[z] − y[z] ≤ 0.
+
+    Only with belt shares, which count n: without it a belt could meet its share with
+    quota it leaves empty.
+    """
     return m.n[z] - m.y[z] <= 0
 
 
 def min_belt_share_rule(m: Model, b: str) -> Any:
-    r"""Minimum belt share of the new construction land (mu):
-    Σ_{z ∈ belt b} n[z] ≥ share[b]·Σ_z n[z].
+    r"""Minimum belt share of the new construction land (mu).
 
-    The share is of the quota (新增建设用地), not of ready land: each zone keeps using
-    its own revitalised land. A zone in two belts (Nantong: Yangtze and coastal) counts
-    for both. With no new land the row reads 0 ≥ 0, so it never makes a year infeasible
-    on its own; when the belt cannot take its share, less new land is given in total.
+    Σ_{z ∈ belt b} n[z] ≥ share[b]·Σ_z n[z]. The share is of the quota (新增建设用地),
+    not of ready land: each zone keeps using its own revitalised land. A zone in two
+    belts (Nantong: Yangtze and coastal) counts for both. With no new land the row reads
+    0 ≥ 0, so it never makes a year infeasible on its own; when the belt cannot take its
+    share, less new land is given in total.
     """
     inside = set(m.zones_of_belt[b])
     return (1 - m.min_share[b]) * sum(m.n[z] for z in inside) - m.min_share[b] * sum(

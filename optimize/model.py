@@ -37,7 +37,8 @@ from pyomo.environ import (
 )
 
 from optimize import constraints as rules
-from optimize.types import Snapshot
+from optimize.rows import FAMILY_INDEX, ROW_FAMILIES, VAR_FAMILIES
+from optimize.snapshot import Snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -68,15 +69,17 @@ class Structure:
 
     @property
     def has_carbon(self) -> bool:
+        """Whether the year has a carbon row (total cap or intensity target)."""
         return self.has_total_cap or self.has_intensity_cap
 
     @property
     def has_total_land(self) -> bool:
+        """Whether the model needs the total-land variable T (for the max zone share)."""
         return self.has_max_zone_share
 
 
-def structure_of(snapshot: Snapshot) -> Structure:
-    """The structure key of a snapshot."""
+def structure_of(snapshot: Snapshot, projects: bool = False) -> Structure:
+    """The structure key of a snapshot, solved in whole projects or not."""
     belts = tuple(sorted(snapshot.min_share_by_belt))
     members = tuple(
         tuple(z for z, bs in zip(snapshot.zone_ids, snapshot.zone_belts, strict=True) if b in bs)
@@ -93,7 +96,7 @@ def structure_of(snapshot: Snapshot) -> Structure:
         share_belts=belts,
         belt_members=members,
         has_max_zone_share=snapshot.max_zone_share is not None,
-        projects=snapshot.projects,
+        projects=projects,
     )
 
 
@@ -104,9 +107,11 @@ NEW_LAND_COST_REL = 1e-6
 
 
 def new_land_cost_wan_per_mu(snapshot: Snapshot) -> float:
-    """The tie-breaking cost of a mu of new land in the LP's objective: 0 without belt
-    shares. A solver run on an exported problem reports the objective less this × the
-    new land."""
+    """The tie-breaking cost of a mu of new land in the LP's objective (万元/mu).
+
+    0 without belt shares. An exported problem's optimum is minus the objective less
+    this × the new land.
+    """
     if not snapshot.min_share_by_belt:
         return 0.0
     values = np.abs(snapshot.net_value_wan_per_mu[snapshot.effective_allowed])
@@ -186,35 +191,6 @@ def build_model(structure: Structure, allowed: np.ndarray) -> ConcreteModel:
     return m
 
 
-# Row families: (component name, short label, kind) where kind is "zone", "pair",
-# "belt" or "scalar". Short labels name the rows of the solver file.
-ROW_FAMILIES: tuple[tuple[str, str, str], ...] = (
-    ("zone_total", "zt", "zone"),
-    ("zone_land", "zl", "zone"),
-    ("link_cap", "lk", "zone"),
-    ("space", "sp", "zone"),
-    ("province_quota", "pq", "scalar"),
-    ("total_cap", "tc", "scalar"),
-    ("intensity_cap", "ic", "scalar"),
-    ("total_land_def", "td", "scalar"),
-    ("new_used", "nu", "zone"),
-    ("min_belt_share", "ms", "belt"),
-    ("max_zone_share_row", "mz", "zone"),
-    ("project_lumps", "pl", "pair"),
-)
-VAR_FAMILIES: tuple[tuple[str, str, str], ...] = (
-    ("x", "x", "pair"),
-    ("n", "n", "zone"),
-    ("y", "y", "zone"),
-    ("carbon_gap", "g", "scalar"),
-    ("total_land", "t", "scalar"),
-    ("k", "k", "pair"),
-)
-
-
-FAMILY_KIND: dict[str, str] = {short: kind for _, short, kind in ROW_FAMILIES + VAR_FAMILIES}
-
-
 class Labeler:
     """Names for the solver file: compact ("x12", "zl3") or readable ("x(G3201,steel)").
 
@@ -227,6 +203,7 @@ class Labeler:
         self._extra = 0
 
     def __call__(self, obj: Any) -> str:
+        """The name of a Pyomo component data object in the file."""
         name = self._names.get(id(obj))
         if name is None:
             # Objectives and Pyomo's ONE_VAR_CONSTANT helper.
@@ -259,11 +236,12 @@ class BuiltModel:
 
     @property
     def n_pairs(self) -> int:
+        """Number of allowed pairs, i.e. of x variables."""
         return int(self.pair_index[0].size)
 
     def family_size(self, short: str) -> int:
         """Length of the array that holds a row or variable family by position."""
-        kind = FAMILY_KIND[short]
+        kind = FAMILY_INDEX[short]
         if kind == "zone":
             return len(self.structure.zone_ids)
         if kind == "belt":
@@ -271,9 +249,11 @@ class BuiltModel:
         return self.n_pairs if kind == "pair" else 1
 
     def compact_labeler(self) -> Labeler:
+        """Names by family label and position ("x12", "zl3"), as the solvers read them."""
         return Labeler(self.compact_names)
 
     def readable_labeler(self) -> Labeler:
+        """Names by family label and ids ("zone_land(G321014)") for exported files."""
         if self.readable_names is None:
             self.readable_names = _readable_names(self)
         return Labeler(self.readable_names)
@@ -357,13 +337,14 @@ def _compact_names(bm: BuiltModel) -> None:
     names: dict[int, str] = {}
     decode: dict[str, tuple[str, int]] = {}
     for families, store in ((VAR_FAMILIES, bm.var_datas), (ROW_FAMILIES, bm.row_datas)):
-        for comp_name, short, kind in families:
-            comp = getattr(m, comp_name, None)
+        for family in families:
+            comp = getattr(m, family.component, None)
             if comp is None:
                 continue
+            short = family.short
             datas = list(comp.values())
             store[short] = datas
-            for data, pos in zip(datas, _positions(bm, kind, comp), strict=True):
+            for data, pos in zip(datas, _positions(bm, family.index, comp), strict=True):
                 label = f"{short}{pos}"
                 names[id(data)] = label
                 decode[label] = (short, pos)
@@ -388,22 +369,18 @@ def _readable_names(bm: BuiltModel) -> dict[int, str]:
     if not all(_SAFE_ID.match(i) for i in ids):
         return bm.compact_names
     names: dict[int, str] = {}
-    long = {"x": "x", "n": "n", "y": "y", "g": "carbon_gap", "t": "total_land", "k": "k",
-            "zt": "zone_total", "zl": "zone_land", "lk": "link_cap", "sp": "space",
-            "pq": "province_quota", "tc": "total_cap", "ic": "intensity_cap",
-            "td": "total_land_def", "nu": "new_used", "ms": "min_belt_share",
-            "mz": "max_zone_share", "pl": "project_lumps"}
-    for comp_name, short, _kind in VAR_FAMILIES + ROW_FAMILIES:
-        comp = getattr(bm.model, comp_name, None)
+    for family in (*VAR_FAMILIES, *ROW_FAMILIES):
+        comp = getattr(bm.model, family.component, None)
         if comp is None:
             continue
+        label = family.label
         for key, data in comp.items():
             if key is None:
-                names[id(data)] = long[short]
+                names[id(data)] = label
             elif isinstance(key, tuple):
-                names[id(data)] = f"{long[short]}({','.join(key)})"
+                names[id(data)] = f"{label}({','.join(key)})"
             else:
-                names[id(data)] = f"{long[short]}({key})"
+                names[id(data)] = f"{label}({key})"
     return names
 
 
@@ -426,10 +403,12 @@ _cache: OrderedDict[Structure, BuiltModel] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def get_built(snapshot: Snapshot) -> tuple[BuiltModel, bool]:
-    """The built model for the snapshot's structure (from the cache or new) and whether it
-    was built now. The caller must hold `BuiltModel.lock` while updating and solving."""
-    key = structure_of(snapshot)
+def get_built(snapshot: Snapshot, projects: bool = False) -> tuple[BuiltModel, bool]:
+    """The built model for the snapshot's structure (cached or new) and whether it is new.
+
+    The caller must hold `BuiltModel.lock` while updating and solving.
+    """
+    key = structure_of(snapshot, projects)
     with _cache_lock:
         bm = _cache.get(key)
         if bm is not None:

