@@ -11,9 +11,18 @@ nor ranked, pays no surcharge and never exits as low-efficiency.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from models.firms import CLASS_T, FirmTable
+from models.exit import years_in_d
+from models.firms import ACTIVE, CLASS_D, CLASS_T, RECTIFYING, FirmTable
+from models.inputs import SectorArrays
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
+
+    from models.zone import ZoneTable
 
 # indicator -> (numerator column, denominator column)
 INDICATORS: dict[str, tuple[str, str]] = {
@@ -133,3 +142,57 @@ def evaluate_firms(
         score[pos] = score_r
         cls[pos] = cls_r
     return live, score, cls
+
+
+def benchmark_groups(zones: ZoneTable, unit: str) -> tuple[np.ndarray, int]:
+    """((Z,) benchmark group of each zone, number of groups) for the evaluation unit
+    (province: one group; city: one per city; zone: one per zone)."""
+    if unit == "province":
+        return np.zeros(len(zones), dtype=np.int64), 1
+    key = zones.city if unit == "city" else zones.zone_id
+    _, inv = np.unique(np.array(key), return_inverse=True)
+    return inv.astype(np.int64), int(inv.max()) + 1
+
+
+def rate(
+    firms: FirmTable,
+    zones: ZoneTable,
+    sectors: SectorArrays,
+    levers: Scenario,
+    year: int,
+    firm_scale: float,
+) -> None:
+    """Evaluate the live firms under the year's `levers.evaluation` and write score,
+    class, years in class D and status (D: rectifying) into the firm table, in place.
+
+    `firm_scale` is data.firm_scale: a synthetic firm stands for 1 / firm_scale real
+    ones, so the small-firm threshold (per real firm) is compared per synthetic firm
+    as small_firm_output_wan / firm_scale."""
+    ev = levers.evaluation
+    group, n_groups = benchmark_groups(zones, ev.benchmark)
+    n_sectors = len(sectors.names) if ev.within_sector else 1
+    shares = np.array([ev.class_shares.A, ev.class_shares.B, ev.class_shares.C, ev.class_shares.D])
+    cutoffs = (
+        None
+        if ev.class_cutoffs is None
+        else np.array([ev.class_cutoffs.A, ev.class_cutoffs.B, ev.class_cutoffs.C])
+    )
+    rows, score, cls = evaluate_firms(
+        firms,
+        ev.weights,
+        group,
+        n_groups,
+        shares,
+        ev.score_cap,
+        year,
+        ev.exempt_age_years,
+        cutoffs,
+        ev.small_firm_output_wan / firm_scale,
+        ev.small_firm_weights,
+        np.isin(np.array(sectors.names), ev.exempt_sectors),
+        n_sectors,
+    )
+    firms.score[rows] = score
+    firms.cls[rows] = cls
+    firms.years_in_d[rows] = years_in_d(firms.years_in_d[rows], cls)
+    firms.status[rows] = np.where(cls == CLASS_D, RECTIFYING, ACTIVE)

@@ -6,7 +6,17 @@ margin = base margin − surcharge / output
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+from models.firms import FirmTable
+from models.inputs import SectorArrays
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
+
+CLASSES = "ABCD"  # the rated classes a surcharge table may name (class T pays none)
 
 
 def surcharges_wan(
@@ -53,3 +63,35 @@ def efficiency_investment(
         surcharge_wan, output_wan, out=np.zeros_like(surcharge_wan), where=output_wan > 0
     )
     return np.clip(response * loss, 0.0, most)
+
+
+def price(firms: FirmTable, sectors: SectorArrays, levers: Scenario) -> None:
+    """Set every live firm's surcharges (万元) and margin under the year's
+    `levers.evaluation` tables, in place in the firm table."""
+    ev = levers.evaluation
+    f = firms
+    live = np.flatnonzero(f.alive())
+
+    def by_class(table: dict[str, float]) -> np.ndarray:
+        return np.array([table.get(c, 0.0) for c in CLASSES])
+
+    f.surcharge_wan[live] = surcharges_wan(
+        f.elec_mwh[live], f.cls[live], by_class(ev.surcharge_yuan_per_kwh)
+    ) + other_surcharges_wan(
+        f.land_mu[live],
+        f.energy_tce[live] * (1.0 - f.elec_share[live]),
+        f.va_wan[live] * sectors.water_m3_per_wan[f.sector[live]],
+        f.cls[live],
+        by_class(ev.land_tax_surcharge_wan_per_mu),
+        by_class(ev.fossil_surcharge_yuan_per_tce),
+        by_class(ev.water_surcharge_yuan_per_m3),
+    )
+    f.margin[live] = margins(f.base_margin[live], f.surcharge_wan[live], f.output_wan[live])
+
+
+def invest_in_efficiency(firms: FirmTable, response: float) -> None:
+    """Firms that paid surcharges last year lower their energy intensity by
+    efficiency_investment (in place in the firm table)."""
+    live = np.flatnonzero(firms.alive())
+    extra = efficiency_investment(firms.surcharge_wan[live], firms.output_wan[live], response)
+    firms.energy_intensity_tce_per_wan[live] *= 1.0 - extra

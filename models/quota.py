@@ -6,7 +6,14 @@ With no provincial quota (Q = None) the base term is unlimited (cap = ∞).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
+
+    from models.zone import ZoneTable
 
 
 def link_caps(
@@ -22,3 +29,18 @@ def link_caps(
     total = built_mu.sum()
     share = built_mu / total if total > 0 else np.full(built_mu.shape, 1.0 / len(built_mu))
     return base_share * province_quota_mu * share + link_ratio * revitalised_last_mu
+
+
+def link_quota(built_mu: np.ndarray, zones: ZoneTable, levers: Scenario) -> np.ndarray:
+    """This year's caps (link_caps with the year's land levers) from each zone's built
+    land and last year's revitalisation; then, in place in the zone table, this year's
+    revitalisation becomes next year's `revitalised_last_mu`, and the cap is recorded in
+    the land_link_cap_mu flow (NaN where unlimited)."""
+    land = levers.land
+    caps = link_caps(
+        built_mu, zones.revitalised_last_mu.copy(), land.new_quota_mu, land.link_base_share,
+        land.link_ratio,
+    )
+    zones.revitalised_last_mu[:] = zones.flows["land_revitalised_mu"]
+    zones.flows["land_link_cap_mu"] += np.where(np.isfinite(caps), caps, np.nan)
+    return caps

@@ -31,11 +31,37 @@ from pydantic import (
 )
 
 from models.carbon import CARBON_MEASURES
-from models.drivers import path_value
 
 log = logging.getLogger(__name__)
 
 SCENARIO_DIR = FsPath(__file__).resolve().parent.parent / "scenarios"
+
+def path_value(path: Any, year: int) -> float | None:
+    """Value of a time path in `year`: a number, or {year: value} interpolated linearly
+    between given years and held flat outside them. None means no limit: as the whole
+    path, or as a year's value (no limit from that year until the next given year)."""
+    # Moved here from models/drivers.py (the model reads only resolved levers); the
+    # scenario package's paths.py takes it over.
+    if path is None:
+        return None
+    if not isinstance(path, dict):
+        return float(path)
+    years = sorted(path)
+    before = [y for y in years if y <= year]
+    if not before:  # before the first given year: its value, flat
+        first = path[years[0]]
+        return None if first is None else float(first)
+    y0 = before[-1]
+    v0 = path[y0]
+    if v0 is None:
+        return None
+    after = [y for y in years if y > year]
+    if not after or path[after[0]] is None:
+        return float(v0)
+    y1 = after[0]
+    w = (year - y0) / (y1 - y0)
+    return float(v0 * (1 - w) + path[y1] * w)
+
 
 TimePath = float | dict[int, float]
 """A number, or {year: number} interpolated linearly and held flat outside."""

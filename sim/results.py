@@ -69,7 +69,7 @@ def province_table(model: ProvinceModel, zones: pd.DataFrame) -> pd.DataFrame:
     base_year = model.scenario.years.base
     gdp0 = model.facts.get("jiangsu_gdp_2020_yi", np.nan)
     gdp = {base_year: gdp0}
-    from models.drivers import path_value
+    from sim.config import path_value
 
     for y in range(base_year + 1, int(prov["year"].max()) + 1):
         gdp[y] = gdp[y - 1] * (1.0 + path_value(model.scenario.economy.province_gdp_growth, y))
@@ -152,7 +152,7 @@ def scorecard(province: pd.DataFrame, scenario: Any) -> pd.DataFrame:
     zone_cagr = (last["value_added_yi"] / first["value_added_yi"]) ** (1 / years) - 1
     prov_cagr = (last["province_gdp_yi"] / first["province_gdp_yi"]) ** (1 / years) - 1
     # the scenario's own intensity path where it sets one, else the national −18 % by 2025
-    from models.drivers import path_value
+    from sim.config import path_value
 
     red = path_value(scenario.carbon.intensity_reduction_vs_base, int(y25["year"]))
     ci_target = 0.18 if red is None else red
