@@ -17,6 +17,8 @@ import numpy as np
 from models.firms import CLASS_A, FirmTable
 from models.inputs import SectorArrays
 from models.production import co2_per_tce
+from models.quota import built_mu
+from models.units import safe_div
 from models.zone import Zone, ZoneTable
 from optimize import Allocation, Snapshot, allocate
 
@@ -35,12 +37,6 @@ def cells(
     land = np.bincount(cell, firms.land_mu[live], minlength=size).reshape(n_zones, n_sectors)
     output = np.bincount(cell, firms.output_wan[live], minlength=size).reshape(n_zones, n_sectors)
     return land, output
-
-
-def built_mu(firms: FirmTable, n_zones: int) -> np.ndarray:
-    """(Z,) land of each zone's live firms (mu)."""
-    live = firms.alive()
-    return np.bincount(firms.zone[live], firms.land_mu[live], minlength=n_zones)
 
 
 def undeveloped_mu(firms: FirmTable, zones: ZoneTable) -> np.ndarray:
@@ -103,8 +99,8 @@ def frontier_output_per_mu(
     a zone whose firms in a sector use land well attracts better projects of it. A pair
     with no firms yet gets the sector frontier × the zone's efficiency."""
     land_s = land_zs_mu.sum(axis=0)
-    opm_s = np.divide(output_zs_wan.sum(axis=0), land_s, out=np.ones_like(land_s), where=land_s > 0)
-    opm = np.divide(output_zs_wan, land_zs_mu, out=np.zeros_like(land_zs_mu), where=land_zs_mu > 0)
+    opm_s = safe_div(output_zs_wan.sum(axis=0), land_s, fill=1.0)
+    opm = safe_div(output_zs_wan, land_zs_mu)
     rel = np.where(land_zs_mu > 0, opm / opm_s[None, :], 1.0)
     factor = np.clip(rel**elasticity, 0.5, 2.0)
     return sectors.frontier_output_per_mu_wan[None, :] * management_efficiency[:, None] * factor

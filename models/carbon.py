@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from models.firms import CLASS_C, CLASS_D, FirmTable
+from models.units import T_PER_MT, safe_div
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
@@ -111,7 +112,7 @@ def enforce(
         if g_t <= 0 and g_i <= 0:
             break
         # intensities as they stand after the measures before this one
-        inten = np.divide(co2_t, va_wan, out=np.zeros_like(co2_t), where=va_wan > 0)
+        inten = safe_div(co2_t, va_wan)
         by_intensity = np.argsort(-inten, kind="stable")
         if measure == "retrofit":
             cand = by_intensity
@@ -218,7 +219,8 @@ def limits(
                 else base_intensity(mask, zones.host, base_zone_co2_t, base_zone_va_wan)
                 * (1.0 - red)
             )
-            out.append(Limit(kind, name, mask, None if cap_mt is None else cap_mt * 1e6, target))
+            cap_t = None if cap_mt is None else cap_mt * T_PER_MT
+            out.append(Limit(kind, name, mask, cap_t, target))
     return out
 
 

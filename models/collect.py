@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from models.firms import CLASS_NAMES, FirmTable
+from models.units import WAN_PER_YI, safe_div
 from optimize import Allocation
 
 if TYPE_CHECKING:
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
     from models.province import ProvinceModel
     from models.zone import ZoneTable
 
-WAN_PER_YI = 1e4
 SUMMED = {  # report column -> (firm column, divisor)
     "value_added_yi": ("va_wan", WAN_PER_YI),
     "output_yi": ("output_wan", WAN_PER_YI),
@@ -37,8 +37,7 @@ SUMMED = {  # report column -> (firm column, divisor)
 
 
 def _ratio(a: pd.Series | np.ndarray, b: pd.Series | np.ndarray) -> np.ndarray:
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return np.divide(a, b, out=np.full(a.shape, np.nan), where=b > 0)
+    return safe_div(a, b, fill=np.nan)
 
 
 def add_ratios(df: pd.DataFrame) -> pd.DataFrame:

@@ -17,11 +17,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from models.inputs import SectorArrays
+from models.units import T_PER_MT
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
-
-T_PER_MT = 1e6
 
 
 @dataclass(frozen=True)

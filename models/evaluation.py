@@ -18,6 +18,7 @@ import numpy as np
 from models.exit import years_in_d
 from models.firms import ACTIVE, CLASS_D, CLASS_T, RECTIFYING, FirmTable
 from models.inputs import SectorArrays
+from models.units import safe_div
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
@@ -35,12 +36,6 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "va_per_worker": ("va_wan", "employees"),
     "tax_per_kwh": ("tax_wan", "elec_mwh"),  # small firms' green indicator (单位电耗税收)
 }
-
-
-def _safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    out = np.zeros_like(a, dtype=np.float64)
-    np.divide(a, b, out=out, where=b > 0)
-    return out
 
 
 def evaluate_per_mu(
@@ -62,13 +57,13 @@ def evaluate_per_mu(
     n = numerators.shape[0]
     if n == 0:
         return np.zeros(0), np.zeros(0, dtype=np.int8)
-    ind = _safe_div(numerators, denominators)
+    ind = safe_div(numerators, denominators)
     bench = np.empty((n_groups, numerators.shape[1]))
     for k in range(numerators.shape[1]):
         num = np.bincount(group, numerators[:, k], minlength=n_groups)
         den = np.bincount(group, denominators[:, k], minlength=n_groups)
-        bench[:, k] = _safe_div(num, den)
-    rel = np.minimum(_safe_div(ind, bench[group]), score_cap)
+        bench[:, k] = safe_div(num, den)
+    rel = np.minimum(safe_div(ind, bench[group]), score_cap)
     score = 100.0 * rel @ weights / weights.sum()
     if cutoffs is not None:
         cls = np.full(n, 3, dtype=np.int8)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from models.firms import CLASS_D, CLASS_T, EXIT_MANDATORY, EXIT_MARKET, EXITED, FirmTable
+from models.units import safe_div
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
@@ -44,9 +45,7 @@ def market_exits(
 ) -> np.ndarray:
     """Mask of firms that exit under market pressure (draws: uniform [0, 1) per firm).
     Class T (not evaluated: young firms, utilities) is never a low-efficiency exit."""
-    loss = np.divide(
-        surcharge_wan, output_wan, out=np.zeros_like(surcharge_wan), where=output_wan > 0
-    )
+    loss = safe_div(surcharge_wan, output_wan)
     hazard = (cls == CLASS_D) * hazard_base + hazard_slope * (loss + np.maximum(0.0, -margin))
     return (cls != CLASS_T) & (draws < np.clip(hazard, 0.0, 1.0))
 

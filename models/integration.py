@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from models.firms import CLASS_A, CLASS_T, FirmTable
+from models.units import safe_div
 
 if TYPE_CHECKING:
     from models.zone import ZoneTable
@@ -31,7 +32,7 @@ def zone_output(
     out = np.bincount(firms.zone[live], full, minlength=n_zones)
     land = np.bincount(firms.zone[live], firms.land_mu[live], minlength=n_zones)
     va = np.bincount(firms.zone[live], full * firms.va_ratio[live], minlength=n_zones)
-    per_mu = np.divide(out, land, out=np.zeros(n_zones), where=land > 0)
+    per_mu = safe_div(out, land)
     return per_mu, va
 
 
@@ -40,7 +41,7 @@ def class_a_share(firms: FirmTable, n_zones: int) -> np.ndarray:
     rated = firms.alive() & (firms.cls != CLASS_T)
     a = np.bincount(firms.zone[rated & (firms.cls == CLASS_A)], minlength=n_zones)
     n = np.bincount(firms.zone[rated], minlength=n_zones)
-    return np.divide(a, n, out=np.zeros(n_zones), where=n > 0)
+    return safe_div(a, n)
 
 
 def select_merges(

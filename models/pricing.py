@@ -12,6 +12,7 @@ import numpy as np
 
 from models.firms import FirmTable
 from models.inputs import SectorArrays
+from models.units import WAN_PER_MWH_AT_YUAN_PER_KWH, YUAN_PER_WAN, safe_div
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
@@ -24,16 +25,14 @@ def surcharges_wan(
 ) -> np.ndarray:
     """Yearly electricity surcharge of each firm (万元); class T pays none."""
     rate = np.append(yuan_per_kwh_by_class, 0.0)[cls]
-    return elec_mwh * rate * 0.1
+    return elec_mwh * rate * WAN_PER_MWH_AT_YUAN_PER_KWH
 
 
 def margins(
     base_margin: np.ndarray, surcharge_wan: np.ndarray, output_wan: np.ndarray
 ) -> np.ndarray:
     """Profit margin on output after surcharges."""
-    loss = np.divide(
-        surcharge_wan, output_wan, out=np.zeros_like(surcharge_wan), where=output_wan > 0
-    )
+    loss = safe_div(surcharge_wan, output_wan)
     return base_margin - loss
 
 
@@ -51,7 +50,7 @@ def other_surcharges_wan(
     land_rate = np.append(land_wan_per_mu_by_class, 0.0)[cls]
     fossil_rate = np.append(fossil_yuan_per_tce_by_class, 0.0)[cls]
     water_rate = np.append(water_yuan_per_m3_by_class, 0.0)[cls]
-    return land_mu * land_rate + (fossil_tce * fossil_rate + water_m3 * water_rate) / 1e4
+    return land_mu * land_rate + (fossil_tce * fossil_rate + water_m3 * water_rate) / YUAN_PER_WAN
 
 
 def efficiency_investment(
@@ -59,9 +58,7 @@ def efficiency_investment(
 ) -> np.ndarray:
     """Extra yearly fall of energy intensity a firm buys to escape its surcharges:
     response × surcharge / output, at most `most` a year."""
-    loss = np.divide(
-        surcharge_wan, output_wan, out=np.zeros_like(surcharge_wan), where=output_wan > 0
-    )
+    loss = safe_div(surcharge_wan, output_wan)
     return np.clip(response * loss, 0.0, most)
 
 

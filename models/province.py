@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from models import (
+    allocation,
     carbon,
     collect,
     entry,
@@ -27,17 +28,6 @@ from models import (
     quota,
     reclamation,
     relocation,
-)
-from models.allocation import (
-    allocate_land,
-    allowed_pairs,
-    build_snapshot,
-    built_mu,
-    cells,
-    demand,
-    frontier_output_per_mu,
-    new_firm_intensity,
-    undeveloped_mu,
 )
 from models.drivers import Drivers, year_drivers
 from models.firms import EXIT_CARBON, EXIT_DEADLINE, EXIT_RELOCATED, FirmTable, FirmView
@@ -174,7 +164,7 @@ class ProvinceModel(mesa.Model):
 
     def _relocate(self) -> None:
         f, zones, n_z = self.firms, self.zones, len(self.zones)
-        allowed = allowed_pairs(zones, self.sectors, self.levers.optimizer.bans)
+        allowed = allocation.allowed_pairs(zones, self.sectors, self.levers.optimizer.bans)
         for rel in self.levers.sector_policy.relocations:
             s = self.sectors.index(rel.sector)
             origin = relocation.origin_zones(zones, rel.from_belt, rel.keep_flag)
@@ -188,7 +178,7 @@ class ProvinceModel(mesa.Model):
             self._close(rows, EXIT_RELOCATED)
             opm = self._frontier()
             flagged = zones.flag(rel.to_flag) if rel.to_flag else np.ones(n_z, bool)
-            free = np.where(dest, undeveloped_mu(f, zones), 0.0)
+            free = np.where(dest, allocation.undeveloped_mu(f, zones), 0.0)
             land, lost = relocation.place(capacity, free, flagged, opm[:, s], rel.to_flag_only)
             if lost > 1e-6 * capacity:
                 log.info(
@@ -210,7 +200,7 @@ class ProvinceModel(mesa.Model):
         reclamation.reclaim(self.zones, self.year, self.levers)
 
     def _link_quota(self) -> np.ndarray:
-        return quota.link_quota(built_mu(self.firms, len(self.zones)), self.zones, self.levers)
+        return quota.link_quota(self.firms, self.zones, self.levers)
 
     def _allocate(self, link_cap: np.ndarray) -> Allocation:
         f, zones, lv = self.firms, self.zones, self.levers
@@ -218,7 +208,8 @@ class ProvinceModel(mesa.Model):
         idx = np.flatnonzero(~zones.merged)
         active = [zones[i] for i in idx]
         live = f.alive()
-        snap = build_snapshot(
+        want = allocation.demand(f, zones, self.sectors, self.drivers.growth, lv)
+        snap = allocation.build_snapshot(
             self.year,
             active,
             self.sectors,
@@ -226,20 +217,18 @@ class ProvinceModel(mesa.Model):
             ei_new=self._new_firm_intensity(),
             grid_t_per_mwh=lv.economy.grid_factor_t_per_mwh,
             link_cap_mu=link_cap[idx],
-            space_mu=undeveloped_mu(f, zones)[idx],
+            space_mu=allocation.undeveloped_mu(f, zones)[idx],
             province_quota_mu=lv.land.new_quota_mu,
             existing_co2_t=float(f.co2_t[live].sum()),
             existing_va_wan=float(f.va_wan[live].sum()),
             total_cap_t=self.drivers.total_cap_t,
             intensity_cap_t_per_wan=self.intensity_target(),
             carbon_price_wan_per_t=lv.carbon.carbon_price_wan_per_t,
-            max_land_mu=None
-            if (want := demand(f, zones, self.sectors, self.drivers.growth, lv)) is None
-            else want[idx],
+            max_land_mu=None if want is None else want[idx],
             optimizer=lv.optimizer,
         )
         self.last_snapshot = snap
-        alloc = allocate_land(snap)
+        alloc = allocation.allocate_land(snap)
         self.allocations.append(alloc)
         self._book("land_new_mu", alloc.new_land_mu, idx)
         self._book("land_ready_used_mu", alloc.ready_used_mu, idx)
@@ -369,8 +358,8 @@ class ProvinceModel(mesa.Model):
 
     def _frontier(self) -> np.ndarray:
         """(Z,S) output per mu of a new project (allocation.frontier_output_per_mu)."""
-        land, output = cells(self.firms, len(self.zones), len(self.sectors.names))
-        return frontier_output_per_mu(
+        land, output = allocation.cells(self.firms, len(self.zones), len(self.sectors.names))
+        return allocation.frontier_output_per_mu(
             land,
             output,
             self.sectors,
@@ -379,16 +368,13 @@ class ProvinceModel(mesa.Model):
         )
 
     def _new_firm_intensity(self) -> np.ndarray:
-        return new_firm_intensity(self.firms, self.sectors, self.levers.economy.new_firm_efficiency)
+        factor = self.levers.economy.new_firm_efficiency
+        return allocation.new_firm_intensity(self.firms, self.sectors, factor)
 
     def intensity_target(self) -> float | None:
         """This year's carbon intensity target (t CO2 per 万元 VA), None without one."""
         red = self.levers.carbon.intensity_reduction_vs_base
         return None if red is None else self.base_intensity_t_per_wan * (1.0 - red)
-
-    def undeveloped_mu(self) -> np.ndarray:
-        """Space left inside each zone's boundary (mu)."""
-        return undeveloped_mu(self.firms, self.zones)
 
     def firm(self, i: int) -> FirmView:
         """A readable view of firm i."""
