@@ -14,7 +14,7 @@ Every process works on whole columns (`zones.ready_mu`, `zones.in_belt("coastal"
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import mesa
@@ -25,18 +25,6 @@ if TYPE_CHECKING:
     from models.inputs import SectorArrays, ZoneId
 
 ZONE_FLAGS = ("chemical_park", "eco_park", "intl_coop_park")
-
-# Zone state that changes during a run (one float per zone): land pools (mu) and the
-# running totals of what each zone spent (万元).
-STATE_COLUMNS = (
-    "boundary_mu",
-    "stock_recovered_mu",  # recovered land ready to be revitalised
-    "ready_mu",
-    "revitalised_last_mu",  # last year's revitalisation, for 增存挂钩
-    "spent_reclamation_wan",
-    "spent_buyback_wan",
-    "spent_carbon_wan",
-)
 
 # This year's flows by zone: columns of the zone table in zones.parquet.
 FLOW_KEYS = (
@@ -64,10 +52,11 @@ FLOW_KEYS = (
 )
 
 
-class ZoneTable:
+class ZoneTable(Sequence["Zone"]):
     """Development zones (开发区) as arrays indexed by zone number (firms' `zone` column).
 
-    Identity columns are tuples of text; state columns (STATE_COLUMNS) are float arrays;
+    Identity columns are tuples of text; the land pools (boundary_mu, stock_recovered_mu,
+    ready_mu, revitalised_last_mu, mu) and spending totals (spent_*_wan) are float arrays;
     `host` is the index of the zone a zone was merged into (−1: not merged); `flows`
     holds this year's flows (FLOW_KEYS). Idle land of exited firms waits in
     `idle_pending[z]` as (year it becomes available, mu) until its recovery lag passes.
@@ -111,7 +100,7 @@ class ZoneTable:
     def __iter__(self) -> Iterator[Zone]:
         return iter(self.agents)
 
-    def __getitem__(self, i: int) -> Zone:
+    def __getitem__(self, i: int) -> Zone:  # type: ignore[override]
         return self.agents[i]
 
     def add_agents(self, model: mesa.Model) -> None:

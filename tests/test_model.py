@@ -226,7 +226,52 @@ def test_runs_under_mesa_batch_run():
         assert co2 == pytest.approx(direct[year], rel=1e-12)
 
 
+@pytest.mark.xfail(
+    not hasattr(small_scenario(), "model_inputs"),
+    reason="needs Scenario.model_inputs (the scenario package of arch-sim)",
+    strict=True,
+)
+def test_batch_run_needs_only_the_scenario():
+    """`batch_run(ProvinceModel, {"scenario": [sc]})`: the model prepares its inputs from
+    the scenario (Scenario.model_inputs) and gives the same years as a direct run."""
+    import models
+
+    sc = small_scenario(**{"years.end": 2022})
+    out = mesa.batch_run(
+        models.ProvinceModel,
+        parameters={"scenario": [sc]},
+        iterations=1,
+        max_steps=10,
+        data_collection_period=1,
+        display_progress=False,
+    )
+    got = {row["year"]: row["co2_t"] for row in out}
+    assert sorted(got) == [2021, 2022]
+    direct = _run(**{"years.end": 2022}).province.set_index("year")["co2_t"]
+    for year, co2 in got.items():
+        assert co2 == pytest.approx(direct[year], rel=1e-12)
+
+
 def test_firm_view_is_readable(baseline_small):
     m = baseline_small.model
     f = m.firm(0)
     assert f.zone == m.firms.zone[0] and f.land_mu == m.firms.land_mu[0]
+
+
+def test_zone_agents_view_the_zone_table():
+    """A Zone agent reads and writes its row of the model's ZoneTable (one state, two
+    ways to reach it), and is registered with the model like any Mesa agent."""
+    from models.province import ProvinceModel
+    from sim.data import prepare_inputs
+
+    sc = small_scenario(**{"years.end": 2021})
+    m = ProvinceModel(sc, prepare_inputs(sc))
+    z = m.zones[3]
+    assert z in m.agents and len(m.agents) == len(m.zones)
+    assert z.zone_id == m.zones.zone_id[3] and z.belts == m.zones.belts[3]
+    z.ready_mu = 7.5
+    assert m.zones.ready_mu[3] == 7.5
+    m.zones.boundary_mu[3] = 100.0
+    assert z.boundary_mu == 100.0
+    assert z.stock_mu == pytest.approx(m.zones.stock_mu()[3])
+    assert not z.merged and z.host_zone_id is None
