@@ -140,14 +140,8 @@ class ProvinceModel(mesa.Model):
         )
 
     def _evaluate(self) -> None:
-        evaluation.rate(
-            self.firms,
-            self.zones,
-            self.sectors,
-            self.levers,
-            self.year,
-            self.scenario.data.firm_scale,
-        )
+        scale = self.scenario.data.firm_scale
+        evaluation.rate(self.firms, self.zones, self.sectors, self.levers, self.year, scale)
 
     def _price(self) -> None:
         pricing.price(self.firms, self.sectors, self.levers)
@@ -181,12 +175,8 @@ class ProvinceModel(mesa.Model):
             free = np.where(dest, allocation.undeveloped_mu(f, zones), 0.0)
             land, lost = relocation.place(capacity, free, flagged, opm[:, s], rel.to_flag_only)
             if lost > 1e-6 * capacity:
-                log.info(
-                    "%d: relocating %s lost %.0f 万元 of output: no space at destination",
-                    self.year,
-                    rel.sector,
-                    lost,
-                )
+                msg = "%d: relocating %s lost %.0f 万元 of output: no space at destination"
+                log.info(msg, self.year, rel.sector, lost)
             if capacity > 0:
                 self._book("relocation_lost_output_wan", by_origin * (lost / capacity))
             cell_land = np.zeros((n_z, len(self.sectors.names)))

@@ -21,10 +21,10 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from models.inputs import ZONE_FLAGS
+
 if TYPE_CHECKING:
     from models.inputs import SectorArrays, ZoneId
-
-ZONE_FLAGS = ("chemical_park", "eco_park", "intl_coop_park")
 
 # This year's flows by zone: columns of the zone table in zones.parquet.
 FLOW_KEYS = (
