@@ -1,7 +1,13 @@
 """zonesim: the Mesa model of zones and firms (one module per yearly process).
 
-`models.ProvinceModel` is the mesa.Model; the process modules are pure functions of
-arrays that it applies in the order of DESIGN §3.
+`models.ProvinceModel` is the mesa.Model. It keeps the firms in a column store
+(models.firms.FirmTable) and the zones in another (models.zone.ZoneTable, whose rows
+the Zone agents view), and applies the processes in the order of DESIGN §3. Each
+process module holds its policy as functions of arrays that return what they decide
+(e.g. evaluation.evaluate_per_mu, exit.market_exits, carbon.enforce); the functions
+that apply a decision change the firm and zone tables in place, and their docstrings
+say so (e.g. production.produce, exit.close_firms, carbon.apply_pass,
+integration.merge). The year's levers come from `scenario.at(year)` only.
 """
 
 from __future__ import annotations

@@ -11,14 +11,78 @@ of each zone-sector pair, and returns the optimiser's `Allocation`. How to solve
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from models.firms import CLASS_A, FirmTable
 from models.inputs import SectorArrays
 from models.production import co2_per_tce
-from models.zone import Zone
+from models.quota import built_mu
+from models.units import safe_div
+from models.zone import Zone, ZoneTable
 from optimize import Allocation, Snapshot, SolveOptions, allocate
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
+
+
+def cells(
+    firms: FirmTable, n_zones: int, n_sectors: int, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(Z,S) land (mu) and output (万元) of the live firms by zone and sector (of the
+    live firms among `rows` if given)."""
+    live = firms.alive() if rows is None else rows
+    cell = firms.zone[live].astype(np.int64) * n_sectors + firms.sector[live]
+    size = n_zones * n_sectors
+    land = np.bincount(cell, firms.land_mu[live], minlength=size).reshape(n_zones, n_sectors)
+    output = np.bincount(cell, firms.output_wan[live], minlength=size).reshape(n_zones, n_sectors)
+    return land, output
+
+
+def undeveloped_mu(firms: FirmTable, zones: ZoneTable) -> np.ndarray:
+    """(Z,) space left inside each zone's boundary (mu):
+    boundary − built − (stock + ready), at least 0."""
+    pools = zones.stock_mu() + zones.ready_mu
+    return np.maximum(zones.boundary_mu - built_mu(firms, len(zones)) - pools, 0.0)
+
+
+def new_firm_intensity(firms: FirmTable, sectors: SectorArrays, factor: float) -> np.ndarray:
+    """(S,) energy intensity of new projects (tce per 万元 VA): the sector's current
+    VA-weighted intensity of live firms (its table value where it has none) × `factor`
+    (economy.new_firm_efficiency)."""
+    live = firms.alive()
+    n_s = len(sectors.names)
+    energy = np.bincount(firms.sector[live], firms.energy_tce[live], minlength=n_s)
+    va = np.bincount(firms.sector[live], firms.va_wan[live], minlength=n_s)
+    current = np.where(
+        va > 0, energy / np.where(va > 0, va, 1.0), sectors.energy_intensity_tce_per_wan
+    )
+    return current * factor
+
+
+def demand(
+    firms: FirmTable,
+    zones: ZoneTable,
+    sectors: SectorArrays,
+    growth: np.ndarray,
+    levers: Scenario,
+) -> np.ndarray | None:
+    """(Z,S) investors' demand for land this year (project_demand), None for no bound.
+
+    A firms get priority: their land counts (1 + land.a_class_land_priority) times."""
+    n_z, n_s = len(zones), len(sectors.names)
+    land, _ = cells(firms, n_z, n_s)
+    land_a, _ = cells(firms, n_z, n_s, firms.alive() & (firms.cls == CLASS_A))
+    cfg = levers.land
+    return project_demand(
+        land + cfg.a_class_land_priority * land_a,
+        growth,
+        zones.leading(sectors),
+        sectors.project_size_mu,
+        cfg.demand_multiplier,
+        cfg.leading_entry_projects,
+    )
 
 
 def frontier_output_per_mu(
@@ -36,8 +100,8 @@ def frontier_output_per_mu(
     a zone whose firms in a sector use land well attracts better projects of it. A pair
     with no firms yet gets the sector frontier × the zone's efficiency."""
     land_s = land_zs_mu.sum(axis=0)
-    opm_s = np.divide(output_zs_wan.sum(axis=0), land_s, out=np.ones_like(land_s), where=land_s > 0)
-    opm = np.divide(output_zs_wan, land_zs_mu, out=np.zeros_like(land_zs_mu), where=land_zs_mu > 0)
+    opm_s = safe_div(output_zs_wan.sum(axis=0), land_s, fill=1.0)
+    opm = safe_div(output_zs_wan, land_zs_mu)
     rel = np.where(land_zs_mu > 0, opm / opm_s[None, :], 1.0)
     factor = np.clip(rel**elasticity, 0.5, 2.0)
     return sectors.frontier_output_per_mu_wan[None, :] * management_efficiency[:, None] * factor

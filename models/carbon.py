@@ -14,10 +14,16 @@ closes the intensity gap by f·(co2 − I·va). What no measure can close is the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from models.firms import CLASS_C, CLASS_D
+from models.firms import CLASS_C, CLASS_D, FirmTable
+from models.units import T_PER_MT, safe_div
+
+if TYPE_CHECKING:
+    from models.zone import ZoneTable
+    from sim.scenario import Scenario
 
 # The enforcement measures, in their default order; each has a column of the tonnes it
 # removed and one of what it cost in province.parquet (carbon_<x>_<measure>_<unit>).
@@ -105,7 +111,7 @@ def enforce(
         if g_t <= 0 and g_i <= 0:
             break
         # intensities as they stand after the measures before this one
-        inten = np.divide(co2_t, va_wan, out=np.zeros_like(co2_t), where=va_wan > 0)
+        inten = safe_div(co2_t, va_wan)
         by_intensity = np.argsort(-inten, kind="stable")
         if measure == "retrofit":
             cand = by_intensity
@@ -150,3 +156,191 @@ def enforce(
         g_t, g_i = gaps(E, VA, cap_t, intensity_t_per_wan)
     acts.gap_after_t = max(g_t, g_i)
     return acts
+
+
+def left_of(most: float, used: np.ndarray) -> np.ndarray:
+    """The share of a firm's current level a measure may still cut this year.
+
+    Earlier passes already cut `used` of its starting level and the year's limit is
+    `most`: (most − used) / (1 − used), 0 once the limit is reached."""
+    left = np.zeros_like(used)
+    np.divide(most - used, 1.0 - used, out=left, where=used < 1.0)
+    return np.clip(left, 0.0, 1.0)
+
+
+class Limit(NamedTuple):
+    """One pass of carbon control: whose firms, and the cap and intensity target they face.
+
+    kind is "province", "belt" or "zone"; zones is the (Z,) mask of the zones whose
+    firms count; cap_t in t CO2 (None: no cap); intensity_t_per_wan the target in t CO2
+    per 万元 VA (None: no target)."""
+
+    kind: str
+    name: str
+    zones: np.ndarray
+    cap_t: float | None
+    intensity_t_per_wan: float | None
+
+
+def limits(
+    zones: ZoneTable,
+    levers: Scenario,
+    total_cap_t: float | None,
+    intensity_target_t_per_wan: float | None,
+    base_zone_co2_t: np.ndarray,
+    base_zone_va_wan: np.ndarray,
+) -> list[Limit]:
+    """This year's passes: the province's, then every belt's and then every zone's with a
+    cap or an intensity target, each in name order.
+
+    A belt's or zone's target is its base-year intensity × (1 − reduction), the base
+    counting the zones merged into it since. A zone merged into a host has no firms
+    left; the host's limits cover its parks."""
+    c = levers.carbon
+    out = [
+        Limit("province", "", np.ones(len(zones), bool), total_cap_t, intensity_target_t_per_wan)
+    ]
+    for kind, caps, reds in (
+        ("belt", c.belt_caps_mt, c.belt_intensity_reduction_vs_base),
+        ("zone", c.zone_caps_mt, c.zone_intensity_reduction_vs_base),
+    ):
+        for name in sorted(set(caps) | set(reds)):
+            cap_mt, red = caps.get(name), reds.get(name)
+            if cap_mt is None and red is None:
+                continue
+            if kind == "belt":
+                mask = zones.in_belt(name)
+            else:
+                mask = np.array([z == name for z in zones.zone_id])
+            target = (
+                None
+                if red is None
+                else base_intensity(mask, zones.host, base_zone_co2_t, base_zone_va_wan)
+                * (1.0 - red)
+            )
+            cap_t = None if cap_mt is None else cap_mt * T_PER_MT
+            out.append(Limit(kind, name, mask, cap_t, target))
+    return out
+
+
+def base_intensity(
+    zones: np.ndarray, host: np.ndarray, base_co2_t: np.ndarray, base_va_wan: np.ndarray
+) -> float:
+    """Base-year carbon intensity (t per 万元 VA) of the zones in the mask `zones` and of
+    the zones merged into them since (`host`: index of each zone's host, −1 if none)."""
+    group = zones | np.isin(host, np.flatnonzero(zones))
+    va = float(base_va_wan[group].sum())
+    return float(base_co2_t[group].sum()) / va if va > 0 else 0.0
+
+
+@dataclass
+class YearCuts:
+    """Enforcement's running record over one year's passes.
+
+    What each firm has used of its yearly retrofit and curtailment limits (shares of its
+    level at the start of the year), and the output of each curtailed firm before its
+    first curtailment (有序用电 is for the year only: production next year and the
+    judging of merges start from it)."""
+
+    retrofit_used: np.ndarray
+    curtail_used: np.ndarray
+    curtailed_rows: np.ndarray
+    curtailed_before: np.ndarray
+
+    @classmethod
+    def start(cls, n_firms: int) -> YearCuts:
+        """No cut yet, for a firm table of `n_firms` rows."""
+        return cls(
+            np.zeros(n_firms), np.zeros(n_firms), np.zeros(0, dtype=np.int64), np.zeros(0)
+        )
+
+    def uncurtailed(self, output_wan: np.ndarray) -> np.ndarray:
+        """Every firm's output before this year's curtailment; where a firm was curtailed
+        in several passes, its first output."""
+        out = output_wan.copy()
+        rows, first = np.unique(self.curtailed_rows, return_index=True)
+        out[rows] = self.curtailed_before[first]
+        return out
+
+
+def apply_pass(
+    firms: FirmTable,
+    zones: ZoneTable,
+    limit: Limit,
+    levers: Scenario,
+    cuts: YearCuts,
+) -> CarbonActions:
+    """Plan and apply one pass of enforcement on the live firms of `limit.zones`.
+
+    Changes the firm table in place (retrofit lowers energy intensity for good,
+    curtailment this year's output), the zone table (spent_carbon_wan and its flow) and
+    `cuts`. A firm cut in an earlier pass this year (province, belt, zone) has only the
+    rest of its yearly limit left: cuts compound, u' = 1 − (1 − u)(1 − s) ≤ max. The
+    caller books the accounts of the changed rows and closes `exit_rows`."""
+    c = levers.carbon
+    f = firms
+    rows = np.flatnonzero(f.alive() & limit.zones[f.zone])
+    cost_per_t = c.retrofit_cost_wan_per_t
+    acts = enforce(
+        rows,
+        f.co2_t[rows],
+        f.va_wan[rows],
+        f.cls[rows],
+        limit.cap_t,
+        limit.intensity_t_per_wan,
+        c.enforcement,
+        left_of(c.retrofit_max_share, cuts.retrofit_used[rows]),
+        cost_per_t,
+        left_of(c.curtailment_max_share, cuts.curtail_used[rows]),
+    )
+    rr, cr = acts.retrofit_rows, acts.curtail_rows
+    cuts.retrofit_used[rr] = 1.0 - (1.0 - cuts.retrofit_used[rr]) * (1 - acts.retrofit_share)
+    cuts.curtail_used[cr] = 1.0 - (1.0 - cuts.curtail_used[cr]) * (1 - acts.curtail_share)
+    removed = f.co2_t[rr] * acts.retrofit_share
+    spent = np.bincount(f.zone[rr], removed * cost_per_t, minlength=len(zones))
+    zones.flows["spent_carbon_wan"] += spent
+    hit = np.flatnonzero(spent)
+    zones.spent_carbon_wan[hit] += spent[hit]
+    f.energy_intensity_tce_per_wan[rr] *= 1.0 - acts.retrofit_share
+    cuts.curtailed_rows = np.concatenate([cuts.curtailed_rows, cr])
+    cuts.curtailed_before = np.concatenate([cuts.curtailed_before, f.output_wan[cr]])
+    f.output_wan[cr] *= 1.0 - acts.curtail_share
+    return acts
+
+
+def year_record(
+    year: int,
+    passes: list[tuple[Limit, CarbonActions]],
+    firms: FirmTable,
+    zones: ZoneTable,
+) -> dict[str, Any]:
+    """The year's row of carbon columns for province.parquet, after every pass.
+
+    Every measure's cut (t) and cost (万元) summed over passes, 0 where it did not run
+    (so runs of different scenarios have the same columns); the province's gap before
+    enforcement; the gaps left once every pass is done (a later pass may have closed
+    part of an earlier one's): the province's (carbon_gap_t), each belt's
+    (carbon_gap_<belt>_t), each zone's (written to the zones' carbon_gap_zone_t flow)."""
+    entry: dict[str, Any] = {"year": year}
+    for m in CARBON_MEASURES:
+        entry[f"carbon_cut_{m}_t"] = entry[f"carbon_cost_{m}_wan"] = 0.0
+    for limit, acts in passes:
+        if limit.kind == "province":
+            entry["carbon_gap_before_t"] = acts.gap_before_t
+        for k, v in acts.removed_t.items():
+            entry[f"carbon_cut_{k}_t"] += v
+        for k, v in acts.cost_wan.items():
+            entry[f"carbon_cost_{k}_wan"] += v
+    f = firms
+    for limit, _ in passes:
+        live = f.alive() & limit.zones[f.zone]
+        gap = max(
+            gaps(f.co2_t[live].sum(), f.va_wan[live].sum(), limit.cap_t, limit.intensity_t_per_wan)
+        )
+        if limit.kind == "province":
+            entry["carbon_gap_t"] = gap
+        elif limit.kind == "belt":
+            entry[f"carbon_gap_{limit.name}_t"] = gap
+        else:
+            zones.flows["carbon_gap_zone_t"][zones.zone_id.index(limit.name)] = gap
+    return entry

@@ -1,17 +1,27 @@
-"""Step 12, collect: tidy rows of zone and sector measures for the year.
+"""Step 12, collect: tidy rows of zone, sector and province measures for the year.
 
 Sums run over live firms with bincount (one pass per measure); ratios are ratios of
-sums. Money in 亿元 in reports (firm columns are 万元: 1 亿元 = 10^4 万元).
+sums. Money in 亿元 in reports (firm columns are 万元: 1 亿元 = 10^4 万元). The frames
+are pulled from the firm and zone tables by the functions here; the model only
+appends them, and Mesa's DataCollector reads the named reporters below.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from models.firms import CLASS_NAMES, FirmTable
+from models.units import WAN_PER_YI, safe_div
+from optimize import Allocation
 
-WAN_PER_YI = 1e4
+if TYPE_CHECKING:
+    from models.inputs import SectorArrays
+    from models.province import ProvinceModel
+    from models.zone import ZoneTable
+
 SUMMED = {  # report column -> (firm column, divisor)
     "value_added_yi": ("va_wan", WAN_PER_YI),
     "output_yi": ("output_wan", WAN_PER_YI),
@@ -27,8 +37,7 @@ SUMMED = {  # report column -> (firm column, divisor)
 
 
 def _ratio(a: pd.Series | np.ndarray, b: pd.Series | np.ndarray) -> np.ndarray:
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return np.divide(a, b, out=np.full(a.shape, np.nan), where=b > 0)
+    return safe_div(a, b, fill=np.nan)
 
 
 def add_ratios(df: pd.DataFrame) -> pd.DataFrame:
@@ -56,3 +65,125 @@ def sums_by(firms: FirmTable, key: np.ndarray, n: int) -> dict[str, np.ndarray]:
     for i, name in enumerate(CLASS_NAMES):
         out[f"firms_class_{name}"] = np.bincount(k[cls == i], minlength=n)
     return out
+
+
+def zone_frame(firms: FirmTable, zones: ZoneTable, year: int) -> pd.DataFrame:
+    """One row per zone: identity, summed measures of its live firms, land pools, this
+    year's flows, host and the ratio columns."""
+    sums = sums_by(firms, firms.zone, len(zones))
+    zdf = pd.DataFrame(
+        {
+            "zone_id": list(zones.zone_id),
+            "year": year,
+            "name_zh": list(zones.name_zh),
+            "name_en": list(zones.name_en),
+            "city": list(zones.city),
+            "city_zh": list(zones.city_zh),
+            "belt": list(zones.belt),
+            "level": list(zones.level),
+            **sums,
+            "land_stock_mu": zones.stock_mu(),
+            "land_idle_mu": zones.idle_mu(),
+            "land_ready_mu": zones.ready_mu.copy(),
+            "boundary_mu": zones.boundary_mu.copy(),
+            **{k: v.copy() for k, v in zones.flows.items()},
+            "host_zone_id": zones.host_zone_id,
+        }
+    )
+    zdf["land_undeveloped_mu"] = (
+        zdf["boundary_mu"] - zdf["land_built_mu"] - zdf["land_stock_mu"] - zdf["land_ready_mu"]
+    )
+    return add_ratios(zdf)
+
+
+def sector_frame(
+    firms: FirmTable, sectors: SectorArrays, year: int, alloc: Allocation | None
+) -> pd.DataFrame:
+    """One row per sector: summed measures of its live firms, the land it was allocated
+    this year (not in the base year) and the ratio columns."""
+    n_s = len(sectors.names)
+    sdf = pd.DataFrame(
+        {"sector": list(sectors.names), "year": year, **sums_by(firms, firms.sector, n_s)}
+    )
+    if alloc is not None:
+        sdf["land_allocated_mu"] = alloc.land_mu.sum(axis=0)
+    return add_ratios(sdf)
+
+
+def province_row(
+    year: int,
+    intensity_target_t_per_wan: float | None,
+    cap_t: float | None,
+    grid_t_per_mwh: float,
+    alloc: Allocation | None,
+    carbon_record: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The province's extra columns for the year (targets, optimiser outcome and duals,
+    carbon enforcement); the base year (alloc None) has the targets only."""
+    row: dict[str, Any] = {
+        "year": year,
+        "carbon_intensity_target_t_per_wan": intensity_target_t_per_wan,
+        "carbon_cap_t": cap_t,
+        "grid_factor_t_per_mwh": grid_t_per_mwh,
+    }
+    if alloc is not None:
+        row.update(
+            optimizer_status=alloc.status.name.lower(),
+            optimizer_message=alloc.message,
+            optimizer_objective_wan=alloc.objective_wan,
+            optimizer_build_s=alloc.build_seconds,
+            optimizer_solve_s=alloc.solve_seconds,
+            shadow_price_quota_wan_per_mu=alloc.shadow_province_quota_wan_per_mu,
+            shadow_price_land_wan_per_mu=land_shadow_price(alloc),
+            shadow_price_carbon_wan_per_t=alloc.shadow_total_cap_wan_per_t,
+            shadow_price_intensity=alloc.shadow_intensity_cap_wan_per_t,
+        )
+        row.update(carbon_record or {})
+    return row
+
+
+def land_shadow_price(alloc: Allocation) -> float:
+    """The province's marginal value of land (万元 VA per mu): the zones' land duals
+    weighted by the land each zone received (the plain mean where none was given)."""
+    duals = np.asarray(alloc.shadow_zone_land_wan_per_mu, dtype=float)
+    land = alloc.land_mu.sum(axis=1)
+    if not np.isfinite(duals).any():
+        return float("nan")
+    if land.sum() <= 0:
+        return float(np.nanmean(duals))
+    return float(np.nansum(duals * land) / land.sum())
+
+
+# Named module-level reporters for Mesa's DataCollector (lambdas do not pickle: mesa#175).
+def report_year(m: ProvinceModel) -> int:
+    """The model's year."""
+    return m.year
+
+
+def report_value_added_yi(m: ProvinceModel) -> float:
+    """Value added of live firms (亿元)."""
+    return float(m.firms.va_wan[m.firms.alive()].sum() / WAN_PER_YI)
+
+
+def report_co2_t(m: ProvinceModel) -> float:
+    """CO2 of live firms (t)."""
+    return float(m.firms.co2_t[m.firms.alive()].sum())
+
+
+def report_firms_active(m: ProvinceModel) -> int:
+    """Number of live firms."""
+    return int(m.firms.alive().sum())
+
+
+def report_land_built_mu(m: ProvinceModel) -> float:
+    """Land of live firms (mu)."""
+    return float(m.firms.land_mu[m.firms.alive()].sum())
+
+
+MODEL_REPORTERS = {
+    "year": report_year,
+    "value_added_yi": report_value_added_yi,
+    "co2_t": report_co2_t,
+    "firms_active": report_firms_active,
+    "land_built_mu": report_land_built_mu,
+}

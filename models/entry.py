@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.firms import CLASS_T
+from models.firms import CLASS_T, FirmTable
 from models.inputs import SectorArrays
 
 MIN_LAND_MU = 1e-6
-
-
+NEW_FIRM_BASE_MARGIN = 0.08  # estimate: new projects start with a healthy margin
 GOLDEN = 0.6180339887498949
 
 
@@ -72,3 +71,38 @@ def new_firms(
         "cls": np.full(len(rs), CLASS_T),
         "exit_year": np.full(len(rs), -1),
     }
+
+
+def open_projects(
+    firms: FirmTable,
+    land_mu: np.ndarray,
+    zone_index: np.ndarray,
+    output_per_mu_wan: np.ndarray,
+    sectors: SectorArrays,
+    ei_new: np.ndarray,
+    year: int,
+    ramp_years: int,
+    firm_scale: float,
+) -> np.ndarray:
+    """Append the new firms of a (Z,S) allocation to the firm table (in place, see
+    new_firms for the arguments) and return their rows; their accounts are not yet set."""
+    cols = new_firms(
+        land_mu,
+        zone_index,
+        output_per_mu_wan,
+        sectors,
+        ei_new,
+        NEW_FIRM_BASE_MARGIN,
+        year,
+        ramp_years,
+        firm_scale,
+    )
+    return firms.append(**cols)
+
+
+def leave_idle(firms: FirmTable, rows: np.ndarray, share: float, deadline_year: int) -> None:
+    """Mark the idle picks among new projects `rows` (idle_projects) in the firm table, in
+    place: no output, and recovered in `deadline_year` if still idle (限期开发)."""
+    idle = rows[idle_projects(rows, share)]
+    firms.output_wan[idle] = 0.0
+    firms.idle_until[idle] = deadline_year

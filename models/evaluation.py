@@ -11,9 +11,18 @@ nor ranked, pays no surcharge and never exits as low-efficiency.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from models.firms import CLASS_T, FirmTable
+from models.exit import years_in_d
+from models.firms import ACTIVE, CLASS_D, CLASS_T, RECTIFYING, FirmTable
+from models.inputs import SectorArrays
+from models.units import safe_div
+
+if TYPE_CHECKING:
+    from models.zone import ZoneTable
+    from sim.scenario import Scenario
 
 # indicator -> (numerator column, denominator column)
 INDICATORS: dict[str, tuple[str, str]] = {
@@ -26,12 +35,6 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "va_per_worker": ("va_wan", "employees"),
     "tax_per_kwh": ("tax_wan", "elec_mwh"),  # small firms' green indicator (单位电耗税收)
 }
-
-
-def _safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    out = np.zeros_like(a, dtype=np.float64)
-    np.divide(a, b, out=out, where=b > 0)
-    return out
 
 
 def evaluate_per_mu(
@@ -53,13 +56,13 @@ def evaluate_per_mu(
     n = numerators.shape[0]
     if n == 0:
         return np.zeros(0), np.zeros(0, dtype=np.int8)
-    ind = _safe_div(numerators, denominators)
+    ind = safe_div(numerators, denominators)
     bench = np.empty((n_groups, numerators.shape[1]))
     for k in range(numerators.shape[1]):
         num = np.bincount(group, numerators[:, k], minlength=n_groups)
         den = np.bincount(group, denominators[:, k], minlength=n_groups)
-        bench[:, k] = _safe_div(num, den)
-    rel = np.minimum(_safe_div(ind, bench[group]), score_cap)
+        bench[:, k] = safe_div(num, den)
+    rel = np.minimum(safe_div(ind, bench[group]), score_cap)
     score = 100.0 * rel @ weights / weights.sum()
     if cutoffs is not None:
         cls = np.full(n, 3, dtype=np.int8)
@@ -133,3 +136,57 @@ def evaluate_firms(
         score[pos] = score_r
         cls[pos] = cls_r
     return live, score, cls
+
+
+def benchmark_groups(zones: ZoneTable, unit: str) -> tuple[np.ndarray, int]:
+    """((Z,) benchmark group of each zone, number of groups) for the evaluation unit
+    (province: one group; city: one per city; zone: one per zone)."""
+    if unit == "province":
+        return np.zeros(len(zones), dtype=np.int64), 1
+    key = zones.city if unit == "city" else zones.zone_id
+    _, inv = np.unique(np.array(key), return_inverse=True)
+    return inv.astype(np.int64), int(inv.max()) + 1
+
+
+def rate(
+    firms: FirmTable,
+    zones: ZoneTable,
+    sectors: SectorArrays,
+    levers: Scenario,
+    year: int,
+    firm_scale: float,
+) -> None:
+    """Evaluate the live firms under the year's `levers.evaluation` and write score,
+    class, years in class D and status (D: rectifying) into the firm table, in place.
+
+    `firm_scale` is data.firm_scale: a synthetic firm stands for 1 / firm_scale real
+    ones, so the small-firm threshold (per real firm) is compared per synthetic firm
+    as small_firm_output_wan / firm_scale."""
+    ev = levers.evaluation
+    group, n_groups = benchmark_groups(zones, ev.benchmark)
+    n_sectors = len(sectors.names) if ev.within_sector else 1
+    shares = np.array([ev.class_shares.A, ev.class_shares.B, ev.class_shares.C, ev.class_shares.D])
+    cutoffs = (
+        None
+        if ev.class_cutoffs is None
+        else np.array([ev.class_cutoffs.A, ev.class_cutoffs.B, ev.class_cutoffs.C])
+    )
+    rows, score, cls = evaluate_firms(
+        firms,
+        ev.weights,
+        group,
+        n_groups,
+        shares,
+        ev.score_cap,
+        year,
+        ev.exempt_age_years,
+        cutoffs,
+        ev.small_firm_output_wan / firm_scale,
+        ev.small_firm_weights,
+        np.isin(np.array(sectors.names), ev.exempt_sectors),
+        n_sectors,
+    )
+    firms.score[rows] = score
+    firms.cls[rows] = cls
+    firms.years_in_d[rows] = years_in_d(firms.years_in_d[rows], cls)
+    firms.status[rows] = np.where(cls == CLASS_D, RECTIFYING, ACTIVE)

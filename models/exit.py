@@ -1,17 +1,26 @@
-"""Step 5, low-efficiency exit (低效退出).
+"""Step 5, low-efficiency exit (低效退出), and the land of every firm that closes.
 
 Mandatory mode: a firm that stays in class D longer than the rectification window
 exits. Market mode: each firm exits with hazard
     h = [class D] · h_base + slope · (surcharge / output + max(0, −margin)),
-i.e. rising with the margin it loses. Exited land goes to the zone's stock pool
-after the recovery lag (the model books it).
+i.e. rising with the margin it loses. Before either, 限期开发: a supplied project left
+idle past its development deadline is closed and its land recovered, free.
+Whatever the reason a firm closes (here, relocation, forced exit for carbon), its land
+goes to the zone's stock pool after the recovery lag (`close_firms`).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from models.firms import CLASS_D, CLASS_T
+from models.firms import CLASS_D, CLASS_T, EXIT_MANDATORY, EXIT_MARKET, EXITED, FirmTable
+from models.units import safe_div
+
+if TYPE_CHECKING:
+    from models.zone import ZoneTable
+    from sim.scenario import Scenario
 
 
 def years_in_d(prev_years: np.ndarray, cls: np.ndarray) -> np.ndarray:
@@ -35,8 +44,67 @@ def market_exits(
 ) -> np.ndarray:
     """Mask of firms that exit under market pressure (draws: uniform [0, 1) per firm).
     Class T (not evaluated: young firms, utilities) is never a low-efficiency exit."""
-    loss = np.divide(
-        surcharge_wan, output_wan, out=np.zeros_like(surcharge_wan), where=output_wan > 0
-    )
+    loss = safe_div(surcharge_wan, output_wan)
     hazard = (cls == CLASS_D) * hazard_base + hazard_slope * (loss + np.maximum(0.0, -margin))
     return (cls != CLASS_T) & (draws < np.clip(hazard, 0.0, 1.0))
+
+
+def deadline_rows(alive: np.ndarray, idle_until: np.ndarray, year: int) -> np.ndarray:
+    """Rows of live idle projects whose development deadline (限期开发) has come."""
+    return np.flatnonzero(alive & (idle_until > 0) & (idle_until <= year))
+
+
+def low_efficiency_rows(
+    firms: FirmTable, levers: Scenario, draws: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """(rows that exit, exit reason) under the year's exit mode (levers.exit); `draws`
+    holds one uniform draw per row of the firm table (drawn whatever the mode, so the
+    random stream does not depend on it)."""
+    cfg = levers.exit
+    live = np.flatnonzero(firms.alive())
+    if cfg.mode == "off":
+        return live[:0], EXIT_MANDATORY
+    if cfg.mode == "mandatory":
+        leave = mandatory_exits(firms.years_in_d[live], cfg.rectification_years)
+        return live[leave], EXIT_MANDATORY
+    leave = market_exits(
+        firms.cls[live],
+        firms.margin[live],
+        firms.surcharge_wan[live],
+        firms.output_wan[live],
+        cfg.market_hazard_base,
+        cfg.market_hazard_per_margin_loss,
+        draws[live],
+    )
+    return live[leave], EXIT_MARKET
+
+
+def close_firms(
+    firms: FirmTable,
+    zones: ZoneTable,
+    rows: np.ndarray,
+    reason: int,
+    year: int,
+    recovery_lag_years: int,
+    cost_wan_per_mu: float,
+) -> None:
+    """Close firms `rows`, changing the firm table and the zone table in place.
+
+    The firms get status EXITED, this exit year and `reason`; their land (mu) enters
+    their zone's stock pool in year + recovery lag, bought back at `cost_wan_per_mu`
+    (0: recovered free); the zones' flows firms_exited, land_exited_mu and
+    spent_buyback_wan and their spending total record it.
+    """
+    if len(rows) == 0:
+        return
+    firms.status[rows] = EXITED
+    firms.exit_year[rows] = year
+    firms.exit_reason[rows] = reason
+    n_z = len(zones)
+    land = np.bincount(firms.zone[rows], firms.land_mu[rows], minlength=n_z)
+    zones.flows["firms_exited"] += np.bincount(firms.zone[rows], minlength=n_z)
+    zones.flows["land_exited_mu"] += land
+    zones.receive_idle(land, year + recovery_lag_years)
+    hit = np.flatnonzero(land)
+    zones.spent_buyback_wan[hit] += cost_wan_per_mu * land[hit]
+    zones.flows["spent_buyback_wan"][hit] += cost_wan_per_mu * land[hit]

@@ -17,6 +17,8 @@ from models.firms import FirmTable
 ZoneId = NewType("ZoneId", str)
 Sector = NewType("Sector", str)
 
+ZONE_FLAGS = ("chemical_park", "eco_park", "intl_coop_park")  # 0/1 columns of zones.csv
+
 ZONE_COLUMNS = (
     "zone_id",
     "name_zh",
@@ -31,9 +33,7 @@ ZONE_COLUMNS = (
     "stock_mu",
     "ready_mu",
     "management_efficiency",
-    "chemical_park",
-    "eco_park",
-    "intl_coop_park",
+    *ZONE_FLAGS,
     "leading_sectors",
 )
 

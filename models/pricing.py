@@ -6,7 +6,18 @@ margin = base margin − surcharge / output
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+from models.firms import FirmTable
+from models.inputs import SectorArrays
+from models.units import WAN_PER_MWH_AT_YUAN_PER_KWH, YUAN_PER_WAN, safe_div
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
+
+CLASSES = "ABCD"  # the rated classes a surcharge table may name (class T pays none)
 
 
 def surcharges_wan(
@@ -14,16 +25,14 @@ def surcharges_wan(
 ) -> np.ndarray:
     """Yearly electricity surcharge of each firm (万元); class T pays none."""
     rate = np.append(yuan_per_kwh_by_class, 0.0)[cls]
-    return elec_mwh * rate * 0.1
+    return elec_mwh * rate * WAN_PER_MWH_AT_YUAN_PER_KWH
 
 
 def margins(
     base_margin: np.ndarray, surcharge_wan: np.ndarray, output_wan: np.ndarray
 ) -> np.ndarray:
     """Profit margin on output after surcharges."""
-    loss = np.divide(
-        surcharge_wan, output_wan, out=np.zeros_like(surcharge_wan), where=output_wan > 0
-    )
+    loss = safe_div(surcharge_wan, output_wan)
     return base_margin - loss
 
 
@@ -41,7 +50,7 @@ def other_surcharges_wan(
     land_rate = np.append(land_wan_per_mu_by_class, 0.0)[cls]
     fossil_rate = np.append(fossil_yuan_per_tce_by_class, 0.0)[cls]
     water_rate = np.append(water_yuan_per_m3_by_class, 0.0)[cls]
-    return land_mu * land_rate + (fossil_tce * fossil_rate + water_m3 * water_rate) / 1e4
+    return land_mu * land_rate + (fossil_tce * fossil_rate + water_m3 * water_rate) / YUAN_PER_WAN
 
 
 def efficiency_investment(
@@ -49,7 +58,37 @@ def efficiency_investment(
 ) -> np.ndarray:
     """Extra yearly fall of energy intensity a firm buys to escape its surcharges:
     response × surcharge / output, at most `most` a year."""
-    loss = np.divide(
-        surcharge_wan, output_wan, out=np.zeros_like(surcharge_wan), where=output_wan > 0
-    )
+    loss = safe_div(surcharge_wan, output_wan)
     return np.clip(response * loss, 0.0, most)
+
+
+def price(firms: FirmTable, sectors: SectorArrays, levers: Scenario) -> None:
+    """Set every live firm's surcharges (万元) and margin under the year's
+    `levers.evaluation` tables, in place in the firm table."""
+    ev = levers.evaluation
+    f = firms
+    live = np.flatnonzero(f.alive())
+
+    def by_class(table: dict[str, float]) -> np.ndarray:
+        return np.array([table.get(c, 0.0) for c in CLASSES])
+
+    f.surcharge_wan[live] = surcharges_wan(
+        f.elec_mwh[live], f.cls[live], by_class(ev.surcharge_yuan_per_kwh)
+    ) + other_surcharges_wan(
+        f.land_mu[live],
+        f.energy_tce[live] * (1.0 - f.elec_share[live]),
+        f.va_wan[live] * sectors.water_m3_per_wan[f.sector[live]],
+        f.cls[live],
+        by_class(ev.land_tax_surcharge_wan_per_mu),
+        by_class(ev.fossil_surcharge_yuan_per_tce),
+        by_class(ev.water_surcharge_yuan_per_m3),
+    )
+    f.margin[live] = margins(f.base_margin[live], f.surcharge_wan[live], f.output_wan[live])
+
+
+def invest_in_efficiency(firms: FirmTable, response: float) -> None:
+    """Firms that paid surcharges last year lower their energy intensity by
+    efficiency_investment (in place in the firm table)."""
+    live = np.flatnonzero(firms.alive())
+    extra = efficiency_investment(firms.surcharge_wan[live], firms.output_wan[live], response)
+    firms.energy_intensity_tce_per_wan[live] *= 1.0 - extra

@@ -69,14 +69,6 @@ class Allocation:
     over phases in a RELAXED year."""
 
     @property
-    def shadow_intensity_cap(self) -> float | None:
-        """Old name of `shadow_intensity_cap_wan_per_t`; do not use in new code.
-
-        Kept only until models/ reads the new name (the issue 11 merge).
-        """
-        return self.shadow_intensity_cap_wan_per_t
-
-    @property
     def carbon_gap_t(self) -> float:
         """Tonnes of CO2 that enforcement must remove this year (0 unless RELAXED)."""
         return max(self.gaps.values(), default=0.0)

@@ -230,3 +230,22 @@ def test_firm_view_is_readable(baseline_small):
     m = baseline_small.model
     f = m.firm(0)
     assert f.zone == m.firms.zone[0] and f.land_mu == m.firms.land_mu[0]
+
+
+def test_zone_agents_view_the_zone_table():
+    """A Zone agent reads and writes its row of the model's ZoneTable (one state, two
+    ways to reach it), and is registered with the model like any Mesa agent."""
+    from models.province import ProvinceModel
+    from sim import prepare_inputs
+
+    sc = small_scenario(**{"years.end": 2021})
+    m = ProvinceModel(sc, prepare_inputs(sc))
+    z = m.zones[3]
+    assert z in m.agents and len(m.agents) == len(m.zones)
+    assert z.zone_id == m.zones.zone_id[3] and z.belts == m.zones.belts[3]
+    z.ready_mu = 7.5
+    assert m.zones.ready_mu[3] == 7.5
+    m.zones.boundary_mu[3] = 100.0
+    assert z.boundary_mu == 100.0
+    assert z.stock_mu == pytest.approx(m.zones.stock_mu()[3])
+    assert not z.merged and z.host_zone_id is None

@@ -120,7 +120,7 @@ def test_province_quota_binds() -> None:
     assert_close(a.shadow_zone_land_wan_per_mu, [10, 8])
     assert_close(a.shadow_space_wan_per_mu, [0, 0])
     assert_close(a.shadow_link_cap_wan_per_mu, [0, 0])
-    assert a.shadow_total_cap_wan_per_t is None and a.shadow_intensity_cap is None
+    assert a.shadow_total_cap_wan_per_t is None and a.shadow_intensity_cap_wan_per_t is None
     assert set(a.binding) == {"province_quota", "zone_land[A]", "zone_land[B]"}
     assert a.gaps == {} and a.mip_gap is None
     assert_close(a.va_added_wan, 174.0)
@@ -173,7 +173,7 @@ def test_intensity_cap_binds() -> None:
     assert a.status is SolveStatus.OPTIMAL
     assert_close(a.objective_wan, 119.0)
     assert_close(a.land_mu, [[5, 10], [0, 3]])
-    assert_close(a.shadow_intensity_cap, 5.0)
+    assert_close(a.shadow_intensity_cap_wan_per_t, 5.0)
     assert_close(a.shadow_province_quota_wan_per_mu, 2.5)
     assert_close(a.shadow_zone_land_wan_per_mu, [2.5, 1.25])
     assert "intensity_cap" in a.binding

@@ -123,7 +123,7 @@ def shadow_prices(a: Allocation) -> list[float]:
     scalars = [
         a.shadow_province_quota_wan_per_mu,
         a.shadow_total_cap_wan_per_t,
-        a.shadow_intensity_cap,
+        a.shadow_intensity_cap_wan_per_t,
     ]
     arrays = [
         a.shadow_zone_land_wan_per_mu,

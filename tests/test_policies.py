@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from models import carbon, evaluation, exit, integration, pricing, quota, reclamation
-from models.drivers import path_value
 from models.firms import CLASS_C, CLASS_D, EXITED, FirmTable
+from sim.scenario.paths import path_value
 
 
 def test_path_value_interpolates_and_holds_flat():
@@ -352,7 +352,7 @@ def test_relocated_capacity_fills_zones_with_room_before_any_is_lost():
 
 
 def test_limits_left_are_zero_once_used_up_even_at_a_limit_of_one():
-    from models.province import _left_of
+    from models.carbon import left_of as _left_of
 
     left = _left_of(1.0, np.array([0.0, 0.5, 1.0]))
     assert left == pytest.approx([1.0, 1.0, 0.0])

@@ -5,7 +5,6 @@ any folder, `Scenario.at` resolves every path and `Scenario.model_inputs` is mem
 from __future__ import annotations
 
 import ast
-import inspect
 from pathlib import Path
 from typing import get_args
 
@@ -149,14 +148,12 @@ def test_model_inputs_are_prepared_once_per_data_and_seed():
 
 def test_batch_run_with_the_scenario_alone():
     """mesa.batch_run(ProvinceModel, {"scenario": [sc]}): the model prepares its inputs
-    through Scenario.model_inputs (the model side lands on branch arch-models)."""
+    through Scenario.model_inputs."""
     import mesa
 
     from models.province import ProvinceModel
     from sim.runs.runner import run
 
-    if inspect.signature(ProvinceModel).parameters["inputs"].default is inspect.Parameter.empty:
-        pytest.skip("ProvinceModel does not yet default its inputs to scenario.model_inputs()")
     sc = load_scenario(BASELINE, {**TINY, "years.end": 2022})
     out = mesa.batch_run(
         ProvinceModel,
