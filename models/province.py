@@ -32,6 +32,7 @@ from models import (
 from models.drivers import Drivers, year_drivers
 from models.firms import EXIT_CARBON, EXIT_DEADLINE, EXIT_RELOCATED, FirmTable, FirmView
 from models.inputs import ModelInputs, SectorArrays
+from models.seeds import model_rng
 from models.zone import FLOW_KEYS, ZoneTable
 
 if TYPE_CHECKING:
@@ -370,8 +371,3 @@ class ProvinceModel(mesa.Model):
         """A readable view of firm i."""
         return self.firms.view(i)
 
-
-def model_rng(seed: int) -> np.random.Generator:
-    """The model's generator: the second child of the scenario seed (the first
-    synthesises firms), so the two streams never overlap."""
-    return np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[1])

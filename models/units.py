@@ -14,6 +14,8 @@ WAN_PER_YI = 1e4  # 1 亿元 = 10^4 万元
 YUAN_PER_WAN = 1e4  # 1 万元 = 10^4 元
 T_PER_MT = 1e6  # 1 Mt = 10^6 t
 KWH_PER_MWH = 1e3
+MU_PER_WANMU = 1e4  # 1 万亩 = 10^4 mu
+PERSONS_PER_WAN = 1e4  # 1 万人 = 10^4 persons
 # A price in yuan per kWh on MWh gives 万元 per MWh: 10^3 / 10^4 (= 0.1 exactly as a float).
 WAN_PER_MWH_AT_YUAN_PER_KWH = KWH_PER_MWH / YUAN_PER_WAN
 

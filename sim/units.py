@@ -1,16 +1,7 @@
-"""Unit factors of sim/'s tables and messages (DESIGN §2): money in 万元 (10^4 yuan) and
-亿元 (10^8 yuan), CO2 in t and Mt, land in mu and 万亩."""
+"""Unit factors used by sim/'s tables and messages: defined once, in models/units.py."""
 
 from __future__ import annotations
 
-WAN_PER_YI = 1e4
-"""万元 per 亿元: 1 亿元 = 10^4 万元."""
+from models.units import MU_PER_WANMU, PERSONS_PER_WAN, T_PER_MT, WAN_PER_YI
 
-T_PER_MT = 1e6
-"""Tonnes per megatonne."""
-
-MU_PER_WANMU = 1e4
-"""Mu per 万亩."""
-
-PERSONS_PER_WAN = 1e4
-"""Persons per 万人 (employment in 万人)."""
+__all__ = ["MU_PER_WANMU", "PERSONS_PER_WAN", "T_PER_MT", "WAN_PER_YI"]

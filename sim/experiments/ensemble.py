@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sim.runs.seeds import member_seeds
+from models.seeds import member_seeds
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
@@ -46,7 +46,7 @@ class Member:
 
 
 def members(scenario: Scenario, runs: int) -> list[Member]:
-    """The ensemble's members, from the scenario seed alone (sim.runs.seeds)."""
+    """The ensemble's members, from the scenario seed alone (models.seeds)."""
     out = []
     for i, (seed, rng) in enumerate(member_seeds(scenario.seed, runs)):
         draws = scenario.sample(rng)

@@ -28,7 +28,7 @@ import pandas as pd
 
 from models.firms import ACTIVE, CLASS_T, TCE_PER_MWH, FirmTable
 from models.inputs import SECTOR_COLUMNS, ModelInputs
-from sim.runs.seeds import synthesis_rng
+from models.seeds import synthesis_rng
 from sim.scenario.messages import ScenarioError
 from sim.scenario.names import BELTS
 from sim.units import PERSONS_PER_WAN, WAN_PER_YI

@@ -1,7 +1,7 @@
 """How a scenario seed becomes random generators (one protocol for every run).
 
 A run spawns two children of `SeedSequence(seed)`: child 0 synthesises the firms
-(`synthesis_rng`), child 1 drives the model's yearly draws (models/province.py). An
+(`synthesis_rng`), child 1 drives the model's yearly draws (`model_rng`). An
 ensemble spawns one child per member (`member_seeds`): the member's scenario seed and
 the generator of its lever draws.
 """
@@ -17,6 +17,14 @@ RUN_CHILDREN = 2
 def synthesis_rng(seed: int) -> np.random.Generator:
     """Firm synthesis's generator: the first of the run seed's two children."""
     return np.random.default_rng(np.random.SeedSequence(seed).spawn(RUN_CHILDREN)[0])
+
+
+def model_rng(seed: int) -> np.random.Generator:
+    """The model's generator: the second of the run seed's two children.
+
+    The first synthesises firms, so the two streams never overlap.
+    """
+    return np.random.default_rng(np.random.SeedSequence(seed).spawn(RUN_CHILDREN)[1])
 
 
 def member_seeds(seed: int, runs: int) -> list[tuple[int, np.random.Generator]]:
