@@ -30,8 +30,11 @@ if TYPE_CHECKING:
 def cells(
     firms: FirmTable, n_zones: int, n_sectors: int, rows: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(Z,S) land (mu) and output (万元) of the live firms by zone and sector (of the
-    live firms among `rows` if given)."""
+    """Land (mu) and output (万元) of firms, summed by zone and sector.
+
+    Returns two (Z,S) arrays over the live firms, or over the firms the mask `rows`
+    selects if given (callers pass a subset of the live firms).
+    """
     live = firms.alive() if rows is None else rows
     cell = firms.zone[live].astype(np.int64) * n_sectors + firms.sector[live]
     size = n_zones * n_sectors
@@ -41,16 +44,21 @@ def cells(
 
 
 def undeveloped_mu(firms: FirmTable, zones: ZoneTable) -> np.ndarray:
-    """(Z,) space left inside each zone's boundary (mu):
-    boundary − built − (stock + ready), at least 0."""
+    """Space left inside each zone's boundary, (Z,) in mu.
+
+    What is neither built, in the stock pool nor ready:
+        undeveloped_z = max(boundary_z − built_z − (stock_z + ready_z), 0)
+    """
     pools = zones.stock_mu() + zones.ready_mu
     return np.maximum(zones.boundary_mu - built_mu(firms, len(zones)) - pools, 0.0)
 
 
 def new_firm_intensity(firms: FirmTable, sectors: SectorArrays, factor: float) -> np.ndarray:
-    """(S,) energy intensity of new projects (tce per 万元 VA): the sector's current
-    VA-weighted intensity of live firms (its table value where it has none) × `factor`
-    (economy.new_firm_efficiency)."""
+    """Energy intensity of new projects by sector, (S,) in tce per 万元 VA.
+
+    The sector's current VA-weighted intensity of live firms (its table value where it
+    has none) × `factor` (economy.new_firm_efficiency).
+    """
     live = firms.alive()
     n_s = len(sectors.names)
     energy = np.bincount(firms.sector[live], firms.energy_tce[live], minlength=n_s)
@@ -70,7 +78,8 @@ def demand(
 ) -> np.ndarray | None:
     """(Z,S) investors' demand for land this year (project_demand), None for no bound.
 
-    A firms get priority: their land counts (1 + land.a_class_land_priority) times."""
+    A firms get priority: their land counts (1 + land.a_class_land_priority) times.
+    """
     n_z, n_s = len(zones), len(sectors.names)
     land, _ = cells(firms, n_z, n_s)
     land_a, _ = cells(firms, n_z, n_s, firms.alive() & (firms.cls == CLASS_A))
@@ -92,13 +101,14 @@ def frontier_output_per_mu(
     management_efficiency: np.ndarray,
     elasticity: float,
 ) -> np.ndarray:
-    """(Z,S) output per mu of a new project in each zone-sector (万元/mu):
+    """Output per mu of a new project in each zone-sector, (Z,S) in 万元/mu.
 
         f[z,s] = frontier_s · eff_z · clip((opm[z,s] / opm_s)^elasticity, 0.5, 2)
 
     where opm is output per mu now (the zone-sector's and the sector's in all zones):
     a zone whose firms in a sector use land well attracts better projects of it. A pair
-    with no firms yet gets the sector frontier × the zone's efficiency."""
+    with no firms yet gets the sector frontier × the zone's efficiency.
+    """
     land_s = land_zs_mu.sum(axis=0)
     opm_s = safe_div(output_zs_wan.sum(axis=0), land_s, fill=1.0)
     opm = safe_div(output_zs_wan, land_zs_mu)
@@ -117,8 +127,11 @@ def frontier(
 
 
 def allowed_pairs(zones: Sequence[Zone], sectors: SectorArrays, bans: Sequence[Any]) -> np.ndarray:
-    """(Z,S) mask: False where a ban applies (by belt or zone list, unless the zone has
-    the exempting flag)."""
+    """Mask of the zone-sector pairs open to new projects, (Z,S).
+
+    False where a ban applies (by belt or zone list, unless the zone has the exempting
+    flag).
+    """
     ok = np.ones((len(zones), len(sectors.names)), dtype=bool)
     for ban in bans:
         s = sectors.index(ban.sector)
@@ -142,7 +155,8 @@ def project_demand(
         u[z,s] = multiplier · max(g_s, 0) · land[z,s] + leading_projects · size_s · [s leads z]
 
     Without it the LP's optimum is a corner: every mu to the one pair with the highest
-    value per mu. None (no multiplier) means no bound."""
+    value per mu. None (no multiplier) means no bound.
+    """
     if multiplier is None:
         return None
     return multiplier * np.maximum(growth, 0.0)[None, :] * land_zs_mu + (

@@ -34,8 +34,12 @@ CARBON_MEASURE_COLS = (("cut", "t"), ("cost", "wan"))
 def gaps(
     co2_t: float, va_wan: float, cap_t: float | None, intensity_t_per_wan: float | None
 ) -> tuple[float, float]:
-    """(gap to the total cap, gap to the intensity target) in t CO2; 0 when met or absent,
-    or when below 10^-9 of the emissions (the rounding left by the measures' sums)."""
+    """Gaps to the total cap and to the intensity target (t CO2).
+
+        gap_total = co2 − cap,   gap_intensity = co2 − I · VA
+    Each is 0 when met or absent, or when below 10^-9 of the emissions (the rounding
+    left by the measures' sums).
+    """
     tol = 1e-9 * max(abs(co2_t), 1.0)
     g_total = 0.0 if cap_t is None else co2_t - cap_t
     g_int = 0.0 if intensity_t_per_wan is None else co2_t - intensity_t_per_wan * va_wan
@@ -45,9 +49,11 @@ def gaps(
 def take_prefix(
     gain_total: np.ndarray, gain_int: np.ndarray, need_total: float, need_int: float, whole: bool
 ) -> np.ndarray:
-    """Fraction (0..1) of each candidate's full measure to apply, candidates in priority
-    order, so that the cumulative gains reach both needs with the shortest prefix.
-    `whole` rounds the last one up (a firm closes or it does not)."""
+    """Fraction (0..1) of each candidate's full measure to apply.
+
+    Candidates come in priority order; the cumulative gains reach both needs with the
+    shortest prefix. `whole` rounds the last one up (a firm closes or it does not).
+    """
     take = np.zeros(len(gain_total))
     if len(take) == 0 or (need_total <= 0 and need_int <= 0):
         return take
@@ -97,9 +103,12 @@ def enforce(
     retrofit_cost_wan_per_t: float,
     curtailment_max_share: float | np.ndarray,
 ) -> CarbonActions:
-    """Plan enforcement for the live firms `rows` (arrays aligned with rows). The most
-    shares may be one number or one per row (what a firm has left of its yearly limit
-    after earlier passes). Each measure is listed at most once in `order`."""
+    """Plan enforcement for the live firms `rows` (arrays aligned with rows).
+
+    The most shares may be one number or one per row (what a firm has left of its yearly
+    limit after earlier passes). Each measure is listed at most once in `order`. CO2 in
+    t, VA in 万元, the intensity target in t CO2 per 万元 VA, retrofit cost in 万元 per t.
+    """
     co2_t, va_wan = co2_t.astype(np.float64), va_wan.astype(np.float64)  # copies we update
     r_max = np.broadcast_to(np.asarray(retrofit_max_share, dtype=np.float64), co2_t.shape)
     c_max = np.broadcast_to(np.asarray(curtailment_max_share, dtype=np.float64), co2_t.shape)
@@ -162,7 +171,8 @@ def left_of(most: float, used: np.ndarray) -> np.ndarray:
     """The share of a firm's current level a measure may still cut this year.
 
     Earlier passes already cut `used` of its starting level and the year's limit is
-    `most`: (most − used) / (1 − used), 0 once the limit is reached."""
+    `most`: (most − used) / (1 − used), 0 once the limit is reached.
+    """
     left = np.zeros_like(used)
     np.divide(most - used, 1.0 - used, out=left, where=used < 1.0)
     return np.clip(left, 0.0, 1.0)
@@ -173,7 +183,8 @@ class Limit(NamedTuple):
 
     kind is "province", "belt" or "zone"; zones is the (Z,) mask of the zones whose
     firms count; cap_t in t CO2 (None: no cap); intensity_t_per_wan the target in t CO2
-    per 万元 VA (None: no target)."""
+    per 万元 VA (None: no target).
+    """
 
     kind: str
     name: str
@@ -190,12 +201,13 @@ def limits(
     base_zone_co2_t: np.ndarray,
     base_zone_va_wan: np.ndarray,
 ) -> list[Limit]:
-    """This year's passes: the province's, then every belt's and then every zone's with a
-    cap or an intensity target, each in name order.
+    """List this year's passes of carbon control, province first.
 
-    A belt's or zone's target is its base-year intensity × (1 − reduction), the base
-    counting the zones merged into it since. A zone merged into a host has no firms
-    left; the host's limits cover its parks."""
+    The province's, then every belt's and then every zone's with a cap or an intensity
+    target, each in name order. A belt's or zone's target is its base-year intensity
+    × (1 − reduction), the base counting the zones merged into it since. A zone merged
+    into a host has no firms left; the host's limits cover its parks.
+    """
     c = levers.carbon
     out = [
         Limit("province", "", np.ones(len(zones), bool), total_cap_t, intensity_target_t_per_wan)
@@ -226,8 +238,11 @@ def limits(
 def base_intensity(
     zones: np.ndarray, host: np.ndarray, base_co2_t: np.ndarray, base_va_wan: np.ndarray
 ) -> float:
-    """Base-year carbon intensity (t per 万元 VA) of the zones in the mask `zones` and of
-    the zones merged into them since (`host`: index of each zone's host, −1 if none)."""
+    """Base-year carbon intensity of a group of zones (t CO2 per 万元 VA).
+
+    The group is the zones in the mask `zones` and the zones merged into them since
+    (`host`: index of each zone's host, −1 if none): Σ co2 / Σ VA, 0 without VA.
+    """
     group = zones | np.isin(host, np.flatnonzero(zones))
     va = float(base_va_wan[group].sum())
     return float(base_co2_t[group].sum()) / va if va > 0 else 0.0
@@ -240,7 +255,8 @@ class YearCuts:
     What each firm has used of its yearly retrofit and curtailment limits (shares of its
     level at the start of the year), and the output of each curtailed firm before its
     first curtailment (有序用电 is for the year only: production next year and the
-    judging of merges start from it)."""
+    judging of merges start from it).
+    """
 
     retrofit_used: np.ndarray
     curtail_used: np.ndarray
@@ -255,8 +271,10 @@ class YearCuts:
         )
 
     def uncurtailed(self, output_wan: np.ndarray) -> np.ndarray:
-        """Every firm's output before this year's curtailment; where a firm was curtailed
-        in several passes, its first output."""
+        """Every firm's output before this year's curtailment (万元).
+
+        Where a firm was curtailed in several passes, its output before the first.
+        """
         out = output_wan.copy()
         rows, first = np.unique(self.curtailed_rows, return_index=True)
         out[rows] = self.curtailed_before[first]
@@ -276,7 +294,8 @@ def apply_pass(
     curtailment this year's output), the zone table (spent_carbon_wan and its flow) and
     `cuts`. A firm cut in an earlier pass this year (province, belt, zone) has only the
     rest of its yearly limit left: cuts compound, u' = 1 − (1 − u)(1 − s) ≤ max. The
-    caller books the accounts of the changed rows and closes `exit_rows`."""
+    caller books the accounts of the changed rows and closes `exit_rows`.
+    """
     c = levers.carbon
     f = firms
     rows = np.flatnonzero(f.alive() & limit.zones[f.zone])
@@ -320,7 +339,8 @@ def year_record(
     (so runs of different scenarios have the same columns); the province's gap before
     enforcement; the gaps left once every pass is done (a later pass may have closed
     part of an earlier one's): the province's (carbon_gap_t), each belt's
-    (carbon_gap_<belt>_t), each zone's (written to the zones' carbon_gap_zone_t flow)."""
+    (carbon_gap_<belt>_t), each zone's (written to the zones' carbon_gap_zone_t flow).
+    """
     entry: dict[str, Any] = {"year": year}
     for m in CARBON_MEASURES:
         entry[f"carbon_cut_{m}_t"] = entry[f"carbon_cost_{m}_wan"] = 0.0

@@ -52,8 +52,10 @@ def add_ratios(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def sums_by(firms: FirmTable, key: np.ndarray, n: int) -> dict[str, np.ndarray]:
-    """Summed measures of live firms grouped by `key` (zone or sector index), plus
-    counts of live firms and of each class."""
+    """Summed measures of live firms grouped by `key` (zone or sector index).
+
+    The SUMMED columns (money in 亿元), plus counts of live firms and of each class.
+    """
     live = firms.alive()
     k = key[live]
     cols = firms.columns()
@@ -68,8 +70,11 @@ def sums_by(firms: FirmTable, key: np.ndarray, n: int) -> dict[str, np.ndarray]:
 
 
 def zone_frame(firms: FirmTable, zones: ZoneTable, year: int) -> pd.DataFrame:
-    """One row per zone: identity, summed measures of its live firms, land pools, this
-    year's flows, host and the ratio columns."""
+    """Tidy zone rows for the year, one per zone.
+
+    Identity, summed measures of its live firms, land pools (mu), this year's flows,
+    host and the ratio columns.
+    """
     sums = sums_by(firms, firms.zone, len(zones))
     zdf = pd.DataFrame(
         {
@@ -99,8 +104,11 @@ def zone_frame(firms: FirmTable, zones: ZoneTable, year: int) -> pd.DataFrame:
 def sector_frame(
     firms: FirmTable, sectors: SectorArrays, year: int, alloc: Allocation | None
 ) -> pd.DataFrame:
-    """One row per sector: summed measures of its live firms, the land it was allocated
-    this year (not in the base year) and the ratio columns."""
+    """Tidy sector rows for the year, one per sector.
+
+    Summed measures of its live firms, the land it was allocated this year (mu; not in
+    the base year) and the ratio columns.
+    """
     n_s = len(sectors.names)
     sdf = pd.DataFrame(
         {"sector": list(sectors.names), "year": year, **sums_by(firms, firms.sector, n_s)}
@@ -118,8 +126,11 @@ def province_row(
     alloc: Allocation | None,
     carbon_record: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    """The province's extra columns for the year (targets, optimiser outcome and duals,
-    carbon enforcement); the base year (alloc None) has the targets only."""
+    """The province's extra columns for the year.
+
+    Targets, optimiser outcome and duals, carbon enforcement; the base year (alloc None)
+    has the targets only.
+    """
     row: dict[str, Any] = {
         "year": year,
         "carbon_intensity_target_t_per_wan": intensity_target_t_per_wan,
@@ -143,8 +154,11 @@ def province_row(
 
 
 def land_shadow_price(alloc: Allocation) -> float:
-    """The province's marginal value of land (万元 VA per mu): the zones' land duals
-    weighted by the land each zone received (the plain mean where none was given)."""
+    """The province's marginal value of land (万元 VA per mu).
+
+    The zones' land duals weighted by the land each zone received (the plain mean where
+    none was given); NaN when no dual is known.
+    """
     duals = np.asarray(alloc.shadow_zone_land_wan_per_mu, dtype=float)
     land = alloc.land_mu.sum(axis=1)
     if not np.isfinite(duals).any():

@@ -19,8 +19,11 @@ GOLDEN = 0.6180339887498949
 
 
 def idle_projects(rows: np.ndarray, share: float) -> np.ndarray:
-    """Mask of new projects left idle after land supply: a deterministic low-discrepancy
-    pick (row · golden ratio mod 1 < share), so no random draw shifts the run's stream."""
+    """Mask of the new projects left idle after land supply.
+
+    A deterministic low-discrepancy pick, (row · golden ratio) mod 1 < share, so no
+    random draw shifts the run's stream.
+    """
     return np.mod(rows * GOLDEN, 1.0) < share
 
 
@@ -35,14 +38,19 @@ def new_firms(
     ramp_years: int = 1,
     firm_scale: float = 1.0,
 ) -> dict[str, np.ndarray]:
-    """Columns of the firms created from a (Z,S) allocation; zone_index maps the
-    allocation's rows to model zone indices; output_per_mu_wan is the allocation's
-    (Z,S) frontier. A cell's land becomes firms of the sector's typical project size
-    divided by `firm_scale`: with fewer synthetic firms (data.firm_scale < 1) a new firm
-    stands for about as many real projects as an existing firm stands for real firms.
-    Every cell with land gets at least one firm, so at small scales entrants still count
-    more than at full scale (about 1.7× at 0.2, 4× at 0.05), and class shares, which go
-    by count, weigh them more."""
+    """Columns of the firms created from a (Z,S) allocation of land (mu).
+
+    zone_index maps the allocation's rows to model zone indices; output_per_mu_wan is
+    the allocation's (Z,S) frontier (万元/mu). A cell's land becomes firms of the
+    sector's typical project size divided by `firm_scale`: with fewer synthetic firms
+    (data.firm_scale < 1) a new firm stands for about as many real projects as an
+    existing firm stands for real firms. Every cell with land gets at least one firm, so
+    at small scales entrants still count more than at full scale (about 1.7× at 0.2, 4×
+    at 0.05), and class shares, which go by count, weigh them more.
+
+        n = max(1, round(L / (size_s / firm_scale))),  land = L / n,
+        capacity = land · output_per_mu[z,s],  output (first year) = capacity / ramp_years
+    """
     z, s = np.nonzero(land_mu > MIN_LAND_MU)
     total = land_mu[z, s]
     size = sectors.project_size_mu[s] / firm_scale
@@ -84,8 +92,10 @@ def open_projects(
     ramp_years: int,
     firm_scale: float,
 ) -> np.ndarray:
-    """Append the new firms of a (Z,S) allocation to the firm table (in place, see
-    new_firms for the arguments) and return their rows; their accounts are not yet set."""
+    """Append the new firms of a (Z,S) allocation to the firm table and return their rows.
+
+    In place; see new_firms for the arguments. Their accounts are not yet set.
+    """
     cols = new_firms(
         land_mu,
         zone_index,
@@ -101,8 +111,10 @@ def open_projects(
 
 
 def leave_idle(firms: FirmTable, rows: np.ndarray, share: float, deadline_year: int) -> None:
-    """Mark the idle picks among new projects `rows` (idle_projects) in the firm table, in
-    place: no output, and recovered in `deadline_year` if still idle (限期开发)."""
+    """Mark the idle picks among new projects `rows` (idle_projects) in the firm table.
+
+    In place: no output, and recovered in `deadline_year` if still idle (限期开发).
+    """
     idle = rows[idle_projects(rows, share)]
     firms.output_wan[idle] = 0.0
     firms.idle_until[idle] = deadline_year

@@ -96,12 +96,14 @@ def evaluate_firms(
     exempt_sector: np.ndarray | None = None,
     n_sectors: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Evaluate live firms. Returns (rows, score, cls) for the live rows; young firms,
-    firms flagged `exempt` (utilities) and firms of sectors marked in `exempt_sector`
-    ((S,) bool) get class T and score NaN. Small firms (output below `small_output_wan`,
-    规下) are scored on `small_weights` and ranked among themselves. With `n_sectors` > 1
-    (分行业评价) the groups are (benchmark unit, sector): a firm is compared and ranked
-    only with firms of its own sector."""
+    """Evaluate live firms; return (rows, score, cls) for the live rows.
+
+    Young firms, firms flagged `exempt` (utilities) and firms of sectors marked in
+    `exempt_sector` ((S,) bool) get class T and score NaN. Small firms (output below
+    `small_output_wan`, 规下) are scored on `small_weights` and ranked among themselves.
+    With `n_sectors` > 1 (分行业评价) the groups are (benchmark unit, sector): a firm is
+    compared and ranked only with firms of its own sector.
+    """
     live = np.flatnonzero(firms.alive())
     age = year - firms.birth_year[live]
     exempt = firms.exempt[live] > 0
@@ -139,8 +141,11 @@ def evaluate_firms(
 
 
 def benchmark_groups(zones: ZoneTable, unit: str) -> tuple[np.ndarray, int]:
-    """((Z,) benchmark group of each zone, number of groups) for the evaluation unit
-    (province: one group; city: one per city; zone: one per zone)."""
+    """Benchmark group of each zone for the evaluation unit, and the number of groups.
+
+    Returns ((Z,) group index, n_groups). Province: one group; city: one per city;
+    zone: one per zone.
+    """
     if unit == "province":
         return np.zeros(len(zones), dtype=np.int64), 1
     key = zones.city if unit == "city" else zones.zone_id
@@ -156,12 +161,13 @@ def rate(
     year: int,
     firm_scale: float,
 ) -> None:
-    """Evaluate the live firms under the year's `levers.evaluation` and write score,
-    class, years in class D and status (D: rectifying) into the firm table, in place.
+    """Evaluate the live firms under the year's `levers.evaluation`, in place.
 
-    `firm_scale` is data.firm_scale: a synthetic firm stands for 1 / firm_scale real
-    ones, so the small-firm threshold (per real firm) is compared per synthetic firm
-    as small_firm_output_wan / firm_scale."""
+    Writes score, class, years in class D and status (D: rectifying) into the firm
+    table. `firm_scale` is data.firm_scale: a synthetic firm stands for 1 / firm_scale
+    real ones, so the small-firm threshold (per real firm) is compared per synthetic
+    firm as small_firm_output_wan / firm_scale (万元).
+    """
     ev = levers.evaluation
     group, n_groups = benchmark_groups(zones, ev.benchmark)
     n_sectors = len(sectors.names) if ev.within_sector else 1

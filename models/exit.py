@@ -43,7 +43,11 @@ def market_exits(
     draws: np.ndarray,
 ) -> np.ndarray:
     """Mask of firms that exit under market pressure (draws: uniform [0, 1) per firm).
-    Class T (not evaluated: young firms, utilities) is never a low-efficiency exit."""
+
+        h = [class D] · hazard_base + hazard_slope · (surcharge / output + max(0, −margin))
+    clipped to [0, 1]; a firm exits when its draw < h. Class T (not evaluated: young
+    firms, utilities) is never a low-efficiency exit.
+    """
     loss = safe_div(surcharge_wan, output_wan)
     hazard = (cls == CLASS_D) * hazard_base + hazard_slope * (loss + np.maximum(0.0, -margin))
     return (cls != CLASS_T) & (draws < np.clip(hazard, 0.0, 1.0))
@@ -57,9 +61,12 @@ def deadline_rows(alive: np.ndarray, idle_until: np.ndarray, year: int) -> np.nd
 def low_efficiency_rows(
     firms: FirmTable, levers: Scenario, draws: np.ndarray
 ) -> tuple[np.ndarray, int]:
-    """(rows that exit, exit reason) under the year's exit mode (levers.exit); `draws`
-    holds one uniform draw per row of the firm table (drawn whatever the mode, so the
-    random stream does not depend on it)."""
+    """Rows of the firms that exit for low efficiency this year, and the exit reason.
+
+    Under the year's exit mode (levers.exit: off, mandatory or market). `draws` holds
+    one uniform draw per row of the firm table (drawn whatever the mode, so the random
+    stream does not depend on it).
+    """
     cfg = levers.exit
     live = np.flatnonzero(firms.alive())
     if cfg.mode == "off":

@@ -105,6 +105,7 @@ class FirmTable:
 
     @property
     def capacity(self) -> int:
+        """Rows allocated (at least the number of firms); appends past it grow the table."""
         return len(self._cols["zone"])
 
     def append(self, **columns: np.ndarray) -> np.ndarray:
@@ -143,6 +144,7 @@ class FirmTable:
         return {name: col[: self.n] for name, col in self._cols.items()}
 
     def copy(self) -> FirmTable:
+        """An independent copy of the table (same rows and capacity, new arrays)."""
         out = FirmTable(self.n, self.capacity)
         for name, col in self._cols.items():
             out._cols[name][:] = col

@@ -80,6 +80,7 @@ class SectorArrays:
 
     @classmethod
     def from_frame(cls, sectors: pd.DataFrame) -> SectorArrays:
+        """Build the arrays from the sector table (SECTOR_COLUMNS), in its row order."""
         kw = {
             c: sectors[c].to_numpy(dtype=np.float64)
             for c in SECTOR_COLUMNS
@@ -88,6 +89,7 @@ class SectorArrays:
         return cls(names=tuple(sectors["sector"]), **kw)
 
     def index(self, name: str) -> int:
+        """The sector number of sector `name` (ValueError if unknown)."""
         return self.names.index(name)
 
 

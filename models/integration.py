@@ -24,9 +24,11 @@ if TYPE_CHECKING:
 def zone_output(
     firms: FirmTable, output_wan: np.ndarray, n_zones: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """((Z,) output per mu 万元/mu, (Z,) value added 万元) of each zone's live firms, from
-    the firms' `output_wan` (the model passes output before this year's curtailment,
-    which is temporary)."""
+    """Output per mu (万元/mu) and value added (万元) of each zone's live firms, (Z,) each.
+
+    From the firms' `output_wan` (the model passes output before this year's
+    curtailment, which is temporary): VA = Σ output · va_ratio.
+    """
     live = firms.alive()
     full = output_wan[live]
     out = np.bincount(firms.zone[live], full, minlength=n_zones)
@@ -85,7 +87,8 @@ def merge(firms: FirmTable, zones: ZoneTable, merges: dict[int, int]) -> None:
     The zone's live firms take the host's index (exited firms keep the zone they left
     from); its boundary, stock pool (recovered and idle), ready land and last year's
     revitalisation move to the host and become 0; the merge flows record the firms and
-    the boundary moved; the zone's `host` is set."""
+    the boundary moved; the zone's `host` is set.
+    """
     f = firms
     live = f.alive()
     flows = zones.flows

@@ -45,8 +45,12 @@ def other_surcharges_wan(
     fossil_yuan_per_tce_by_class: np.ndarray,
     water_yuan_per_m3_by_class: np.ndarray,
 ) -> np.ndarray:
-    """Land-use tax surcharge (万元/mu), fossil fuel (gas) surcharge (yuan/tce) and water
-    surcharge (yuan/m³) by class, in 万元 a year; class T pays none."""
+    """Yearly land, fossil fuel and water surcharges of each firm (万元); class T pays none.
+
+    Rates by class: land-use tax surcharge (万元/mu), fossil fuel (gas) surcharge
+    (yuan/tce) and water surcharge (yuan/m³):
+        surcharge = land · r_land + (fossil · r_fossil + water · r_water) / 10^4
+    """
     land_rate = np.append(land_wan_per_mu_by_class, 0.0)[cls]
     fossil_rate = np.append(fossil_yuan_per_tce_by_class, 0.0)[cls]
     water_rate = np.append(water_yuan_per_m3_by_class, 0.0)[cls]
@@ -56,15 +60,21 @@ def other_surcharges_wan(
 def efficiency_investment(
     surcharge_wan: np.ndarray, output_wan: np.ndarray, response: float, most: float = 0.1
 ) -> np.ndarray:
-    """Extra yearly fall of energy intensity a firm buys to escape its surcharges:
-    response × surcharge / output, at most `most` a year."""
+    """Extra yearly fall of energy intensity a firm buys to escape its surcharges.
+
+    In proportion to the share of output lost to surcharges, at most `most` a year:
+        extra = clip(response · surcharge / output, 0, most)
+    """
     loss = safe_div(surcharge_wan, output_wan)
     return np.clip(response * loss, 0.0, most)
 
 
 def price(firms: FirmTable, sectors: SectorArrays, levers: Scenario) -> None:
-    """Set every live firm's surcharges (万元) and margin under the year's
-    `levers.evaluation` tables, in place in the firm table."""
+    """Set every live firm's surcharges (万元) and margin, in place in the firm table.
+
+    Rates come from the year's `levers.evaluation` tables; margin = base margin −
+    surcharge / output.
+    """
     ev = levers.evaluation
     f = firms
     live = np.flatnonzero(f.alive())
@@ -87,8 +97,10 @@ def price(firms: FirmTable, sectors: SectorArrays, levers: Scenario) -> None:
 
 
 def invest_in_efficiency(firms: FirmTable, response: float) -> None:
-    """Firms that paid surcharges last year lower their energy intensity by
-    efficiency_investment (in place in the firm table)."""
+    """Lower the energy intensity of firms that paid surcharges last year.
+
+    By efficiency_investment, in place in the firm table: ei' = ei · (1 − extra).
+    """
     live = np.flatnonzero(firms.alive())
     extra = efficiency_investment(firms.surcharge_wan[live], firms.output_wan[live], response)
     firms.energy_intensity_tce_per_wan[live] *= 1.0 - extra

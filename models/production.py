@@ -1,6 +1,8 @@
-"""Step 2, production: output grows with its sector and a seeded firm shock, capped by
-the per-mu density frontier; energy intensity falls with the efficiency gain. New
-projects ramp up to their capacity instead, then grow like the others.
+"""Step 2, production: output grows, energy intensity falls, accounts follow.
+
+Output grows with its sector and a seeded firm shock, capped by the per-mu density
+frontier; energy intensity falls with the efficiency gain. New projects ramp up to
+their capacity instead, then grow like the others.
 
     output' = min(output · (1 + g_s + ε),  land · frontier_s · density_cap)
     (ramping: output' = min(capacity, output + capacity / ramp_years))
@@ -20,7 +22,12 @@ from models.inputs import SectorArrays
 def co2_per_tce(
     elec_share: np.ndarray, fuel_t_per_tce: np.ndarray, grid_t_per_mwh: float
 ) -> np.ndarray:
-    """t CO2 per tce of a firm's energy: fossil part × fuel factor + electricity × grid."""
+    """CO2 per tce of a firm's energy (t CO2/tce): fossil part × fuel + electricity × grid.
+
+    With es the electricity share of energy, fuel in t CO2/tce and grid in t CO2/MWh
+    (0.1229 tce per MWh, 当量值):
+        (1 − es) · fuel + es / 0.1229 · grid
+    """
     return (1.0 - elec_share) * fuel_t_per_tce + elec_share / TCE_PER_MWH * grid_t_per_mwh
 
 
@@ -37,8 +44,11 @@ def grow_output(
 
 
 def ramp_up(firms: FirmTable, rows: np.ndarray, ramp_years: int) -> None:
-    """New projects add capacity / ramp_years of output a year until they reach their
-    capacity; then they grow like every other firm (capacity is cleared)."""
+    """Ramp new projects' output up towards their capacity, in place in the firm table.
+
+    Each adds capacity / ramp_years of output a year until it reaches its capacity;
+    then it grows like every other firm (capacity is cleared). Idle projects do not ramp.
+    """
     cap = firms.capacity_output_wan
     ramping = rows[(cap[rows] > 0) & (firms.idle_until[rows] == 0)]  # idle land builds nothing
     if len(ramping) == 0:
@@ -52,9 +62,12 @@ def ramp_up(firms: FirmTable, rows: np.ndarray, ramp_years: int) -> None:
 def apply_accounts(
     firms: FirmTable, sectors: SectorArrays, grid_t_per_mwh: float, rows: np.ndarray | None = None
 ) -> None:
-    """Recompute VA, tax, R&D, energy, electricity and CO2 of `rows` (default: the live
-    firms) from output and intensities. Exited firms keep the accounts of their last
-    year."""
+    """Recompute VA, tax, R&D, energy, electricity and CO2 of `rows` from output.
+
+    Default rows: the live firms. Exited firms keep the accounts of their last year.
+        VA = output · va_ratio,  energy = VA · ei,  MWh = energy · es / 0.1229,
+        CO2 = energy · co2_per_tce
+    """
     r = np.flatnonzero(firms.alive()) if rows is None else rows
     va = firms.output_wan[r] * firms.va_ratio[r]
     energy = va * firms.energy_intensity_tce_per_wan[r]
@@ -80,8 +93,12 @@ def produce(
     rng: np.random.Generator,
     ramp_years: int = 1,
 ) -> None:
-    """Advance the live firms one year (in place). `growth` is the incumbents' growth;
-    new projects instead ramp up towards their capacity (see ramp_up)."""
+    """Advance the live firms one year, in place in the firm table.
+
+    `growth` is the incumbents' growth; new projects instead ramp up towards their
+    capacity (see ramp_up). Energy intensity falls by `efficiency_gain`, then the
+    accounts are recomputed (apply_accounts).
+    """
     live = np.flatnonzero(firms.alive())
     # One draw for every row, live or not, so a firm's shock does not depend on who exited.
     shock = rng.normal(0.0, shock_sd, size=len(firms)) if shock_sd > 0 else np.zeros(len(firms))

@@ -43,8 +43,10 @@ log = logging.getLogger(__name__)
 
 
 class ProvinceModel(mesa.Model):
-    """Jiangsu's development zones (a ZoneTable, rows viewed as Zone agents) and their
-    firm population (a FirmTable).
+    """The Mesa model of Jiangsu's development zones and their firms, stepped yearly.
+
+    The zones are a ZoneTable (rows viewed as Zone agents), the firm population a
+    FirmTable.
 
     Build it from a validated scenario; its inputs (sim.prepare_inputs) are prepared by
     `scenario.model_inputs()` unless given. `mesa.batch_run(ProvinceModel,
@@ -237,9 +239,12 @@ class ProvinceModel(mesa.Model):
         self._account(rows)
 
     def _control_carbon(self) -> None:
-        """The province's cap and intensity target, then each belt's, then each zone's
+        """Step 10: enforce the carbon caps and intensity targets, pass by pass.
+
+        The province's cap and intensity target, then each belt's, then each zone's
         (where the scenario sets them), each on the firms of its zones, each firm within
-        its yearly retrofit and curtailment limits over all passes (models/carbon.py)."""
+        its yearly retrofit and curtailment limits over all passes (models/carbon.py).
+        """
         f = self.firms
         self.cuts = carbon.YearCuts.start(len(f))
         limits = carbon.limits(
@@ -282,8 +287,11 @@ class ProvinceModel(mesa.Model):
         log.info("%d: %d zones merged into hosts", self.year, len(merges))
 
     def _collect(self, alloc: Allocation | None) -> None:
-        """Record the year. The base year (alloc None) goes into the tidy tables only:
-        Mesa's batch_run reads datacollector rows 0..steps-1, one per step."""
+        """Record the year.
+
+        The base year (alloc None) goes into the tidy tables only: Mesa's batch_run
+        reads datacollector rows 0..steps-1, one per step.
+        """
         self.zone_rows.append(collect.zone_frame(self.firms, self.zones, self.year))
         self.sector_rows.append(collect.sector_frame(self.firms, self.sectors, self.year, alloc))
         self.province_extra.append(
@@ -301,8 +309,11 @@ class ProvinceModel(mesa.Model):
 
     # ------------------------------------------------------------------ helpers
     def _close(self, rows: np.ndarray, reason: int, free: bool = False) -> None:
-        """Close firms (exit.close_firms); their land is bought back at the year's cost
-        per mu, unless the recovery instrument or `free` says it is recovered free."""
+        """Close firms `rows` for `reason` (exit.close_firms).
+
+        Their land is bought back at the year's cost (万元 per mu), unless the recovery
+        instrument or `free` says it is recovered free.
+        """
         land = self.levers.land
         buyback = land.recovery_instrument == "buyback" and not free
         exit.close_firms(

@@ -44,7 +44,8 @@ def link_quota(firms: FirmTable, zones: ZoneTable, levers: Scenario) -> np.ndarr
     From each zone's built land (its live firms') and last year's revitalisation; then,
     in place in the zone table, this year's revitalisation becomes next year's
     `revitalised_last_mu`, and the cap is recorded in the land_link_cap_mu flow (NaN
-    where unlimited)."""
+    where unlimited).
+    """
     land = levers.land
     caps = link_caps(
         built_mu(firms, len(zones)),

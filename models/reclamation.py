@@ -33,11 +33,14 @@ def revitalise(
 
 
 def reclaim(zones: ZoneTable, year: int, levers: Scenario) -> None:
-    """The year's reclamation in the zone table, in place: idle land past its recovery
-    lag joins the recovered stock, then each zone revitalises its share (revitalise,
-    with the year's land.reclamation_rate and land.reclamation_budget_wan), which moves
-    from the stock to ready land at land.reclamation_cost_wan_per_mu; the flows
-    land_recovered_mu, land_revitalised_mu and spent_reclamation_wan record it."""
+    """Run the year's reclamation in the zone table, in place.
+
+    Idle land past its recovery lag joins the recovered stock, then each zone
+    revitalises its share (revitalise, with the year's land.reclamation_rate and
+    land.reclamation_budget_wan), which moves from the stock to ready land at
+    land.reclamation_cost_wan_per_mu; the flows land_recovered_mu, land_revitalised_mu
+    and spent_reclamation_wan record it.
+    """
     land = levers.land
     cost = land.reclamation_cost_wan_per_mu
     zones.flows["land_recovered_mu"] += zones.recover_due(year)

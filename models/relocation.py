@@ -1,5 +1,6 @@
-"""Sector policy, relocation: a sector leaves one belt for another over N years
-(e.g. chemicals from the Yangtze to coastal chemical parks, 重化围江 / 沿海布局).
+"""Sector policy, relocation: a sector leaves one belt for another over N years.
+
+For example chemicals, from the Yangtze to coastal chemical parks (重化围江 / 沿海布局).
 
 In each year of the window a share 1 / (years left) of the sector's remaining firms
 in the origin belt closes, lowest per-mu score first; their output capacity re-opens
@@ -21,8 +22,11 @@ if TYPE_CHECKING:
 
 
 def origin_zones(zones: ZoneTable, from_belt: str, keep_flag: str | None) -> np.ndarray:
-    """(Z,) zones the sector leaves: those in `from_belt`, not merged away and without
-    the flag that keeps it (`keep_flag`, e.g. chemical_park)."""
+    """Mask of the zones the sector leaves, (Z,).
+
+    Those in `from_belt`, not merged away and without the flag that keeps it
+    (`keep_flag`, e.g. chemical_park).
+    """
     keep = zones.flag(keep_flag) if keep_flag else np.zeros(len(zones), bool)
     return zones.in_belt(from_belt) & ~zones.merged & ~keep
 
@@ -30,10 +34,13 @@ def origin_zones(zones: ZoneTable, from_belt: str, keep_flag: str | None) -> np.
 def destination_zones(
     zones: ZoneTable, from_belt: str, to_belt: str, origin: np.ndarray, allowed: np.ndarray
 ) -> np.ndarray:
-    """(Z,) zones the sector may move to: zones of `to_belt` that are not also in
-    `from_belt`, unless `to_belt` is their own belt (zones.csv `belt`; a Nantong zone is
-    in both the Yangtze and the coastal belt, its own belt is the Yangtze), not merged,
-    not an origin, and where the sector is `allowed` (no ban)."""
+    """Mask of the zones the sector may move to, (Z,).
+
+    Zones of `to_belt` that are not also in `from_belt`, unless `to_belt` is their own
+    belt (zones.csv `belt`; a Nantong zone is in both the Yangtze and the coastal belt,
+    its own belt is the Yangtze), not merged, not an origin, and where the sector is
+    `allowed` (no ban).
+    """
     own = np.array([b == to_belt for b in zones.belt])
     return (
         zones.in_belt(to_belt)
@@ -47,8 +54,10 @@ def destination_zones(
 def movers(
     firms: FirmTable, sector: int, origin: np.ndarray, year: int, start: int, years: int
 ) -> np.ndarray:
-    """Rows of the sector's live firms in the `origin` zones that move this year. Idle
-    projects are not relocated: the development deadline recovers their land."""
+    """Rows of the sector's live firms in the `origin` zones that move this year.
+
+    Idle projects are not relocated: the development deadline recovers their land.
+    """
     cand = np.flatnonzero(
         firms.alive() & (firms.sector == sector) & origin[firms.zone] & (firms.idle_until == 0)
     )
@@ -56,8 +65,10 @@ def movers(
 
 
 def moved_capacity(firms: FirmTable, rows: np.ndarray, n_zones: int) -> tuple[float, np.ndarray]:
-    """(total, (Z,) by origin zone) output capacity of the moving firms (万元); a project
-    still ramping up moves with its full capacity."""
+    """Output capacity of the moving firms (万元): the total and (Z,) by origin zone.
+
+    A project still ramping up moves with its full capacity.
+    """
     full = np.where(
         firms.capacity_output_wan[rows] > 0, firms.capacity_output_wan[rows], firms.output_wan[rows]
     )
@@ -87,7 +98,8 @@ def place(
 
     Flagged zones (e.g. chemical parks) take the capacity first; unless only flagged
     zones may take it (化工企业入园), the rest of the destination takes what is left.
-    `space_mu` is the free space of the destination zones (0 elsewhere)."""
+    `space_mu` is the free space of the destination zones (0 elsewhere).
+    """
     land = destination_land(capacity_wan, np.where(flagged, space_mu, 0.0), output_per_mu_wan)
     if not flagged_only:
         rest = capacity_wan - float((land * output_per_mu_wan).sum())
@@ -101,10 +113,12 @@ def destination_land(
     space_mu: np.ndarray,
     output_per_mu_wan: np.ndarray,
 ) -> np.ndarray:
-    """(Z,) mu opened in each destination zone for `capacity_wan` of output, shared by
-    free space and capped by it (zones outside the destination have space 0). What a
-    full zone cannot take goes to the zones with room left, again by space, until all
-    is placed or every zone is full."""
+    """Land opened in each destination zone for `capacity_wan` of output, (Z,) in mu.
+
+    Shared by free space and capped by it (zones outside the destination have space 0).
+    What a full zone cannot take goes to the zones with room left, again by space, until
+    all is placed or every zone is full.
+    """
     land = np.zeros_like(space_mu, dtype=np.float64)
     opm = np.where(output_per_mu_wan > 0, output_per_mu_wan, np.inf)
     room = (space_mu > 0) & (output_per_mu_wan > 0)

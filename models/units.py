@@ -21,7 +21,7 @@ WAN_PER_MWH_AT_YUAN_PER_KWH = KWH_PER_MWH / YUAN_PER_WAN
 
 
 def safe_div(a: ArrayLike, b: ArrayLike, fill: float = 0.0) -> np.ndarray:
-    """a / b elementwise where b > 0, `fill` elsewhere (float64, broadcast shape)."""
+    """Divide a by b elementwise where b > 0, `fill` elsewhere (float64, broadcast shape)."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     out = np.full(np.broadcast_shapes(a.shape, b.shape), fill, dtype=np.float64)
     return np.divide(a, b, out=out, where=b > 0)

@@ -1,5 +1,6 @@
-"""The zones: a column store of their identity, land pools and spending, and the Zone
-agents that are views of its rows.
+"""The zones: a column store of identity, land pools and spending, with Zone agents.
+
+The ZoneTable holds the columns; each Zone agent is a view of one of its rows.
 
 Land inside a zone's boundary is always
     boundary = built (active firms) + stock (idle awaiting recovery + recovered)
@@ -149,14 +150,18 @@ class ZoneTable(Sequence["Zone"]):
         return self.stock_recovered_mu + self.idle_mu()
 
     def receive_idle(self, land_mu: np.ndarray, available_year: int) -> None:
-        """Land of exited firms ((Z,) mu) enters the stock pool; it can be revitalised
-        from `available_year` on (the recovery lag)."""
+        """Put land of exited firms ((Z,) mu) into the stock pool as idle land.
+
+        It can be revitalised from `available_year` on (the recovery lag).
+        """
         for z in np.flatnonzero(land_mu > 0):
             self.idle_pending[z].append((available_year, float(land_mu[z])))
 
     def recover_due(self, year: int) -> np.ndarray:
-        """Move idle land whose recovery lag has passed into the recovered stock; returns
-        the (Z,) mu moved."""
+        """Move idle land whose recovery lag has passed into the recovered stock.
+
+        Returns the (Z,) mu moved.
+        """
         moved = np.zeros(self.n)
         for z, pending in enumerate(self.idle_pending):
             got = 0.0
