@@ -19,23 +19,15 @@ import pytest
 from sim.scenario import Scenario
 from sim.scenario.keys import schema_keys
 from sim.scenario.levers import Sweep, lever_effects, unswept_keys
-from tests.conftest import small_scenario
+from tests.conftest import TINY, small_run, small_scenario
 
-TINY = {"data.firm_scale": 0.05, "years.end": 2023}
-_runs: dict[str, object] = {}
 EFFECTS = lever_effects()
 SWEEPS, CHECKED_BY, NO_DIRECTION = EFFECTS.sweeps, EFFECTS.checked_by, EFFECTS.no_direction
 
 
 def _run(overrides: dict):
     """Run once per distinct scenario (many sweeps share the default run)."""
-    from sim.runs.runner import run
-
-    sc = small_scenario(**overrides)
-    key = sc.model_dump_json()
-    if key not in _runs:
-        _runs[key] = run(sc)
-    return _runs[key]
+    return small_run(**overrides)
 
 
 def _outcome(res, sw: Sweep) -> float:

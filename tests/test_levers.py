@@ -9,15 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.conftest import small_scenario
-
-TINY = {"data.firm_scale": 0.05, "years.end": 2023}
-
-
-def _run(**overrides):
-    from sim.runs.runner import run
-
-    return run(small_scenario(**{**TINY, **overrides}))
+from tests.conftest import TINY, small_scenario
+from tests.conftest import tiny_run as _run
 
 
 def _p(res):

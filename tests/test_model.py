@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import small_scenario
+from tests.conftest import small_run, small_scenario
 
 # ---------------------------------------------------------------- calibration (2020)
 
@@ -123,10 +123,7 @@ def test_allocation_matches_land_supplied(baseline_small):
 # ---------------------------------------------------------------- lever directions
 
 
-def _run(**overrides):
-    from sim.runs.runner import run
-
-    return run(small_scenario(**overrides))
+_run = small_run
 
 
 def test_tighter_carbon_cap_never_raises_co2(baseline_small):
