@@ -113,6 +113,12 @@ def _best(fn: Any, repeat: int) -> float:
 
 
 def firm_step_bench(firm_scale: float, repeat: int) -> dict[str, float]:
+    """Time one firm production step three ways on the baseline's firms at `firm_scale`.
+
+    Returns seconds, the best of `repeat`: zonesim_s (models.production.produce),
+    numpy_s (the bare kernel), mesa_s (plain Mesa agents, best of at most 2), and
+    mesa_build_s (creating the agents, timed once); firms is the number of firms.
+    """
     from sim.runs.data import prepare_inputs
     from sim.scenario import load_scenario
 
@@ -158,6 +164,12 @@ def firm_step_bench(firm_scale: float, repeat: int) -> dict[str, float]:
 
 
 def run_bench() -> dict[str, Any]:
+    """Time one whole baseline run (default scale), written to a temporary folder.
+
+    Returns wall_s (run and write, seconds), timings (the manifest's timings_s by phase),
+    optimizer (its optimizer_s_by_year rows: year, build_s, solve_s, status) and firms
+    (rows of the final firm table, exited firms included).
+    """
     from sim.runs.runner import run
     from sim.runs.store import write_run
     from sim.scenario import load_scenario
@@ -181,6 +193,11 @@ def run_bench() -> dict[str, Any]:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Run both benchmarks and print the figures; returns 0.
+
+    `args.firms` is the firm_scale of the production-step benchmark only (the whole run
+    is the baseline as shipped); `args.repeat` is the repetitions of each timing.
+    """
     print(f"zonesim bench (firm_scale {args.firms}, best of {args.repeat})")
     fs = firm_step_bench(args.firms, args.repeat)
     print(f"\nFirm production step, {int(fs['firms']):,} firms:")

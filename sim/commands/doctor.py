@@ -20,6 +20,7 @@ Check = tuple[str, str, str, str]
 
 
 def check_python() -> Check:
+    """Python is 3.11 or newer (the interpreter running zonesim)."""
     v = sys.version_info
     if v >= (3, 11):
         return OK, "Python", f"{v.major}.{v.minor}.{v.micro} at {sys.executable}", ""
@@ -27,6 +28,7 @@ def check_python() -> Check:
 
 
 def check_packages() -> list[Check]:
+    """One check per package a run records (runs.store.PACKAGES): installed, and its version."""
     out = []
     for pkg in REQUIRED_PACKAGES:
         try:
@@ -37,6 +39,11 @@ def check_packages() -> list[Check]:
 
 
 def check_glpk() -> Check:
+    """GLPK solves a test LP to its known optimum.
+
+    One zone and one sector with 3 mu ready at 2 万元 VA per mu and no other land:
+        objective = 2 · 3 = 6 万元
+    """
     import numpy as np
 
     from optimize import Snapshot, SolverMissingError, allocate
@@ -71,6 +78,7 @@ def check_glpk() -> Check:
 
 
 def check_highs() -> Check:
+    """HiGHS (highspy) is installed; optional, only optimizer.solver: highs needs it."""
     try:
         return OK, "HiGHS (optional)", metadata.version("highspy"), ""
     except metadata.PackageNotFoundError:
@@ -83,6 +91,7 @@ def check_highs() -> Check:
 
 
 def check_cjk_font() -> Check:
+    """Noto Sans CJK is installed and registers with vl-convert (Chinese text in PNG/SVG)."""
     try:
         import noto_cjk_sans_otc  # noqa: F401
 
@@ -95,6 +104,7 @@ def check_cjk_font() -> Check:
 
 
 def check_chromium() -> Check:
+    """A Chromium or Chrome binary is on PATH; optional, for the browser test of HTML charts."""
     found = (
         shutil.which("chromium")
         or shutil.which("chromium-browser")
@@ -111,8 +121,11 @@ def check_chromium() -> Check:
 
 
 def check_results_dir(results: Path) -> Check:
-    """Can runs be written to `results` (or, before it exists, to the folder that will
-    hold it)? Nothing is created but a temporary file, removed at once."""
+    """Whether runs can be written to `results`.
+
+    Before `results` exists, its nearest existing parent folder is tried. Nothing is
+    created but a temporary file, removed at once.
+    """
     where = results
     while not where.exists() and where != where.parent:
         where = where.parent
@@ -130,8 +143,11 @@ def check_results_dir(results: Path) -> Check:
 
 
 def check_library() -> Check:
-    """Are the shipped scenarios and their data there (a wheel without package data
-    would have none)?"""
+    """Whether the shipped scenarios and their data are there.
+
+    Needs baseline.yaml and data/zones.csv in the library; a wheel built without package
+    data would have neither.
+    """
     from sim.scenario.library import LIBRARY_DIR, shipped_names
 
     names = shipped_names()
@@ -146,6 +162,7 @@ def check_library() -> Check:
 
 
 def run_checks(results: Path) -> list[Check]:
+    """Run every check, in the order they are printed; write access to `results` is last."""
     checks: list[Callable[[], Check | list[Check]]] = [
         check_python,
         check_packages,

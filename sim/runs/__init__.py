@@ -1,3 +1,6 @@
-"""One run: data in (data.py), the model run year by year (runner.py), tidy tables
-pulled from it (results.py), the run folder written atomically (store.py). How a
-scenario seed becomes random generators is models/seeds.py."""
+"""One run: data in, the model run year by year, tidy tables out, the run folder written.
+
+Data in is data.py, the yearly run runner.py; results.py pulls the tidy tables from the
+model and store.py writes the run folder atomically. How a scenario seed becomes random
+generators is models/seeds.py.
+"""

@@ -1,5 +1,7 @@
-"""Scenarios: the schema (levers and their time paths), reading YAML files with
-`extends:` and `--set` overrides, and messages that name the file and line.
+"""Scenarios: the schema, the YAML reader, and messages that name the file and line.
+
+The schema holds the levers and their time paths; YAML files are read with `extends:`
+and `--set` overrides.
 
     from sim.scenario import load_scenario
     sc = load_scenario("baseline", {"land.link_ratio": 1.5})   # a shipped name or a path

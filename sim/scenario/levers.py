@@ -1,5 +1,7 @@
-"""The lever table: every key of the scenario schema with its default, the comment
-baseline.yaml gives it (meaning, unit, source) and what raising it does.
+"""The lever table: every key of the scenario schema, its default, comment and effect.
+
+The comment is the one baseline.yaml gives the key (meaning, unit, source); the effect
+is what raising it does.
 
 What raising a lever does, and how that is checked, is data: lever_effects.yaml next
 to this module, read here and by tests/test_lever_directions.py.
@@ -50,9 +52,12 @@ class Sweep:
 
 @dataclass(frozen=True)
 class LeverEffects:
-    """lever_effects.yaml: a direction per lever (`sweeps`), else the test that checks
-    what it does (`checked_by`: key -> "tests/file.py::test"), else why there is no
-    single direction (`no_direction`)."""
+    """The contents of lever_effects.yaml: how each lever's effect is documented.
+
+    A direction per lever (`sweeps`), else the test that checks what it does
+    (`checked_by`: key -> "tests/file.py::test"), else why there is no single direction
+    (`no_direction`).
+    """
 
     sweeps: dict[str, Sweep]
     checked_by: dict[str, str]
@@ -71,7 +76,10 @@ def lever_effects(path: Path = EFFECTS_FILE) -> LeverEffects:
 
 
 def yaml_comments(path: Path = LIBRARY_DIR / "baseline.yaml") -> dict[str, str]:
-    """key path -> the comment on its line in baseline.yaml (indentation = nesting)."""
+    """The comments of baseline.yaml by key path: key path -> the comment on its line.
+
+    Key paths are dotted ("land.link_ratio"), the nesting read from the indentation.
+    """
     out: dict[str, str] = {}
     stack: list[tuple[int, str]] = []
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -140,8 +148,10 @@ def markdown() -> str:
 
 
 def unswept_keys() -> list[str]:
-    """Schema keys that need a documented direction, a checking test or a reason (data:
-    and years: are the case's set-up, not levers)."""
+    """Schema keys that still lack a documented direction, a checking test or a reason.
+
+    data: and years: keys are left out: they are the case's set-up, not levers.
+    """
     effects = lever_effects()
     return [
         k

@@ -31,9 +31,12 @@ def shipped_names() -> list[str]:
 
 
 def locate(scenario: str | Path) -> Path:
-    """The YAML file of `scenario`: an existing file as given, else the shipped scenario
-    of that name ("baseline" or "baseline.yaml"); a name that is neither is returned as
-    given, so the reader reports it missing."""
+    """The YAML file that `scenario` names.
+
+    An existing file, or any path with a folder part, as given; else the shipped
+    scenario of that name ("baseline" or "baseline.yaml"); a name that is neither is
+    returned as given, so the reader reports it missing.
+    """
     path = Path(scenario)
     if path.exists() or path.parent != Path("."):
         return path
@@ -42,8 +45,11 @@ def locate(scenario: str | Path) -> Path:
 
 
 def library_files() -> list[Path]:
-    """The files `zonesim init` copies, relative to the library: every scenario's YAML,
-    the README and the data folder (without generated or cached files)."""
+    """The files `zonesim init` copies, as paths relative to the library, sorted.
+
+    Every scenario's YAML, the README and the data folder (without generated or cached
+    files).
+    """
     files = [p for p in LIBRARY_DIR.glob("*.yaml")] + [LIBRARY_DIR / "README.md"]
     files += [
         p for p in (LIBRARY_DIR / "data").rglob("*") if p.is_file() and "__pycache__" not in p.parts
@@ -52,8 +58,10 @@ def library_files() -> list[Path]:
 
 
 def copy_library(dest: Path) -> list[Path]:
-    """Copy the scenario library into `dest` for a planner to edit and return the files
-    written. Refuses (FileExistsError, nothing written) if any of them exists already."""
+    """Copy the scenario library into `dest` for a planner to edit; the files written.
+
+    Refuses (FileExistsError, nothing written) if any of them exists already.
+    """
     rel = library_files()
     taken = [dest / r for r in rel if (dest / r).exists()]
     if taken:

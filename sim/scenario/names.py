@@ -1,5 +1,6 @@
-"""The fixed vocabularies of the scenario schema: belts, zone flags, carbon measures and
-evaluation indicators, in the order messages and tables list them.
+"""The fixed vocabularies of the scenario schema, in the order messages and tables list them.
+
+Belts, zone flags, carbon measures and evaluation indicators.
 
 The model and the optimiser keep their own copies (models.carbon.CARBON_MEASURES,
 models.evaluation.INDICATORS, optimize.types.BELTS) so that neither imports sim/;

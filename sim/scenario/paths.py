@@ -1,5 +1,7 @@
-"""Time paths: a lever given as a number, or as {year: value} interpolated linearly
-between the given years and held flat outside them; None means no limit.
+"""Time paths: a lever given as a number or as {year: value}, and its value in a year.
+
+A {year: value} path is interpolated linearly between the given years and held flat
+outside them; None means no limit.
 
 `resolve` turns a whole scenario into its values in one year (`Scenario.at(year)`).
 """

@@ -1,5 +1,7 @@
-"""Altair charts of a run's tidy frames (pure functions of the run-folder frames), in
-English or Chinese, and the saver that writes them as offline HTML, PNG and SVG.
+"""Altair charts of a run's tidy frames, in English or Chinese, and the saver that writes them.
+
+The charts are pure functions of the run-folder frames; the saver writes each as offline
+HTML, PNG and SVG.
 
 labels: labels, colours, units and shared helpers; province: charts by year; zones:
 zones, cities and the map; sectors: the sector mix; render: the run's chart set and

@@ -1,5 +1,8 @@
-"""Chart labels in English and Chinese, colours, units and the helpers every chart
-shares (language check, year axis, column check, the CJK-capable font)."""
+"""Chart labels in English and Chinese, colours, units and the helpers every chart shares.
+
+The helpers: language check, column check, year axis and tooltip, year choice, the
+CJK-capable font and shared styling.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,8 @@ AnyChart: TypeAlias = alt.TopLevelMixin
 #: Font stack of every chart: Noto Sans CJK SC first (what vl-convert renders PNG/SVG
 #: with), then fonts a browser on Windows or macOS has, for the HTML page.
 FONT_FAMILY = "Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
-#: The file stems a run writes under charts/ (keys of ``baseline_charts``).
+#: A CJK ideograph (basic block, extension A, compatibility): a spec with one needs the
+#: CJK font to render as PNG/SVG.
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 BLUE, RED, ORANGE, GREY, GREEN, PURPLE = (
@@ -98,6 +102,7 @@ _LABELS: dict[str, tuple[str, str]] = {
 
 
 def check_lang(lang: str) -> Lang:
+    """Return ``lang`` if charts support it ("en" or "zh"); raise ValueError otherwise."""
     if lang not in ("en", "zh"):
         raise ValueError(f"chart language {lang!r} is not supported: use 'en' or 'zh'")
     return lang  # type: ignore[return-value]
@@ -113,6 +118,10 @@ def label(key: str, lang: Lang, **fmt: Any) -> str:
 
 
 def require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    """Check that ``frame`` has ``columns`` and at least one row.
+
+    Raises ValueError naming the ``what`` frame, the missing columns and the columns it has.
+    """
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(
@@ -124,12 +133,14 @@ def require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
 
 
 def year_x(lang: Lang) -> alt.X:
+    """The shared x axis of charts by year: years as ordinal labels, horizontal."""
     return alt.X(
         "year:O", title=label("year", lang), axis=alt.Axis(labelAngle=0, labelOverlap=True)
     )
 
 
 def year_tip(lang: Lang) -> alt.Tooltip:
+    """The tooltip line of the year, titled in ``lang``."""
     return alt.Tooltip("year:O", title=label("year", lang))
 
 
@@ -146,6 +157,10 @@ def finish(chart: AnyChart, title: str | None = None) -> AnyChart:
 
 
 def pick_year(frame: pd.DataFrame, year: int | None, what: str) -> int:
+    """The year to chart: ``year`` if the frame has it, else its last year when ``year`` is None.
+
+    Raises ValueError if ``year`` is given and not in the ``what`` frame.
+    """
     years = sorted(pd.unique(frame["year"]))
     if year is None:
         return int(years[-1])
@@ -157,6 +172,7 @@ def pick_year(frame: pd.DataFrame, year: int | None, what: str) -> int:
 
 
 def nan_to_none(value: Any) -> Any:
+    """``value`` as a plain Python scalar that JSON accepts: NaN and ±inf become None."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if hasattr(value, "item"):  # numpy scalar
@@ -166,4 +182,5 @@ def nan_to_none(value: Any) -> Any:
 
 
 def localise(values: pd.Series, lang: Lang) -> pd.Series:
+    """``values`` with each value that is a label key replaced by its label in ``lang``."""
     return values.map(lambda v: label(str(v), lang) if str(v) in _LABELS else v)

@@ -1,5 +1,7 @@
-"""Province charts by year: value added and CO2, carbon intensity against the target
-path, land stocks and flows."""
+"""Province charts by year.
+
+Value added and CO2, carbon intensity against the target path, land stocks and flows.
+"""
 
 from __future__ import annotations
 
@@ -150,8 +152,11 @@ def carbon_intensity_vs_target(
 
 
 def land_flows(province: pd.DataFrame, lang: Lang) -> AnyChart:
-    """Land by year in 万亩 (= mu / 10^4): the three stocks (built, stock pool, ready), one panel
-    each with its own scale, and the two flows (new quota land, revitalised stock) as bars."""
+    """Land stocks and flows by year, in 万亩 (= mu / 10^4).
+
+    The three stocks (built, stock pool, ready), one panel each with its own scale, and the
+    two flows (new quota land, revitalised stock) as bars.
+    """
     lang = check_lang(lang)
     require(province, _PROVINCE_COLUMNS["land_flows"], "province")
     unit = label("land_wanmu", lang)

@@ -70,8 +70,10 @@ def baseline_charts(
     geojson_path: str | os.PathLike[str],
     lang: Lang,
 ) -> dict[str, AnyChart]:
-    """The charts a run writes under charts/, keyed by file stem (``BASELINE_STEMS``);
-    zone charts show the last year of the zones frame."""
+    """The charts a run writes under charts/, keyed by file stem (``BASELINE_STEMS``).
+
+    The zone charts (output per mu by zone, the map) show the last year of the zones frame.
+    """
     lang = check_lang(lang)
     return {
         "va_co2": value_added_and_co2(province, lang),
@@ -91,8 +93,11 @@ _font_tried = False
 
 
 def ensure_cjk_font() -> Path | None:
-    """Register Noto Sans CJK's folder with vl-convert once per process; its path, or None
-    when the package ``noto-cjk-sans-otc`` is not installed."""
+    """Register Noto Sans CJK's folder with vl-convert, once per process.
+
+    Returns the folder, or None when the package ``noto-cjk-sans-otc`` is not installed
+    or its font file is missing; a failed attempt is not retried.
+    """
     global _font_dir, _font_tried
     with _font_lock:
         if _font_tried:

@@ -30,9 +30,13 @@ def sector_mix(
     measure: str = "value_added_yi",
     sector_names: Mapping[str, str] | None = None,
 ) -> AnyChart:
-    """Stacked bars by year of ``measure`` (value_added_yi in 亿元, co2_t in Mt, land in 万亩)
-    by sector. Sector names come from ``sector_names``, else a ``name_zh`` / ``name_en``
-    column of the frame, else the sector id."""
+    """Stacked bars by year of ``measure`` by sector, each with its share of the year.
+
+    value_added_yi is drawn in 亿元, co2_t in Mt (= t / 10^6), land_built_mu in 万亩
+    (= mu / 10^4); the tooltip's share is 100 · value / Σ value of the year (%). Sector
+    names come from ``sector_names``, else a ``name_zh`` / ``name_en`` column of the
+    frame, else the sector id.
+    """
     lang = check_lang(lang)
     if measure not in SECTOR_MEASURES:
         raise ValueError(f"sector measure {measure!r} is not one of {', '.join(SECTOR_MEASURES)}")

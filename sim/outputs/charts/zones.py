@@ -62,8 +62,11 @@ _CITY_RATIOS = ("output_per_mu_wan", "carbon_intensity_t_per_wan")
 def output_per_mu_by_zone(
     zones: pd.DataFrame, year: int | None, lang: Lang, top_n: int = 20
 ) -> AnyChart:
-    """Output per mu (万元/mu) of the ``top_n`` zones in ``year`` (default: last), bars by belt,
-    against the all-zones level Σ output_yi · 10^4 / Σ land_built_mu (dashed rule)."""
+    """Output per mu (万元/mu) of the ``top_n`` zones in ``year`` (default: last), bars by belt.
+
+    A dashed rule marks the all-zones level in 万元/mu:
+        Σ output_yi · 10^4 / Σ land_built_mu
+    """
     lang = check_lang(lang)
     require(zones, _ZONE_COLUMNS, "zones")
     if top_n < 1:
@@ -153,11 +156,13 @@ def output_per_mu_by_zone(
 
 
 def city_totals(zones: pd.DataFrame, year: int) -> pd.DataFrame:
-    """Zones of ``year`` summed by city: one row per city with zones_n, Σ value_added_yi,
-    Σ output_yi, Σ co2_t, Σ land_built_mu (and Σ firms_active if present), then
-    output_per_mu_wan = Σ output_yi · 10^4 / Σ land_built_mu and
-    carbon_intensity_t_per_wan = Σ co2_t / (Σ value_added_yi · 10^4), NaN where a
-    denominator is zero. Rows of zones merged into a host (host_zone_id) are summed
+    """Zones of ``year`` summed by city, with each city's output per mu and carbon intensity.
+
+    One row per city with zones_n, Σ value_added_yi, Σ output_yi, Σ co2_t,
+    Σ land_built_mu (and Σ firms_active if present), then
+        output_per_mu_wan = Σ output_yi · 10^4 / Σ land_built_mu   (万元/mu)
+        carbon_intensity_t_per_wan = Σ co2_t / (Σ value_added_yi · 10^4)   (t CO2 per 万元)
+    NaN where a denominator is zero. Rows of zones merged into a host (host_zone_id) are summed
     as they are: the model reports their moved land and firms under the host.
     """
     require(zones, _CITY_COLUMNS, "zones")
@@ -178,8 +183,10 @@ def city_totals(zones: pd.DataFrame, year: int) -> pd.DataFrame:
 
 
 def _ring_centroid(ring: Sequence[Sequence[float]]) -> tuple[float, float, float]:
-    """(lon, lat, |area|) of a closed lon/lat ring by the shoelace formula (planar; fine
-    for label placement inside one province)."""
+    """Centroid and area of a closed lon/lat ring: (lon, lat, |area|).
+
+    By the shoelace formula, planar: fine for label placement inside one province.
+    """
     a = cx = cy = 0.0
     for (x0, y0), (x1, y1) in itertools.pairwise(ring):
         cross = x0 * y1 - x1 * y0
