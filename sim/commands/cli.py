@@ -191,6 +191,7 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
         workers=workers,
         address=args.address,
         progress=progress,
+        warn=_err,
     )
     print(
         f"{table['member'].nunique()} members; quantiles in {folder / 'summary.csv'}",

@@ -174,7 +174,9 @@ def _member_problem(path: Path, member: Member, years: range) -> str | None:
     return None
 
 
-def _done(folder: Path, plan: list[Member], years: range) -> set[int]:
+def _done(
+    folder: Path, plan: list[Member], years: range, warn: Callable[[str], None]
+) -> set[int]:
     """The members of `plan` already written and sound (stale temp files of killed writers
     removed; a damaged member file is left to be recomputed, with a warning)."""
     remove_stale_temp(folder)
@@ -188,8 +190,7 @@ def _done(folder: Path, plan: list[Member], years: range) -> set[int]:
         if problem is None:
             done.add(m.index)
         else:
-            log.warning("member file %s is damaged (%s); recomputing member %d", path, problem,
-                        m.index)
+            warn(f"member file {path} is damaged ({problem}); recomputing member {m.index}")
     return done
 
 
@@ -380,6 +381,7 @@ def run_ensemble(
     workers: int | None = None,
     address: str | None = None,
     progress: Callable[[int, int, Member], None] | None = None,
+    warn: Callable[[str], None] = log.warning,
 ) -> pd.DataFrame:
     """Run (or resume) an ensemble into `folder`; return members 0..runs-1's province rows.
 
@@ -438,7 +440,7 @@ def run_ensemble(
     (folder / "members").mkdir(parents=True, exist_ok=True)
     write_text_atomic(plan_file, json.dumps(record, indent=2, ensure_ascii=False))
     years = range(scenario.years.base, scenario.years.end + 1)
-    done = _done(folder, all_members, years)
+    done = _done(folder, all_members, years, warn)
     todo = [(str(path), base, m) for m in all_members if m.index not in done]
     n_done = len(done)
     n_workers = min(workers or usable_cores(), usable_cores())
