@@ -195,6 +195,28 @@ def test_belt_minimum_shares_that_cannot_all_hold_are_refused(
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("sets", "expected"),
+    [
+        (["optimizer.max_zone_share=0.001"], "0.001 × 158 zones = 0.158 < 1"),
+        (
+            ["optimizer.max_zone_share=0.01", "optimizer.min_share_by_belt={coastal: 0.5}"],
+            "the coastal belt's 40 zones can take at most 40 × 0.01 = 0.4 of the land",
+        ),
+    ],
+)
+def test_a_maximum_zone_share_no_allocation_can_meet_is_refused(tmp_path, capsys, sets, expected):
+    """Below 1/zones (or below a belt's share over its zones) the only allocation left is
+    no land at all: refused with the smallest share allowed."""
+    out = tmp_path / "run"
+    args = ["run", str(BASELINE), *QUICK, *(x for s in sets for x in ("--set", s))]
+    code, _, err = _cli(capsys, *args, "--out", str(out))
+    assert code == 2, err
+    assert "optimizer.max_zone_share (--set)" in err and expected in err
+    assert "allowed: at least" in err and "Traceback" not in err
+    assert not out.exists()
+
+
 def test_belt_shares_that_overlapping_zones_can_meet_are_accepted(capsys):
     """Nantong's zones are in the Yangtze and the coastal belt: 0.7 + 0.4 can hold."""
     code, out, err = _cli(

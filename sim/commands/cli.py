@@ -163,7 +163,8 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     overrides = _overrides(args)
     cores = usable_cores()
     workers = args.workers
-    if workers is not None and workers > cores and args.executor == "process":
+    local_pool = args.executor == "process" or (args.executor == "dask" and not args.address)
+    if workers is not None and workers > cores and local_pool:
         _err(f"--workers {workers} is more than the {cores} core(s) here; using {cores}")
         workers = cores
     folder = Path(args.out) if args.out else new_run_dir(f"{scenario.name}-ensemble")

@@ -242,17 +242,21 @@ def _submit_all(
         return
     if executor == "process":
         ctx = multiprocessing.get_context()
-        with ProcessPoolExecutor(
+        pool = ProcessPoolExecutor(
             max_workers=min(workers, len(jobs)),
             mp_context=ctx,
             initializer=_die_with_parent,
             initargs=(os.getpid(), ctx.get_start_method()),
-        ) as pool:
+        )
+        try:
             futures: dict[Future[pd.DataFrame], Member] = {
                 pool.submit(run_member, path, base, m): m for path, base, m in jobs
             }
             for fut in as_completed(futures):
                 yield futures[fut], fut.result()
+        finally:
+            # on an error or Ctrl-C, members not started are dropped, not waited for
+            pool.shutdown(wait=True, cancel_futures=True)
         return
     try:
         from dask.distributed import Client, LocalCluster

@@ -206,6 +206,31 @@ def belt_share_problem(
     return None
 
 
+def zone_share_problem(
+    max_share: float | None, shares: Mapping[str, float], zone_belts: list[frozenset[str]]
+) -> str | None:
+    """Why no zone getting more than `max_share` of the year's land cannot hold with the
+    zones there are (alone, or with a belt's minimum share), else None.
+
+    With n zones each taking at most m·T of the land T, T ≤ n·m·T: below n·m = 1 only
+    T = 0 holds, and a belt of n_b zones gets at most n_b·m of it.
+    """
+    if max_share is None:
+        return None
+    n = len(zone_belts)
+    if n * max_share < 1.0 - 1e-12:
+        return (f"{max_share:g} × {n} zones = {n * max_share:.4g} < 1: no split of the land "
+                f"keeps every zone at or below this share, so no land would be allocated; "
+                f"allowed: at least 1/{n} = {1.0 / n:.4g}")
+    for belt, share in sorted(shares.items()):
+        n_b = sum(belt in t for t in zone_belts)
+        if n_b and n_b * max_share < share - 1e-12:
+            return (f"the {belt} belt's {n_b} zones can take at most {n_b} × {max_share:g} = "
+                    f"{n_b * max_share:.4g} of the land, below its minimum share {share:g} "
+                    f"(optimizer.min_share_by_belt); allowed: at least {share / n_b:.4g}")
+    return None
+
+
 def check_settings(
     scenario: Scenario,
     dataset: Any,
@@ -215,25 +240,35 @@ def check_settings(
     """Settings that are each valid but cannot hold together with the data: ScenarioError
     naming the key and the file:line (or --set, or draw) that wrote it, before any run.
 
-    Belt minimum shares (`belt_share_problem`) against the belts of the zones in
-    `dataset.zones`.
+    Belt minimum shares (`belt_share_problem`) and the maximum zone share
+    (`zone_share_problem`) against the zones in `dataset.zones` and their belts. Without
+    this the optimiser would quietly allocate no land, every year.
     """
-    zones = dataset.zones
     belts_of = [
-        frozenset({str(r.belt), *(b for b in str(r.belts).split(";") if b)})
-        for r in zones.itertuples()
+        frozenset({str(r.belt), *(b for b in str(getattr(r, "belts", "") or "").split(";") if b)})
+        for r in dataset.zones.itertuples()
     ]
-    problem = belt_share_problem(scenario.optimizer.min_share_by_belt, belts_of)
-    if problem is None:
-        return
-    key = "optimizer.min_share_by_belt"
+    opt = scenario.optimizer
+    found = {
+        "optimizer.min_share_by_belt": belt_share_problem(opt.min_share_by_belt, belts_of),
+        "optimizer.max_zone_share": zone_share_problem(
+            opt.max_zone_share, opt.min_share_by_belt, belts_of
+        ),
+    }
     set_by = {**{k: "--set" for k in overrides or {}},
               **{k: "uncertainty draw" for k in drawn or {}}}
-    where = next((v for k, v in set_by.items() if k == key or k.startswith(f"{key}.")), None)
-    if where is None:
-        where = where_set(key, key_lines(scenario.source_file)) if scenario.source_file else None
-    at = f" ({where})" if where else ""
-    raise ScenarioError(scenario.source_file or scenario.name, [f"{key}{at}: {problem}"])
+    lines: dict[str, str] | None = None
+    problems = []
+    for key, problem in found.items():
+        if problem is None:
+            continue
+        where = next((v for k, v in set_by.items() if k == key or k.startswith(f"{key}.")), None)
+        if where is None and scenario.source_file:
+            lines = key_lines(scenario.source_file) if lines is None else lines
+            where = where_set(key, lines)
+        problems.append(f"{key}{f' ({where})' if where else ''}: {problem}")
+    if problems:
+        raise ScenarioError(scenario.source_file or scenario.name, problems)
 
 
 def key_lines(path: str | Path) -> dict[str, str]:
