@@ -454,6 +454,7 @@ def test_too_many_runs_are_refused_before_anything_is_written(tmp_path, capsys):
 # ---------------------------------------------------------------- 9: byte for byte
 
 
+@pytest.mark.slow  # two runs with charts in subprocesses: ~20-40 s
 def test_every_file_but_the_manifest_is_byte_identical_across_runs(tmp_path):
     """Two runs of one scenario, in other folders, other working directories and other
     hash seeds: every table, summary, the resolved scenario and every chart are equal

@@ -442,7 +442,7 @@ def run_ensemble(
     all_members = members(scenario, runs)
     check_draws(path, base, all_members, dataset)
     (folder / "members").mkdir(parents=True, exist_ok=True)
-    write_text_atomic(plan_file, json.dumps(record, indent=2, ensure_ascii=False))
+    write_text_atomic(plan_file, json.dumps(record, indent=2, ensure_ascii=False, default=str))
     years = range(scenario.years.base, scenario.years.end + 1)
     done = _done(folder, all_members, years, warn)
     todo = [(str(path), base, m) for m in all_members if m.index not in done]

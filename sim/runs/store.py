@@ -248,7 +248,7 @@ def write_run(
 def check_out(final: Path, force: bool) -> None:
     """Refuse a run folder that would overwrite anything but an earlier run (checked
     before a run starts and again before it is written)."""
-    if final.exists():
+    if final.exists() or final.is_symlink():  # a dangling link is not free either
         if not force:
             raise FileExistsError(
                 f"{final} exists; choose another --out or pass --force to replace it"
