@@ -5,8 +5,9 @@ folders go under ./results unless --out says where. `zonesim init DIR` copies th
 shipped scenarios and their data into DIR for editing.
 
 Exit codes: 0 success; 2 bad input (scenario or data); 3 a hard constraint could not be
-met in stop mode; 4 an environment problem (e.g. no solver). Anything else is a bug.
-No traceback for 2, 3 or 4 unless --debug.
+met in stop mode; 4 an environment problem (e.g. no solver); 5 the land allocation failed
+in some year (the run folder's status is "degraded", or "stopped" with
+`optimizer.on_failure: stop`). Anything else is a bug. No traceback for 2-5 unless --debug.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_ENV = 0, 2, 3, 4
+EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_ENV, EXIT_DEGRADED = 0, 2, 3, 4, 5
+
 
 def _err(msg: str) -> None:
     print(f"zonesim: {msg}", file=sys.stderr)
@@ -34,11 +36,26 @@ def _load(args: argparse.Namespace) -> Any:
     return load_scenario(args.scenario, overrides)
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    from sim.scenario import parse_override
+
+    return dict(parse_override(s) for s in (args.set or []))
+
+
+def _load_checked(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The scenario and its dataset, with the settings that must hold together checked
+    (sim.runs.runner.check_settings): what `validate` checks, before any run."""
     from sim.runs.data import load_dataset
+    from sim.runs.runner import check_settings
 
     scenario = _load(args)
     ds = load_dataset(scenario)
+    check_settings(scenario, ds, _overrides(args))
+    return scenario, ds
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    scenario, ds = _load_checked(args)
     print(
         f"{args.scenario}: valid. {len(ds.zones)} zones "
         f"({(ds.zones['level'] != 'provincial').sum()} national), {len(ds.sectors)} sectors, "
@@ -64,11 +81,11 @@ def _progress(year: int, model: Any) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.runs.runner import run
+    from sim.runs.runner import degraded_message, run
     from sim.runs.store import write_run
 
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    scenario = _load(args)
+    scenario, _ = _load_checked(args)
     out = Path(args.out) if args.out else None
     if out is not None:
         from sim.runs.store import check_out
@@ -96,6 +113,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     print(f"\n{time.perf_counter() - t0:.1f} s; run folder:", file=sys.stderr)
     print(folder)
+    if result.failed_years:
+        state = "degraded" if result.status == "degraded" else "complete (on_failure: continue)"
+        _err(f"run {state}: {result.message or degraded_message(result.failed_years)}")
+        if result.status == "degraded":
+            return EXIT_DEGRADED
     return EXIT_OK
 
 
@@ -104,7 +126,7 @@ def cmd_allocate(args: argparse.Namespace) -> int:
     from optimize import write_problem
     from sim.runs.data import prepare_inputs
 
-    scenario = _load(args)
+    scenario, _ = _load_checked(args)
     if args.year not in scenario.sim_years:
         _err(
             f"--year {args.year} is outside the simulated years "
@@ -134,12 +156,17 @@ def cmd_allocate(args: argparse.Namespace) -> int:
 
 
 def cmd_ensemble(args: argparse.Namespace) -> int:
-    from sim.experiments.ensemble import run_ensemble
+    from sim.experiments.ensemble import failed_members, run_ensemble, usable_cores
     from sim.runs.store import new_run_dir
-    from sim.scenario import parse_override
 
-    scenario = _load(args)  # validate first: a bad scenario costs no time
-    overrides = dict(parse_override(s) for s in (args.set or []))
+    scenario, _ = _load_checked(args)  # validate first: a bad scenario costs no time
+    overrides = _overrides(args)
+    cores = usable_cores()
+    workers = args.workers
+    local_pool = args.executor == "process" or (args.executor == "dask" and not args.address)
+    if workers is not None and workers > cores and local_pool:
+        _err(f"--workers {workers} is more than the {cores} core(s) here; using {cores}")
+        workers = cores
     folder = Path(args.out) if args.out else new_run_dir(f"{scenario.name}-ensemble")
     resuming = (folder / "ensemble.json").is_file()
     note = ", resuming the ensemble there if it is this one" if resuming else ""
@@ -162,15 +189,30 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
         folder,
         base_overrides=overrides,
         executor=args.executor,
-        workers=args.workers,
+        workers=workers,
         address=args.address,
         progress=progress,
+        warn=_err,
     )
     print(
         f"{table['member'].nunique()} members; quantiles in {folder / 'summary.csv'}",
         file=sys.stderr,
     )
     print(folder)
+    failed = failed_members(table)
+    if failed:
+        listed = "; ".join(
+            f"member {m}: {', '.join(map(str, ys))}" for m, ys in list(failed.items())[:10]
+        ) + (f"; ... and {len(failed) - 10} more" if len(failed) > 10 else "")
+        if scenario.optimizer.on_failure == "continue":
+            _err(f"the land allocation failed in some years (on_failure: continue): {listed}")
+        else:
+            _err(
+                f"ensemble degraded: the land allocation failed in {len(failed)} member(s), "
+                f"no land allocated in those years ({listed}); see optimizer_status and "
+                "optimizer_message in ensemble.parquet"
+            )
+            return EXIT_DEGRADED
     return EXIT_OK
 
 
@@ -247,14 +289,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("ensemble", help="many runs over seeds and uncertain levers; resumable")
     scenario_args(sp)
-    sp.add_argument("--runs", type=positive_int, required=True, help="number of members")
+    sp.add_argument(
+        "--runs", type=positive_int, required=True, help="number of members (at most 100,000)"
+    )
     sp.add_argument(
         "--executor",
         choices=("serial", "process", "dask"),
         default="process",
         help="where members run (default: a local process pool)",
     )
-    sp.add_argument("--workers", type=positive_int, help="processes (default: the number of cores)")
+    sp.add_argument(
+        "--workers",
+        type=positive_int,
+        help="processes (default and most: the number of cores; more is capped with a warning)",
+    )
     sp.add_argument("--address", help="dask scheduler address (default: a local cluster)")
     sp.add_argument("--out", help="ensemble folder; an existing one is resumed")
     sp.set_defaults(func=cmd_ensemble)
@@ -294,17 +342,19 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     from optimize import InfeasibleError, SolverMissingError
+    from sim.experiments.ensemble import EnsembleError
     from sim.runs.data import DataError
+    from sim.runs.runner import AllocationFailedError
     from sim.scenario import ScenarioError
 
     try:
         return int(args.func(args))
-    except (ScenarioError, DataError) as exc:
+    except (ScenarioError, DataError, EnsembleError) as exc:
         if args.debug:
             raise
         _err(str(exc))
         return EXIT_INPUT
-    except InfeasibleError as exc:
+    except (InfeasibleError, AllocationFailedError) as exc:
         if args.debug:
             raise
         _err(str(exc))
@@ -320,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
                 _err(f"the years computed before the stop could not be saved: {write_exc}")
             else:
                 _err(f"the years computed before the stop are in {folder} (status: stopped)")
-        return EXIT_INFEASIBLE
+        return EXIT_DEGRADED if isinstance(exc, AllocationFailedError) else EXIT_INFEASIBLE
     except (FileExistsError, NotADirectoryError, PermissionError, FileNotFoundError) as exc:
         if args.debug:
             raise

@@ -36,12 +36,14 @@ ADDITIVE = (
 )
 
 
+TIMING_COLUMNS = ("optimizer_build_s", "optimizer_solve_s")
+"""Wall-clock seconds the model records per year: they go to the manifest
+(RunResult.optimizer_years), never into a table, so equal runs give equal bytes."""
+
 OPTIMIZER_COLUMNS = (
     "optimizer_status",
     "optimizer_message",
     "optimizer_objective_wan",
-    "optimizer_build_s",
-    "optimizer_solve_s",
     "shadow_price_quota_wan_per_mu",
     "shadow_price_land_wan_per_mu",
     "shadow_price_carbon_wan_per_t",
@@ -69,7 +71,7 @@ def province_table(model: ProvinceModel, zones: pd.DataFrame) -> pd.DataFrame:
     """year rows: sums over zones, ratios, the province's GDP path, optimiser and
     carbon-control results, and change since the base year."""
     prov = aggregate(zones, ["year"])
-    extra = pd.DataFrame(model.province_extra)
+    extra = pd.DataFrame(model.province_extra).drop(columns=list(TIMING_COLUMNS), errors="ignore")
     prov = prov.merge(extra, on="year", how="left")
     base_year = model.scenario.years.base
     gdp0 = model.facts.get("jiangsu_gdp_2020_yi", np.nan)

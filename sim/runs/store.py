@@ -17,6 +17,7 @@ import platform
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -124,6 +125,11 @@ def _pid_alive(pid: int) -> bool:
 
 TMP_PREFIX = ".tmp-zonesim-"
 OLD_PREFIX = ".old-zonesim-"
+TOOL = "zonesim"
+"""The manifest's `tool`: what marks a run folder as zonesim's."""
+STATUSES = ("complete", "degraded", "stopped")
+"""A run's status in its manifest (README: the run folder)."""
+MANIFEST_MAX_BYTES = 10_000_000
 
 
 def remove_stale_temp(base: Path) -> list[Path]:
@@ -146,6 +152,30 @@ def remove_stale_temp(base: Path) -> list[Path]:
 def write_parquet(df: pd.DataFrame, path: Path) -> None:
     """Parquet with no index and no creation time, so equal frames give equal bytes."""
     df.to_parquet(path, index=False, engine="pyarrow", compression="zstd")
+
+
+def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Write `path` through `write(tmp)` into a temporary file beside it, then rename it
+    into place: a reader sees the old file or the whole new one, never half of one.
+
+    The temporary name is a zonesim temp name with this process's id, so a writer killed
+    midway leaves a file `remove_stale_temp` removes; a writer that fails (a full disk)
+    removes it itself.
+    """
+    tmp = path.with_name(f"{TMP_PREFIX}{path.name}-{os.getpid()}")
+    try:
+        write(tmp)
+        with open(tmp, "rb") as fh:  # on disk before the rename makes it visible
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """`write_atomic` for a UTF-8 text file."""
+    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def write_run(
@@ -181,7 +211,10 @@ def write_run(
             chart_files = write_charts(result, tmp / "charts")
         t2 = time.perf_counter()
         timings = {**result.timings, "writing": t1 - t0, "charts": t2 - t1}
+        versions = _versions()
         manifest = {
+            "tool": TOOL,
+            "tool_version": versions.get("zonesim"),
             "scenario": scenario.name,
             "description": scenario.description,
             "scenario_hash": scenario_hash(text),
@@ -189,14 +222,15 @@ def write_run(
             "years": [scenario.years.base, scenario.years.end],
             "status": result.status,
             "message": result.message,
+            "failed_years": {str(y): why for y, why in sorted(result.failed_years.items())},
             "solver": scenario.optimizer.solver,
-            "versions": _versions(),
+            "versions": versions,
             "git_commit": git_commit(),
             "started": started or datetime.now(UTC).isoformat(timespec="seconds"),
             # "optimizer" is part of "simulation", so it is not added again
             "seconds": round(sum(v for k, v in timings.items() if k != "optimizer"), 3),
             "timings_s": {k: round(v, 4) for k, v in timings.items()},
-            "optimizer_s_by_year": _optimizer_years(result.province),
+            "optimizer_s_by_year": result.optimizer_years,
             "calibration": {k: v for k, v in result.facts.items()},
             "files": sorted(p.name for p in tmp.iterdir()) + [f"charts/{c}" for c in chart_files],
         }
@@ -214,7 +248,7 @@ def write_run(
 def check_out(final: Path, force: bool) -> None:
     """Refuse a run folder that would overwrite anything but an earlier run (checked
     before a run starts and again before it is written)."""
-    if final.exists():
+    if final.exists() or final.is_symlink():  # a dangling link is not free either
         if not force:
             raise FileExistsError(
                 f"{final} exists; choose another --out or pass --force to replace it"
@@ -229,12 +263,49 @@ def check_out(final: Path, force: bool) -> None:
         raise PermissionError(f"{final}: cannot write in {parent}")
 
 
+def run_folder_problems(folder: Path) -> list[str]:
+    """What keeps `folder` from being a zonesim run folder by the contract (DESIGN §10):
+    a real folder (not a link) holding scenario.yaml, province.parquet and manifest.json,
+    a JSON object written by zonesim (`tool` "zonesim", or the zonesim version among its
+    `versions` in runs written before `tool` was recorded) with a 64-hex `scenario_hash`
+    and a known `status`. Empty when it is one."""
+    if folder.is_symlink():
+        return ["it is a symbolic link (only a run folder itself is replaced)"]
+    if not folder.is_dir():
+        return ["it is not a folder"]
+    missing = [f"no {name}" for name in ("scenario.yaml", "province.parquet")
+               if not (folder / name).is_file()]
+    manifest = folder / "manifest.json"
+    if not manifest.is_file():
+        return ["no manifest.json", *missing]
+    if manifest.stat().st_size > MANIFEST_MAX_BYTES:
+        return [f"manifest.json is larger than a run's ({manifest.stat().st_size} bytes)", *missing]
+    try:
+        m = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return [f"manifest.json is not readable JSON ({exc})", *missing]
+    if not isinstance(m, dict):
+        return ["manifest.json is not a JSON object", *missing]
+    versions = m.get("versions")
+    if m.get("tool") != TOOL and not (isinstance(versions, dict) and TOOL in versions):
+        missing.append("manifest.json does not say it was written by zonesim (tool)")
+    digest = m.get("scenario_hash")
+    if not (isinstance(digest, str) and len(digest) == 64
+            and all(c in "0123456789abcdef" for c in digest)):
+        missing.append("manifest.json has no scenario_hash")
+    if m.get("status") not in STATUSES:
+        missing.append(f"manifest.json has no status ({', '.join(STATUSES)})")
+    return missing
+
+
 def _refuse_non_run(final: Path) -> None:
-    """--force replaces only a zonesim run folder (one with manifest.json)."""
-    if not (final / "manifest.json").is_file():
+    """--force replaces only a zonesim run folder (`run_folder_problems`); anything else is
+    refused with what it lacks, and nothing is deleted."""
+    problems = run_folder_problems(final)
+    if problems:
         raise FileExistsError(
-            f"{final} exists and is not a zonesim run folder (no manifest.json); "
-            "--force only replaces run folders"
+            f"{final} exists and is not a zonesim run folder ({'; '.join(problems)}); "
+            "--force only replaces run folders; nothing was deleted"
         )
 
 
@@ -299,21 +370,6 @@ def _json_default(o: Any) -> Any:
     if hasattr(o, "item"):
         return o.item()
     return str(o)
-
-
-def _optimizer_years(province: pd.DataFrame) -> list[dict[str, Any]]:
-    if "optimizer_build_s" not in province:
-        return []
-    rows = province.dropna(subset=["optimizer_build_s"])
-    return [
-        {
-            "year": int(r.year),
-            "build_s": round(float(r.optimizer_build_s), 4),
-            "solve_s": round(float(r.optimizer_solve_s), 4),
-            "status": r.optimizer_status,
-        }
-        for r in rows.itertuples()
-    ]
 
 
 def write_charts(result: RunResult, folder: Path) -> list[str]:

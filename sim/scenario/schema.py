@@ -281,6 +281,7 @@ class Optimizer(_Frozen):
 
     solver: Literal["glpk", "highs"] = "glpk"
     on_infeasible: Literal["relax", "stop"] = "relax"
+    on_failure: Literal["degrade", "continue", "stop"] = "degrade"
     bans: tuple[Ban, ...] = (Ban(sector="chemicals", belt="yangtze", except_flag="chemical_park"),)
     min_share_by_belt: dict[Belt, Lever(0.0, 1.0)] = Field(default_factory=dict)
     max_zone_share: Lever(0.0, 1.0, positive=True) | None = None
