@@ -19,11 +19,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from sim.scenario.keys import schema_keys
 from sim.scenario.library import LIBRARY_DIR
 from sim.scenario.schema import Scenario
+from sim.scenario.yamlfile import read_yaml_file
 
 EFFECTS_FILE = Path(__file__).resolve().parent / "lever_effects.yaml"
 
@@ -62,7 +61,7 @@ class LeverEffects:
 @cache
 def lever_effects(path: Path = EFFECTS_FILE) -> LeverEffects:
     """Read the lever effects file (lever_effects.yaml by default)."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = read_yaml_file(path, what="lever effects file")
     return LeverEffects(
         sweeps={k: Sweep(**v) for k, v in raw["sweeps"].items()},
         checked_by=dict(raw["checked_by"]),
