@@ -193,7 +193,7 @@ def _line_map(
             stack.extend((v, f"{prefix}{i}.") for i, v in enumerate(node.value))
         if not isinstance(node, yaml.MappingNode):
             continue
-        first: dict[str, int] = {}
+        first: dict[str, tuple[int, str]] = {}
         for key, value in node.value:
             found = _key(loader, key)
             if found is None:
@@ -202,14 +202,16 @@ def _line_map(
             line = key.start_mark.line + 1
             name = f"{prefix}{text}"
             if ident in first:
-                was = first[ident]
+                was, as_written = first[ident]
                 both = f"lines {was} and {line}" if was != line else f"line {line}"
+                also = f" (as {text})" if text != as_written else ""
                 raise _Refused(
                     line,
-                    f"{name}: key given twice, on {both}; a key may appear once in a "
-                    "mapping (the second would silently replace the first): keep one",
+                    f"{prefix}{as_written}: key given twice{also}, on {both}; a key may "
+                    "appear once in a mapping (the second would silently replace the "
+                    "first): keep one",
                 )
-            first[ident] = line
+            first[ident] = (line, text)
             out[name] = f"{where}:{line}"
             stack.append((value, f"{name}."))
     return out
