@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.scenario import Scenario
-from sim.scenario.keys import annotation, counts_whole, schema_keys
+from sim.scenario.keys import annotation, counts_whole, number_range, schema_keys
 from tests.conftest import small_scenario
 from tests.test_levers import _balanced
 
@@ -19,21 +19,9 @@ TINY = {"data.firm_scale": 0.03, "years.end": 2023}
 
 
 def _bounds(key: str) -> tuple[float | None, float | None]:
-    """The range a lever's numbers must lie in (from its schema validator)."""
-    model: Any = Scenario
-    *parents, last = key.split(".")
-    for p in parents:
-        model = model.model_fields[p].annotation
-    info = model.model_fields[last]
-
-    def find(items: Any) -> tuple[float | None, float | None] | None:
-        for m in items:
-            kw = getattr(getattr(m, "func", None), "keywords", None)
-            if kw and "lo" in kw:
-                return kw["lo"], kw["hi"]
-        return None
-
-    return find(info.metadata) or find(getattr(info.annotation, "__metadata__", ())) or (None, None)
+    """The range a lever's numbers must lie in (its schema Range)."""
+    rng = number_range(Scenario, key.split("."))
+    return (None, None) if rng is None else (rng.lo, rng.hi)
 
 
 def _scalar_levers() -> list[tuple[str, Any]]:

@@ -6,6 +6,7 @@ this module does not import the schema (the schema's own validators call it).
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
@@ -50,9 +51,10 @@ def schema_keys(model: Root, prefix: str = "") -> list[str]:
     return keys
 
 
-def valid_keys(model: Root, prefix: str = "") -> list[str]:
+@cache
+def valid_keys(model: Root, prefix: str = "") -> tuple[str, ...]:
     """Every dotted key a scenario file may write: sections and the keys inside them."""
-    keys = []
+    keys: list[str] = []
     for name, field in model.model_fields.items():
         if field.exclude:
             continue
@@ -61,7 +63,7 @@ def valid_keys(model: Root, prefix: str = "") -> list[str]:
         ann = field.annotation
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             keys.extend(valid_keys(ann, f"{full}."))
-    return keys
+    return tuple(keys)
 
 
 def annotation(root: Root, parts: list[str]) -> Any:
@@ -78,6 +80,30 @@ def annotation(root: Root, parts: list[str]) -> Any:
         else:
             return None
     return ann
+
+
+def number_range(root: Root, parts: list[str]) -> Any:
+    """The `Range` (sim.scenario.schema) of the number at `parts`, a field or an entry of
+    a mapping lever; None if it is no number."""
+    ann: Any = root
+    found: list[Any] = []
+    for part in parts:
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            info = ann.model_fields.get(part)
+            if info is None:
+                return None
+            found = list(info.metadata)  # a top-level Annotated's metadata lives here
+            ann = info.annotation
+        elif get_origin(ann) is dict:
+            found, ann = [], get_args(ann)[1]
+        else:
+            return None
+    stack = [ann]
+    while stack:  # through unions (X | None) and Annotated[X, Range, ...]
+        t = stack.pop()
+        found.extend(getattr(t, "__metadata__", ()))
+        stack.extend(a for a in getattr(t, "__args__", ()) if get_origin(t) is not dict)
+    return next((m for m in found if hasattr(m, "hi") and hasattr(m, "text")), None)
 
 
 def counts_whole(root: Root, parts: list[str]) -> bool:

@@ -19,13 +19,12 @@ import sys
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
-import yaml
-
-from sim.scenario.keys import schema_keys
+from sim.scenario.keys import annotation, number_range, schema_keys
 from sim.scenario.library import LIBRARY_DIR
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import NAME_RULE, Scenario
+from sim.scenario.yamlfile import read_yaml_file
 
 EFFECTS_FILE = Path(__file__).resolve().parent / "lever_effects.yaml"
 
@@ -67,7 +66,7 @@ class LeverEffects:
 @cache
 def lever_effects(path: Path = EFFECTS_FILE) -> LeverEffects:
     """Read the lever effects file (lever_effects.yaml by default)."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = read_yaml_file(path, what="lever effects file")
     return LeverEffects(
         sweeps={k: Sweep(**v) for k, v in raw["sweeps"].items()},
         checked_by=dict(raw["checked_by"]),
@@ -130,6 +129,25 @@ def effect(key: str) -> str:
     return ""
 
 
+def allowed(key: str) -> str:
+    """What a lever takes, in words: a number's range (each entry's, for a mapping of
+    numbers), the words of a choice, true or false; "" for anything else."""
+    if key == "name":
+        return NAME_RULE
+    parts = key.split(".")
+    rng = number_range(Scenario, parts)
+    if rng is not None:
+        return rng.text()
+    ann = annotation(Scenario, parts)
+    if ann is bool:
+        return "true or false"
+    if get_origin(ann) is Literal:
+        return " \\| ".join(get_args(ann))
+    entry = next(iter(getattr(ann, "model_fields", {})), "NAME")  # a sub-model's entries
+    rng = number_range(Scenario, [*parts, entry])
+    return "" if rng is None else f"each entry: {rng.text()}"
+
+
 def _short(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False).replace("|", "\\|")
 
@@ -137,13 +155,13 @@ def _short(value: Any) -> str:
 def markdown() -> str:
     """The lever table of scenarios/README.md, in Markdown."""
     lines = [
-        "| key | default | meaning, unit, source of the default "
+        "| key | default | allowed | meaning, unit, source of the default "
         "| raising it (checked on a small case) |",
-        "|---|---|---|---|",
+        "|---|---|---|---|---|",
     ]
     for key, default, comment in lever_rows():
         safe = comment.replace("|", "\\|")
-        lines.append(f"| `{key}` | `{default}` | {safe} | {effect(key)} |")
+        lines.append(f"| `{key}` | `{default}` | {allowed(key)} | {safe} | {effect(key)} |")
     return "\n".join(lines)
 
 

@@ -7,6 +7,7 @@ and line that wrote it, so a validation message can point there.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,8 @@ from pydantic import ValidationError
 from sim.scenario.keys import is_section
 from sim.scenario.library import locate
 from sim.scenario.messages import Lines, ScenarioError, problems
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Scenario, name_from_file
+from sim.scenario.yamlfile import parse_yaml_text, read_yaml_file
 
 
 def _deep_merge(
@@ -46,52 +48,77 @@ def _deep_merge(
     return out
 
 
-def _key_lines(node: yaml.Node, path: Path, prefix: str, out: Lines) -> None:
-    if not isinstance(node, yaml.MappingNode):
-        return
-    for key, value in node.value:
-        name = f"{prefix}{key.value}"
-        out[name] = f"{path}:{key.start_mark.line + 1}"
-        _key_lines(value, path, f"{name}.", out)
+def _resolve(path: Path) -> Path:
+    """`path` made absolute with symlinks resolved; ScenarioError for a symlink loop."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError) as exc:  # RuntimeError: Python 3.11's symlink loop
+        raise ScenarioError(str(path), [f"{path} cannot be read: {exc}"]) from None
 
 
 def _read_yaml(path: Path, chain: tuple[Path, ...], lines: Lines | None = None) -> dict[str, Any]:
     if path in chain:
         cycle = " -> ".join(str(p) for p in (*chain, path))
         raise ScenarioError(str(chain[0]), [f"extends: cycle {cycle}"])
-    if not path.is_file():
-        who = f"extends: in {chain[-1]} names" if chain else "scenario file"
-        raise ScenarioError(str(chain[0] if chain else path), [f"{who} {path}: no such file"])
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ScenarioError(str(path), [f"not valid YAML: {exc}"]) from None
-    except UnicodeDecodeError:
-        raise ScenarioError(str(path), ["not UTF-8 text"]) from None
+    if chain and not path.exists():
+        raise ScenarioError(str(chain[0]), [f"extends: in {chain[-1]} names {path}: no such file"])
+    own: Lines = {}
+    raw = read_yaml_file(path, own, what="extends: file" if chain else "scenario file")
+    if raw is None:
+        raw = {}
     if not isinstance(raw, dict):
         raise ScenarioError(str(path), ["the top level must be a mapping of keys"])
     parent = raw.pop("extends", None)
-    own: Lines = {}
-    _key_lines(yaml.compose(path.read_text(encoding="utf-8")), path, "", own)
     if parent is None:
         base: dict[str, Any] = {}
+    elif not isinstance(parent, str) or not parent.strip():
+        raise ScenarioError(
+            str(path),
+            [f"extends: expected the file name of the parent scenario, e.g. baseline.yaml "
+             f"(given: {parent!r}) ({own.get('extends', path)})"],
+        )
     else:
-        base = _read_yaml((path.parent / str(parent)).resolve(), (*chain, path), lines)
+        base = _read_yaml(_resolve(path.parent / parent), (*chain, path), lines)
+        # a scenario's name is its own (default: its file name), never its parent's
+        base.pop("name", None)
+        if lines is not None:
+            lines.pop("name", None)
     if lines is not None:
         lines.update(own)  # the child's lines win over its parent's
     return _deep_merge(base, raw)
 
 
+_KEY_PART = re.compile(r"^[^\s.=]+$")
+
+
 def parse_override(item: str) -> tuple[str, Any]:
-    """Split `key.path=value` and parse the value as YAML (numbers, lists, null)."""
+    """Split `key.path=value` and parse the value as YAML (numbers, lists, null) with the
+    scenario files' rules; text that is not YAML is taken as a word. ScenarioError
+    naming the --set for a missing `=`, key or value, or an empty part of the key."""
+    example = "expected KEY.PATH=VALUE, e.g. --set land.link_ratio=1.5"
     if "=" not in item:
-        raise ScenarioError("--set", [f"{item!r}: expected key.path=value"])
+        raise ScenarioError("--set", [f"--set {item!r}: no '='; {example}"])
     key, _, text = item.partition("=")
+    key = key.strip()
+    if not key:
+        raise ScenarioError("--set", [f"--set {item!r}: no key before '='; {example}"])
+    if not all(_KEY_PART.match(part) for part in key.split(".")):
+        raise ScenarioError(
+            "--set",
+            [f"--set {item!r}: key {key!r} has an empty part or a space between its dots; "
+             f"{example}"],
+        )
+    if not text.strip():
+        raise ScenarioError(
+            "--set",
+            [f"--set {item!r}: no value after '='; give one (null for no limit), e.g. "
+             f"--set {key}=null"],
+        )
     try:
-        value = yaml.safe_load(text)
+        value = parse_yaml_text(text, "--set", f"--set {item!r}")
     except yaml.YAMLError:
         value = text
-    return key.strip(), value
+    return key, value
 
 
 def apply_overrides(raw: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -129,7 +156,7 @@ class ScenarioFile:
             **{k: "--set" for k in (overrides or {})},
             **{k: "uncertainty draw" for k in (drawn or {})},
         }
-        raw.setdefault("name", self.path.stem)
+        raw.setdefault("name", name_from_file(self.path))
         raw["source_dir"] = str(self.path.parent)
         raw["source_file"] = str(self.path)
         try:
@@ -143,7 +170,7 @@ def read_scenario(path: str | Path) -> ScenarioFile:
 
     `path` is a YAML file, or the name of a shipped scenario ("baseline").
     """
-    path = locate(path).resolve()
+    path = _resolve(locate(path))
     lines: Lines = {}
     raw = _read_yaml(path, (), lines)
     return ScenarioFile(path, raw, lines)

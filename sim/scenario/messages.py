@@ -10,19 +10,27 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sim.scenario.keys import Root, annotation, valid_keys
+from sim.scenario.keys import Root, annotation, number_range, valid_keys
 
 Lines = dict[str, str]
 """key path ("land.link_ratio") -> where it was written ("file.yaml:12", "--set")."""
 
 
+SHOWN = 20
+"""Most problems a message lists (a screenful); it says how many more there are."""
+
+
 class ScenarioError(ValueError):
-    """A scenario that cannot be read or validated; the message lists every problem."""
+    """A scenario that cannot be read or validated; the message lists the first SHOWN
+    problems and how many more there are (`problems` holds them all)."""
 
     def __init__(self, file: str, problems: list[str]):
         self.file = file
         self.problems = problems
-        body = "\n".join(f"  - {p}" for p in problems)
+        shown = [f"  - {p}" for p in problems[:SHOWN]]
+        if len(problems) > SHOWN:
+            shown.append(f"  ... and {len(problems) - SHOWN} more")
+        body = "\n".join(shown)
         super().__init__(f"{file}: {len(problems)} problem(s)\n{body}")
 
 
@@ -40,13 +48,30 @@ _BRANCHES = {
 }
 
 
-def where(loc: str, lines: Lines) -> str:
+_NOT_A_NUMBER = {
+    "float_type",
+    "float_parsing",
+    "dict_type",
+    "int_parsing",
+    "int_type",
+    "int_from_float",
+    "finite_number",
+}
+_YAML11_WORDS = {"yes", "no", "on", "off", "y", "n"}
+"""Booleans in YAML 1.1, words in the YAML 1.2 zonesim reads."""
+
+
+def where(loc: str, lines: Lines, overridden: list[str] | None = None) -> str:
     """The file:line of the longest prefix of `loc` that a file wrote, else ''.
 
     An override (--set, an ensemble draw) of `loc` or of a key below it is named instead:
-    it changed the value that failed.
+    it changed the value that failed. `overridden`: the keys of `lines` an override
+    wrote (found once per message, so each lookup costs the few overrides, not every
+    key of the file).
     """
-    below = [v for k, v in lines.items() if k.startswith(f"{loc}.") and v in OVERRIDES]
+    if overridden is None:
+        overridden = [k for k, v in lines.items() if v in OVERRIDES]
+    below = [lines[k] for k in overridden if k.startswith(f"{loc}.")]
     if below and lines.get(loc) not in OVERRIDES:
         return f" ({below[0]})"
     parts = loc.split(".")
@@ -57,9 +82,17 @@ def where(loc: str, lines: Lines) -> str:
     return ""
 
 
-def describe(root: Root, err: Mapping[str, Any], lines: Lines) -> str | None:
+def describe(
+    root: Root,
+    err: Mapping[str, Any],
+    lines: Lines,
+    overridden: list[str] | None = None,
+    hints: bool = True,
+) -> str | None:
     """The problem in one line; None for a number-or-path lever given a mapping, where
-    the scalar branch's complaint says nothing (the mapping's own errors say it)."""
+    the scalar branch's complaint says nothing (the mapping's own errors say it).
+    `hints`: suggest the nearest key for an unknown one (problems beyond the shown
+    ones skip it: thousands of unknown keys stay fast)."""
     raw_loc = [str(p) for p in err["loc"]]
     in_union = any(p in _BRANCHES for p in raw_loc)
     kind = err["type"]
@@ -76,24 +109,40 @@ def describe(root: Root, err: Mapping[str, Any], lines: Lines) -> str | None:
         keys = valid_keys(root)
         if loc.startswith("uncertainty.") and len(raw_loc) == 3:  # a distribution's key
             keys = list(annotation(root, ["uncertainty", raw_loc[1]]).model_fields)
-            near = difflib.get_close_matches(raw_loc[-1], keys, n=1, cutoff=0.5)
+            near = difflib.get_close_matches(raw_loc[-1], keys, n=1, cutoff=0.5) if hints else []
             hint = f"; did you mean {near[0]}?" if near else f"; allowed: {', '.join(keys)}"
-            return f"{loc}: unknown key of a distribution{hint}{where(loc, lines)}"
-        near = difflib.get_close_matches(loc, keys, n=1, cutoff=0.6)
+            return f"{loc}: unknown key of a distribution{hint}{where(loc, lines, overridden)}"
+        near = difflib.get_close_matches(loc, keys, n=1, cutoff=0.6) if hints else []
         hint = f"; did you mean {near[0]}?" if near else ""
-        return f"{loc}: unknown key{hint}{where(loc, lines)}"
+        return f"{loc}: unknown key{hint}{where(loc, lines, overridden)}"
     msg = err["msg"].removeprefix("Value error, ")
+    if kind == "finite_number":
+        msg = "expected a finite number (.nan and .inf are not allowed)"
     if in_union and kind in ("float_type", "float_parsing", "dict_type", "int_parsing", "int_type"):
         msg = "expected a number" if in_path else "expected a number or a {year: number} mapping"
+    if not in_union and kind in ("float_type", "float_parsing"):
+        msg = "expected a number"
+    if not in_union and kind in ("int_type", "int_parsing", "int_from_float"):
+        msg = "expected a whole number"
     if in_union and kind == "int_from_float":
         msg = (
             "expected a whole number"
             if in_path
             else "expected a whole number of years, or a {year: whole number} mapping"
         )
+    if kind in _NOT_A_NUMBER and "allowed:" not in msg:
+        parts = loc.split(".")
+        rng = number_range(root, parts) or number_range(root, parts[:-1])
+        if rng is not None:
+            msg = f"{msg}; allowed: {rng.text()}"
+        if isinstance(given, str) and given.lower() in _YAML11_WORDS:
+            msg += (
+                f" ({given!r} is a word: only true/false are booleans, and no boolean is a "
+                "number; write null for no limit)"
+            )
     if not loc:  # a check across sections: name who set each key its message names
         keys = dict.fromkeys(re.findall(r"\b[a-z_]+(?:\.[\w]+)+", msg))
-        found = [(k, where(k, lines)) for k in keys]
+        found = [(k, where(k, lines, overridden)) for k in keys]
         found = [(k, w) for k, w in found if w]
         if len(found) == 1:
             return f"{msg}{found[0][1]}"
@@ -102,7 +151,7 @@ def describe(root: Root, err: Mapping[str, Any], lines: Lines) -> str | None:
     shown = repr(given)
     if len(shown) > 80:
         shown = shown[:76] + " …" + shown[-1]
-    return f"{loc}: {msg} (given: {shown}){where(loc, lines)}"
+    return f"{loc}: {msg} (given: {shown}){where(loc, lines, overridden)}"
 
 
 def problems(root: Root, exc: ValidationError, lines: Lines) -> list[str]:
@@ -110,8 +159,9 @@ def problems(root: Root, exc: ValidationError, lines: Lines) -> list[str]:
     reported once."""
     out = []
     seen = set()
+    overridden = [k for k, v in lines.items() if v in OVERRIDES]
     for err in exc.errors():
-        text = describe(root, err, lines)
+        text = describe(root, err, lines, overridden, hints=len(out) < SHOWN)
         if text is None:
             continue
         branches = [str(p) for p in err["loc"] if str(p) in _BRANCHES]

@@ -51,23 +51,32 @@ def path_value(path: Any, year: int) -> float | None:
 
 
 def check_path(
-    value: Any, *, lo: float | None = None, hi: float | None = None, positive: bool = False
+    value: Any,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+    positive: bool = False,
+    allowed: str = "",
 ) -> Any:
     """Range-check every number of a time path (a scalar or {year: value}).
 
-    Each number must lie in [lo, hi] (above lo, not equal, if `positive`); a mapping needs
-    at least one year, every year in 1990-2100. Returns `value`; raises ValueError.
+    Each number must be finite and lie in [lo, hi] (above lo, not equal, if `positive`);
+    a mapping needs at least one year, every year in 1990-2100. `allowed` (what the
+    lever takes, in words) ends a message. Returns `value`; raises ValueError.
     """
     values = value.values() if isinstance(value, dict) else [value]
+    tail = f"; allowed: {allowed}" if allowed else ""
     for v in values:
         if v is None:
             continue
+        if not math.isfinite(v):
+            raise ValueError(f"{v} is not a finite number{tail}")
         if positive and lo is not None and v <= lo:
-            raise ValueError(f"{v} must be above {lo}")
+            raise ValueError(f"{v} must be above {lo}{tail}")
         if lo is not None and v < lo:
-            raise ValueError(f"{v} is below the allowed minimum {lo}")
+            raise ValueError(f"{v} is below the allowed minimum {lo}{tail}")
         if hi is not None and v > hi:
-            raise ValueError(f"{v} is above the allowed maximum {hi}")
+            raise ValueError(f"{v} is above the allowed maximum {hi}{tail}")
     if isinstance(value, dict):
         if not value:
             raise ValueError("a {year: value} path needs at least one year")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,6 +20,7 @@ import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     field_validator,
@@ -34,37 +37,136 @@ _INPUTS: dict[tuple[Any, ...], Any] = {}
 _INPUTS_KEPT = 4
 
 
-def Lever(lo: float | None = None, hi: float | None = None, *, positive: bool = False) -> Any:
-    """A numeric lever: a number or a {year: number} phase-in, every number in [lo, hi]
-    (above lo, not equal, if `positive`)."""
+@dataclass(frozen=True)
+class Range:
+    """The allowed values of a number: [lo, hi] (above lo, not equal, if `positive`),
+    finite; `whole`: whole numbers only. Every numeric field of the schema carries one
+    (tests/test_reliability_yaml.py checks), so messages and the lever table say it."""
+
+    lo: float
+    hi: float
+    positive: bool = False
+    whole: bool = False
+    limit: bool = False  # null (None) allowed: no limit
+
+    def text(self) -> str:
+        kind = "a whole number" if self.whole else "a number"
+        low = f"above {_fmt(self.lo)} and at most" if self.positive else f"from {_fmt(self.lo)} to"
+        tail = ", or null (no limit)" if self.limit else ""
+        return f"{kind} {low} {_fmt(self.hi)}{tail}"
+
+
+def _fmt(x: float) -> str:
+    if isinstance(x, int) or (float(x).is_integer() and abs(x) < 1e15):
+        return str(int(x))
+    return f"{x:g}"
+
+
+def _finite_number(value: Any, allowed: str, year: Any = None) -> None:
+    """Refuse a boolean or a non-finite number (also as text: "nan", "1e999")."""
+    at = "" if year is None else f"in {year}: "
+    if isinstance(value, bool):
+        raise ValueError(
+            f"{at}{str(value).lower()} is a boolean, not a number (write the number); "
+            f"allowed: {allowed}"
+        )
+    number = value
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return  # pydantic says it is not a number
+    if isinstance(number, float) and not math.isfinite(number):
+        raise ValueError(
+            f"{at}{value} is not a finite number (.nan and .inf are not allowed); "
+            f"allowed: {allowed}"
+        )
+
+
+def _numbers(rng: Range, value: Any) -> Any:
+    """Before validation: no booleans and no non-finite numbers anywhere in a number or
+    a {year: number} path (pydantic would take true as 1 and .nan as a number)."""
+    if isinstance(value, dict):
+        for year, v in value.items():
+            if isinstance(year, bool):
+                raise ValueError(f"{year} as a year key: a {{year: value}} path needs years")
+            if v is not None or not rng.limit:
+                _finite_number(v, rng.text(), year)
+    elif value is not None or not rng.limit:
+        _finite_number(value, rng.text())
+    return value
+
+
+def _in_range(rng: Range, value: Any) -> Any:
+    return check_path(value, lo=rng.lo, hi=rng.hi, positive=rng.positive, allowed=rng.text())
+
+
+def _checked(base: Any, rng: Range) -> Any:
     return Annotated[
-        TimePath, AfterValidator(partial(check_path, lo=lo, hi=hi, positive=positive))
+        base, rng, BeforeValidator(partial(_numbers, rng)), AfterValidator(partial(_in_range, rng))
     ]
+
+
+def Lever(lo: float, hi: float, *, positive: bool = False) -> Any:
+    """A numeric lever: a number or a {year: number} phase-in, every number finite and in
+    [lo, hi] (above lo, not equal, if `positive`)."""
+    return _checked(TimePath, Range(lo, hi, positive))
 
 
 def WholeLever(lo: int, hi: int) -> Any:
     """A lever counted in whole years: an integer or {year: integer}; a year between two
     given years takes the interpolated value rounded to the nearest whole year."""
-    return Annotated[int | dict[int, int], AfterValidator(partial(check_path, lo=lo, hi=hi))]
+    return _checked(int | dict[int, int], Range(lo, hi, whole=True))
 
 
-def Limit(lo: float | None = None, hi: float | None = None) -> Any:
+def Limit(lo: float, hi: float) -> Any:
     """A limit: a number or {year: number or null}; null (None) means no limit."""
-    return Annotated[LimitPath, AfterValidator(partial(check_path, lo=lo, hi=hi))]
+    return _checked(LimitPath, Range(lo, hi, limit=True))
 
 
-Share = Annotated[float, Field(ge=0.0, le=1.0)]
+def Number(lo: float, hi: float, *, positive: bool = False) -> Any:
+    """A plain number (no phase-in), finite and in [lo, hi]."""
+    return _checked(float, Range(lo, hi, positive))
+
+
+def Whole(lo: int, hi: int) -> Any:
+    """A plain whole number (no phase-in) in [lo, hi]."""
+    return _checked(int, Range(lo, hi, whole=True))
+
+
+Share = Number(0.0, 1.0)
+
+FiniteFloat = Annotated[
+    float, BeforeValidator(lambda v: (_finite_number(v, "a finite number"), v)[1])
+]
+"""A number in a lever's units (a distribution's parameter): finite, not a boolean."""
+
+NAME_RULE = "letters, digits, _ . - only, starting with a letter or digit, at most 80 characters"
+_NAME = re.compile(r"^[^\W_][\w.\-]{0,79}$")
+
+
+def safe_name(text: str) -> str:
+    """`text` made a valid scenario name: every run of characters a name may not hold
+    (spaces, slashes, brackets, ...) replaced by "_" ("my scenario (v2)" ->
+    "my_scenario_v2"); "scenario" if nothing is left."""
+    slug = re.sub(r"[^\w.\-]+", "_", text).strip("_.-")[:80]
+    return slug if _NAME.match(slug) else "scenario"
+
+
+def name_from_file(path: Path) -> str:
+    """A scenario's default name: its file name without .yaml, made safe (`safe_name`)."""
+    return safe_name(path.stem)
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Years(_Frozen):
     """Base year (the calibrated state) and the last simulated year."""
 
-    base: int = Field(2020, ge=2000, le=2060)
-    end: int = Field(2025, ge=2001, le=2070)
+    base: Whole(2000, 2060) = 2020
+    end: Whole(2001, 2070) = 2025
 
     @model_validator(mode="after")
     def _ordered(self) -> Years:
@@ -82,12 +184,12 @@ class DataConfig(_Frozen):
     targets: str = "data/calibration_targets.csv"
     boundaries: str = "data/jiangsu_cities.geojson"
     firms: str = "synthesize"
-    firm_scale: float = Field(1.0, gt=0.0, le=20.0)
+    firm_scale: Number(0.0, 20.0, positive=True) = 1.0
     calibrate: bool = True
-    firm_size_sigma: float = Field(1.0, ge=0.0, le=3.0)
+    firm_size_sigma: Number(0.0, 3.0) = 1.0
     idle_share_2020: Share = 0.05
     ready_share_2020: Share = 0.01
-    development_rate_2020: float = Field(0.90, gt=0.0, le=1.0)
+    development_rate_2020: Number(0.0, 1.0, positive=True) = 0.90
 
 
 class Economy(_Frozen):
@@ -113,20 +215,20 @@ class Economy(_Frozen):
 class Land(_Frozen):
     """New quota, stock revitalisation (盘活存量) and quota linking (增存挂钩)."""
 
-    new_quota_mu: Limit(0.0) | None = 40000.0
+    new_quota_mu: Limit(0.0, 1e7) | None = 40000.0
     link_base_share: Lever(0.0, 1.0) = 0.5
     link_ratio: Lever(0.0, 10.0) = 1.0
     reclamation_rate: Lever(0.0, 1.0) = 0.25
-    reclamation_budget_wan: Limit(0.0) | None = None
-    reclamation_cost_wan_per_mu: Lever(0.0) = 8.0
+    reclamation_budget_wan: Limit(0.0, 1e9) | None = None
+    reclamation_cost_wan_per_mu: Lever(0.0, 1e4) = 8.0
     recovery_lag_years: WholeLever(0, 10) = 1
     recovery_instrument: Literal["free", "buyback"] = "buyback"
-    buyback_cost_wan_per_mu: Lever(0.0) = 30.0
-    a_class_land_priority: Lever(0.0) = 1.0
+    buyback_cost_wan_per_mu: Lever(0.0, 1e4) = 30.0
+    a_class_land_priority: Lever(0.0, 100.0) = 1.0
     idle_supply_share: Lever(0.0, 1.0) = 0.0
     development_deadline_years: WholeLever(1, 10) = 2
-    demand_multiplier: Lever(0.0) | None = 1.5
-    leading_entry_projects: Lever(0.0) = 1.0
+    demand_multiplier: Lever(0.0, 1000.0) | None = 1.5
+    leading_entry_projects: Lever(0.0, 1000.0) = 1.0
 
 
 class ClassShares(_Frozen):
@@ -151,9 +253,9 @@ class ClassShares(_Frozen):
 class ClassCutoffs(_Frozen):
     """Absolute score cut-offs: score ≥ A is class A, ≥ B is B, ≥ C is C, else D."""
 
-    A: Lever(0.0)
-    B: Lever(0.0)
-    C: Lever(0.0)
+    A: Lever(0.0, 1e6)
+    B: Lever(0.0, 1e6)
+    C: Lever(0.0, 1e6)
 
     @model_validator(mode="after")
     def _order(self) -> ClassCutoffs:
@@ -165,13 +267,13 @@ class ClassCutoffs(_Frozen):
         return self
 
 
-ClassTable = dict[Literal["A", "B", "C", "D"], Lever(0.0)]
+ClassTable = dict[Literal["A", "B", "C", "D"], Lever(0.0, 1e4)]
 
 
 class Evaluation(_Frozen):
     """Per-mu evaluation (亩均效益评价) and differentiated prices."""
 
-    weights: dict[str, Lever(0.0)] = Field(
+    weights: dict[str, Lever(0.0, 1000.0)] = Field(
         default_factory=lambda: {
             "tax_per_mu": 30.0,
             "va_per_mu": 20.0,
@@ -183,11 +285,11 @@ class Evaluation(_Frozen):
     )
     benchmark: Literal["zone", "city", "province"] = "province"
     within_sector: bool = False
-    score_cap: Lever(0.0, positive=True) = 3.0
+    score_cap: Lever(0.0, 100.0, positive=True) = 3.0
     class_shares: ClassShares = Field(default_factory=ClassShares)
     class_cutoffs: ClassCutoffs | None = None
-    small_firm_output_wan: Lever(0.0) = 2000.0
-    small_firm_weights: dict[str, Lever(0.0)] = Field(
+    small_firm_output_wan: Lever(0.0, 1e7) = 2000.0
+    small_firm_weights: dict[str, Lever(0.0, 1000.0)] = Field(
         default_factory=lambda: {"tax_per_mu": 50.0, "tax_per_kwh": 50.0}
     )
     exempt_age_years: WholeLever(0, 10) = 2
@@ -204,7 +306,7 @@ class Evaluation(_Frozen):
     water_surcharge_yuan_per_m3: ClassTable = Field(
         default_factory=lambda: {"A": 0.0, "B": 0.0, "C": 0.0, "D": 0.0}
     )
-    efficiency_response: Lever(0.0) = 0.5
+    efficiency_response: Lever(0.0, 100.0) = 0.5
 
     @field_validator("weights", "small_firm_weights")
     @classmethod
@@ -227,30 +329,30 @@ class Exit(_Frozen):
     mode: Literal["mandatory", "market", "off"] = "mandatory"
     rectification_years: WholeLever(1, 20) = 3
     market_hazard_base: Lever(0.0, 1.0) = 0.01
-    market_hazard_per_margin_loss: Lever(0.0) = 2.0
+    market_hazard_per_margin_loss: Lever(0.0, 100.0) = 2.0
 
 
 class Carbon(_Frozen):
     """Dual control of carbon (双控): total cap and intensity target of the province, and
     optionally of each belt or zone; enforcement when a cap binds."""
 
-    total_cap_mt: Limit(0.0) | None = None
+    total_cap_mt: Limit(0.0, 1e4) | None = None
     intensity_reduction_vs_base: Limit(-1.0, 1.0) | None = Field(
         default_factory=lambda: {2020: 0.0, 2025: 0.18, 2030: 0.33, 2035: 0.45}
     )
-    belt_caps_mt: dict[Belt, Limit(0.0) | None] = Field(default_factory=dict)
+    belt_caps_mt: dict[Belt, Limit(0.0, 1e4) | None] = Field(default_factory=dict)
     belt_intensity_reduction_vs_base: dict[Belt, Limit(-1.0, 1.0) | None] = Field(
         default_factory=dict
     )
-    zone_caps_mt: dict[str, Limit(0.0) | None] = Field(default_factory=dict)
+    zone_caps_mt: dict[str, Limit(0.0, 1e4) | None] = Field(default_factory=dict)
     zone_intensity_reduction_vs_base: dict[str, Limit(-1.0, 1.0) | None] = Field(
         default_factory=dict
     )
     enforcement: tuple[CarbonMeasure, ...] = CARBON_MEASURES
-    retrofit_cost_wan_per_t: Lever(0.0) = 0.03
+    retrofit_cost_wan_per_t: Lever(0.0, 100.0) = 0.03
     retrofit_max_share: Lever(0.0, 1.0) = 0.05
     curtailment_max_share: Lever(0.0, 1.0) = 0.10
-    carbon_price_wan_per_t: Lever(0.0) = 0.0
+    carbon_price_wan_per_t: Lever(0.0, 100.0) = 0.0
 
     @field_validator("enforcement")
     @classmethod
@@ -286,7 +388,7 @@ class Optimizer(_Frozen):
     min_share_by_belt: dict[Belt, Lever(0.0, 1.0)] = Field(default_factory=dict)
     max_zone_share: Lever(0.0, 1.0, positive=True) | None = None
     projects: bool = False
-    time_limit_s: float = Field(60.0, gt=0.0)
+    time_limit_s: Number(0.0, 86400.0, positive=True) = 60.0
 
 
 class Relocation(_Frozen):
@@ -295,8 +397,8 @@ class Relocation(_Frozen):
     sector: str
     from_belt: Belt
     to_belt: Belt
-    start: int = Field(ge=2000, le=2070)
-    years: int = Field(5, ge=1, le=30)
+    start: Whole(2000, 2070)
+    years: Whole(1, 30) = 5
     to_flag: Flag | None = "chemical_park"
     to_flag_only: bool = False
     keep_flag: Flag | None = None
@@ -321,8 +423,8 @@ class SectorPolicy(_Frozen):
 class Integration(_Frozen):
     """Zone integration (一区多园): merge small, weak provincial zones into a host."""
 
-    year: int | None = None
-    max_approved_area_mu: Lever(0.0) = 15000.0
+    year: Whole(2000, 2070) | None = None
+    max_approved_area_mu: Lever(0.0, 1e7) = 15000.0
     output_per_mu_quantile: Lever(0.0, 1.0) = 0.25
     max_class_a_share: Lever(0.0, 1.0) = 1.0
 
@@ -332,12 +434,12 @@ class Distribution(_Frozen):
     normal(mean, sd) truncated to [low, high] where either is given, choice(values)."""
 
     dist: Literal["uniform", "normal", "triangular", "choice"]
-    low: float | None = None
-    high: float | None = None
-    mode: float | None = None
-    mean: float | None = None
-    sd: float | None = None
-    values: tuple[float, ...] = ()
+    low: FiniteFloat | None = None
+    high: FiniteFloat | None = None
+    mode: FiniteFloat | None = None
+    mean: FiniteFloat | None = None
+    sd: FiniteFloat | None = None
+    values: tuple[FiniteFloat, ...] = ()
 
     @model_validator(mode="after")
     def _params(self) -> Distribution:
@@ -413,9 +515,9 @@ class Report(_Frozen):
 class Scenario(_Frozen):
     """A fully resolved scenario: every lever with its value."""
 
-    name: str = Field("baseline", pattern=r"^[A-Za-z0-9_.\-]+$", max_length=80)
+    name: str = "baseline"
     description: str = ""
-    seed: int = Field(20210101, ge=0)
+    seed: Whole(0, 2**63 - 1) = 20210101
     years: Years = Field(default_factory=Years)
     data: DataConfig = Field(default_factory=DataConfig)
     economy: Economy = Field(default_factory=Economy)
@@ -430,6 +532,14 @@ class Scenario(_Frozen):
     report: Report = Field(default_factory=Report)
     source_dir: str = Field(str(LIBRARY_DIR), exclude=True)
     source_file: str = Field("", exclude=True)  # the file it was read from, for messages
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _NAME.match(v):
+            slug = safe_name(v)
+            raise ValueError(f"a name names the run folder: {NAME_RULE}, e.g. {slug!r}")
+        return v
 
     @model_validator(mode="after")
     def _integration_year(self) -> Scenario:
@@ -469,7 +579,31 @@ class Scenario(_Frozen):
                     f"uncertainty.{key}: a group of levers; draw one of its entries, "
                     f"e.g. {key}.{first}"
                 )
+            self._support_in_range(key)
         return self
+
+    def _support_in_range(self, key: str) -> None:
+        """The values a distribution names (choice values; the bounds of uniform and
+        triangular; a normal's mean and its bounds where given) must be values of the
+        lever: in its range, whole for a lever in whole numbers (draws are rounded)."""
+        d = self.uncertainty[key]
+        rng = keys.number_range(type(self), key.split("."))
+        if rng is None:
+            return
+        named = {
+            "choice": [("value", v) for v in d.values],
+            "normal": [("mean", d.mean), ("low", d.low), ("high", d.high)],
+        }.get(d.dist, [("low", d.low), ("high", d.high)])
+        for what, v in named:
+            if v is None:
+                continue
+            try:
+                check_path(v, lo=rng.lo, hi=rng.hi, positive=rng.positive)
+            except ValueError as exc:
+                raise ValueError(
+                    f"uncertainty.{key}: {d.dist} {what} {v:g} is not a value of the lever "
+                    f"({exc}); allowed: {rng.text()}"
+                ) from None
 
     def at(self, year: int) -> Scenario:
         """The scenario as it stands in `year`: every phased-in lever replaced by its
