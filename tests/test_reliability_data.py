@@ -140,7 +140,7 @@ CELLS = [
     ),
     ("sectors.csv", 6, "growth", "NaN", "'NaN' is not a number"),
     ("sectors.csv", 7, "sector", "", "empty; allowed: non-empty, unique"),
-    ("sectors.csv", 8, "project_size_mu", "0", "0.0 is too small; allowed: a number > 0"),
+    ("sectors.csv", 8, "project_size_mu", "0.001", "0.001 is too small; allowed: a number ≥ 1"),
     ("cities.csv", 3, "gdp_2020_yi", "inf", "'inf' is not finite"),
     ("cities.csv", 4, "city", "", "empty; allowed: non-empty"),
     ("cities.csv", 5, "co2_ceads_year", "2019.5", "2019.5 is not a whole number"),

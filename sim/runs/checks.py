@@ -260,8 +260,8 @@ SECTORS = TableSpec(
             lo=-0.5, hi=1.0),
         Col("efficiency_gain", "number", "per year", "yearly fall of energy intensity within "
             "the sector", lo=0.0, hi=0.1),
-        Col("project_size_mu", "number", "mu", "typical new project", lo=0.0, hi=1e5,
-            lo_open=True),
+        Col("project_size_mu", "number", "mu", "typical new project (new land comes as "
+            "firms of this size)", lo=1.0, hi=1e5),
         Col("investment_wan_per_mu", "number", "万元/mu", "typical investment intensity of new "
             "projects", lo=0.0, hi=1e5),
         Col("min_investment_wan_per_mu", "number", "万元/mu", "provincial minimum investment "
@@ -292,8 +292,8 @@ CITIES = TableSpec(
             required=False, empty_ok=True),
         Col("gdp_2020_yi", "number", "亿元", "2020 GDP from the city bulletins", lo=0.0,
             hi=1e6, required=False),
-        Col("gdp_source_flag", "text", meaning="corroborated (Nanjing, Wuxi, Suzhou) or not_reverified",
-            required=False, empty_ok=True),
+        Col("gdp_source_flag", "text", meaning="corroborated (Nanjing, Wuxi, Suzhou) or "
+            "not_reverified", required=False, empty_ok=True),
         Col("co2_ceads_latest_mt", "number", "Mt CO2", "CEADs city inventory, scope 1, "
             "latest year", lo=0.0, hi=1e4, required=False),
         Col("co2_ceads_year", "whole", "year", "2019, or 2017 for Xuzhou and Huaian", lo=1990,
