@@ -14,6 +14,10 @@ seeded generator so that their sums reproduce the zone aggregates:
    rescaled so each sector's totals equal its rates times its VA;
 4. calibration (data.calibrate): tax, R&D, employees and CO2 (direct and electricity)
    are scaled to the base-year targets of calibration_targets.csv.
+
+Before any of this, `load_dataset` checks every file a run reads against its column
+specification (sim/runs/checks.py) and the rules across files: what `zonesim validate`
+runs, without synthesising firms.
 """
 
 from __future__ import annotations
@@ -79,7 +83,12 @@ def data_paths(scenario: Scenario) -> dict[str, Path]:
         given = Path(rel)
         looked = [given] if given.is_absolute() else [Path(scenario.source_dir) / given, path]
         tried = " and ".join(dict.fromkeys(str(p) for p in looked))
-        what = "is a folder, not a file" if path.is_dir() else "no such file"
+        if path.is_dir():
+            what = "is a folder, not a file"
+        elif path.exists():
+            what = "is not a regular file"
+        else:
+            what = "no such file"
         hint = _near_file(looked)
         if key == "data.firms" and not given.suffix:
             hint += f"; write {SYNTHESIZE!r} to synthesise the firms"
