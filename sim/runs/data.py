@@ -14,6 +14,10 @@ seeded generator so that their sums reproduce the zone aggregates:
    rescaled so each sector's totals equal its rates times its VA;
 4. calibration (data.calibrate): tax, R&D, employees and CO2 (direct and electricity)
    are scaled to the base-year targets of calibration_targets.csv.
+
+Before any of this, `load_dataset` checks every file a run reads against its column
+specification (sim/runs/checks.py) and the rules across files: what `zonesim validate`
+runs, without synthesising firms.
 """
 
 from __future__ import annotations
@@ -27,197 +31,29 @@ import numpy as np
 import pandas as pd
 
 from models.firms import ACTIVE, CLASS_T, TCE_PER_MWH, FirmTable
-from models.inputs import SECTOR_COLUMNS, ModelInputs
+from models.inputs import ModelInputs
 from models.seeds import synthesis_rng
+from sim.runs.checks import (
+    CITIES,
+    FIRMS,
+    MAX_FIRMS,
+    SECTORS,
+    TARGETS,
+    ZONES,
+    DataError,
+    check_boundaries,
+    check_table,
+    check_targets,
+)
 from sim.scenario.messages import ScenarioError
-from sim.scenario.names import BELTS
+from sim.scenario.paths import path_value
 from sim.units import PERSONS_PER_WAN, WAN_PER_YI
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
     from sim.scenario.schema import DataConfig
-LEVELS = ("national_etdz", "national_hitech", "national_other", "provincial")
 HEAVY_GATED = ("chemicals", "steel")  # only where a zone lists them or is a chemical park
-
-ZONE_FILE_COLUMNS = (
-    "zone_id",
-    "name_zh",
-    "name_en",
-    "city",
-    "city_zh",
-    "belt",
-    "belts",
-    "level",
-    "approved_area_mu",
-    "leading_sectors",
-    "chemical_park",
-    "eco_park",
-    "intl_coop_park",
-    "management_efficiency",
-    "va_2020_yi",
-    "fill_in",
-)
-SECTOR_FILE_COLUMNS = (
-    *SECTOR_COLUMNS,
-    "zone_va_share_2020",
-    "output_per_mu_wan",
-    "firm_output_mean_wan",
-)
-FIRM_FILE_COLUMNS = (
-    "zone_id",
-    "sector",
-    "land_mu",
-    "output_wan",
-    "va_wan",
-    "tax_wan",
-    "rd_wan",
-    "employees",
-    "energy_tce",
-    "elec_share",
-    "birth_year",
-)
-
-
-class DataError(ValueError):
-    """A data file that cannot be used; the message names the file, rows and columns."""
-
-    def __init__(self, file: str | Path, problems: list[str]):
-        self.file = str(file)
-        self.problems = problems
-        body = "\n".join(f"  - {p}" for p in problems[:20])
-        more = f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else ""
-        super().__init__(f"{file}: {len(problems)} problem(s)\n{body}{more}")
-
-
-def read_table(
-    path: Path,
-    required: tuple[str, ...],
-    numeric: tuple[str, ...] = (),
-    optional: tuple[str, ...] | None = (),
-) -> pd.DataFrame:
-    """Read a UTF-8 CSV (a BOM is accepted) and check columns and numeric values.
-    Columns beyond `required` and `optional` are errors (a typo in a header would
-    otherwise silently drop a column); `optional=None` allows any. Row numbers in
-    messages are the file's line numbers (header = line 1)."""
-    if not path.is_file():
-        raise DataError(path, ["no such file"])
-    try:
-        df = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            path, [f"not UTF-8 text ({exc.reason} at byte {exc.start}); save as UTF-8"]
-        ) from None
-    except pd.errors.EmptyDataError:
-        raise DataError(path, ["the file is empty; expected a header line and rows"]) from None
-    except pd.errors.ParserError as exc:
-        raise DataError(path, [f"not a well-formed CSV: {exc}"]) from None
-    problems = []
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        problems.append(f"missing column(s) {', '.join(missing)}; required: {', '.join(required)}")
-    if optional is not None:
-        extra = [c for c in df.columns if c not in required and c not in optional]
-        if extra:
-            allowed = ", ".join((*required, *optional))
-            problems.append(f"unknown column(s) {', '.join(extra)}; allowed: {allowed}")
-    if df.empty:
-        problems.append("no data rows")
-    if problems:
-        raise DataError(path, problems)
-    for col in numeric:
-        values = pd.to_numeric(df[col].str.strip(), errors="coerce")
-        bad = np.flatnonzero(values.isna().to_numpy())
-        for i in bad[:5]:
-            problems.append(f"line {i + 2}, column {col}: {df[col].iloc[i]!r} is not a number")
-        neg = np.flatnonzero((values < 0).to_numpy())
-        for i in neg[:5]:
-            problems.append(
-                f"line {i + 2}, column {col}: {values.iloc[i]} is negative; must be ≥ 0"
-            )
-        df[col] = values
-    if problems:
-        raise DataError(path, problems)
-    return df
-
-
-def _duplicates(df: pd.DataFrame, key: str, path: Path) -> list[str]:
-    dup = df[key].duplicated(keep=False).to_numpy()
-    return [f"line {i + 2}: duplicate {key} {df[key].iloc[i]!r}" for i in np.flatnonzero(dup)]
-
-
-def load_sectors(path: Path) -> pd.DataFrame:
-    numeric = tuple(c for c in SECTOR_FILE_COLUMNS if c not in ("sector", "name_zh", "name_en"))
-    df = read_table(path, SECTOR_FILE_COLUMNS, numeric, optional=("kind",))
-    problems = _duplicates(df, "sector", path)
-    for col in ("va_ratio", "elec_share", "zone_va_share_2020", "efficiency_gain"):
-        bad = np.flatnonzero((df[col] > 1).to_numpy())
-        problems += [
-            f"line {i + 2}, column {col}: {df[col].iloc[i]} is above 1 (a share)" for i in bad
-        ]
-    for col in (
-        "frontier_output_per_mu_wan",
-        "project_size_mu",
-        "firm_output_mean_wan",
-        "va_per_worker_wan",
-    ):
-        bad = np.flatnonzero((df[col] <= 0).to_numpy())
-        problems += [f"line {i + 2}, column {col}: must be > 0" for i in bad]
-    total = df["zone_va_share_2020"].sum()
-    if abs(total - 1.0) > 1e-3:
-        problems.append(f"column zone_va_share_2020 sums to {total:.4f}; must sum to 1")
-    if problems:
-        raise DataError(path, problems)
-    return df.reset_index(drop=True)
-
-
-ZONE_TEXT_COLUMNS = (
-    "zone_id",
-    "name_zh",
-    "name_en",
-    "city",
-    "city_zh",
-    "belt",
-    "belts",
-    "level",
-    "leading_sectors",
-)
-
-
-def load_zones(path: Path, sectors: pd.DataFrame, cities: set[str]) -> pd.DataFrame:
-    numeric = tuple(c for c in ZONE_FILE_COLUMNS if c not in ZONE_TEXT_COLUMNS)
-    df = read_table(
-        path,
-        ZONE_FILE_COLUMNS,
-        numeric,
-        optional=("approved_yyyymm", "leading_industries_zh", "city_row_check"),
-    )
-    problems = _duplicates(df, "zone_id", path)
-    known = set(sectors["sector"])
-    for i, row in enumerate(df.itertuples(index=False)):
-        line = i + 2
-        if row.city not in cities:
-            problems.append(
-                f"line {line}: unknown city {row.city!r}; allowed: {', '.join(sorted(cities))}"
-            )
-        belts = str(row.belts).split(";")
-        for b in {row.belt, *belts}:
-            if b not in BELTS:
-                problems.append(f"line {line}: unknown belt {b!r}; allowed: {', '.join(BELTS)}")
-        if row.level not in LEVELS:
-            problems.append(
-                f"line {line}: unknown level {row.level!r}; allowed: {', '.join(LEVELS)}"
-            )
-        for s in filter(None, str(row.leading_sectors).split(";")):
-            if s not in known:
-                problems.append(f"line {line}: unknown leading sector {s!r}; see sectors.csv")
-    if problems:
-        raise DataError(path, problems)
-    return df.reset_index(drop=True)
-
-
-def load_targets(path: Path) -> dict[str, float]:
-    df = read_table(path, ("key", "value"), ("value",), optional=("unit", "source", "estimate"))
-    return dict(zip(df["key"], df["value"].astype(float), strict=True))
+SYNTHESIZE = "synthesize"  # data.firms: synthesise the firms instead of reading a file
 
 
 @dataclass(frozen=True)
@@ -226,19 +62,158 @@ class Dataset:
     sectors: pd.DataFrame
     targets: dict[str, float]
     boundaries_path: Path
+    firms: pd.DataFrame | None = None  # the firm file's rows, when data.firms names one
+
+
+def data_paths(scenario: Scenario) -> dict[str, Path]:
+    """Scenario key → the file it names, every one checked to exist; a missing file is
+    named by its key, the path as written and every place it was looked for."""
+    d = scenario.data
+    keys = {s.key: getattr(d, s.key.split(".")[1]) for s in (ZONES, SECTORS, CITIES, TARGETS)}
+    keys["data.boundaries"] = d.boundaries
+    if d.firms != SYNTHESIZE:
+        keys["data.firms"] = d.firms
+    paths: dict[str, Path] = {}
+    problems = []
+    for key, rel in keys.items():
+        path = scenario.data_path(rel)
+        paths[key] = path
+        if path.is_file():
+            continue
+        given = Path(rel)
+        looked = [given] if given.is_absolute() else [Path(scenario.source_dir) / given, path]
+        tried = " and ".join(dict.fromkeys(str(p) for p in looked))
+        if path.is_dir():
+            what = "is a folder, not a file"
+        elif path.exists():
+            what = "is not a regular file"
+        else:
+            what = "no such file"
+        hint = _near_file(looked)
+        if key == "data.firms" and not given.suffix:
+            hint += f"; write {SYNTHESIZE!r} to synthesise the firms"
+        problems.append(f"{key}: {rel!r}: {what} (looked for {tried}){hint}")
+    if problems:
+        raise DataError(scenario.source_file or f"scenario {scenario.name}", problems)
+    return paths
+
+
+def _near_file(looked: list[Path]) -> str:
+    for p in looked:
+        if p.parent.is_dir():
+            names = sorted(f.name for f in p.parent.iterdir() if f.is_file())
+            near = difflib.get_close_matches(p.name, names, n=1, cutoff=0.6)
+            if near:
+                return f"; did you mean {p.parent / near[0]}?"
+    return ""
 
 
 def load_dataset(scenario: Scenario) -> Dataset:
-    """Load and check the zone, sector, city and target files of a scenario."""
+    """Load and check every data file a run of the scenario reads (zones, sectors,
+    cities, calibration targets, the city boundaries of the charts, a firm file),
+    without synthesising firms: what `zonesim validate` runs."""
     d = scenario.data
-    sectors = load_sectors(scenario.data_path(d.sectors))
-    cities = read_table(scenario.data_path(d.cities), ("city", "city_zh"), optional=None)
-    zones = load_zones(scenario.data_path(d.zones), sectors, set(cities["city"]))
-    targets = load_targets(scenario.data_path(d.targets))
-    check_names(scenario, set(sectors["sector"]), set(zones["zone_id"]))
-    if d.firms != "synthesize":
-        load_firms(scenario.data_path(d.firms), zones, sectors)
-    return Dataset(zones, sectors, targets, scenario.data_path(d.boundaries))
+    paths = data_paths(scenario)
+    try:
+        cities, _ = check_table(paths["data.cities"], CITIES)
+        sectors, _ = check_table(paths["data.sectors"], SECTORS)
+        zones, _ = check_table(
+            paths["data.zones"],
+            ZONES,
+            refs={
+                "city": cities["city"],
+                "city_zh": cities["city_zh"],
+                "leading_sectors": sectors["sector"],
+            },
+        )
+        targets_df, target_lines = check_table(paths["data.targets"], TARGETS)
+        calibrating = d.firms == SYNTHESIZE and d.calibrate
+        targets = check_targets(paths["data.targets"], targets_df, target_lines, calibrating)
+        check_sectors(paths["data.sectors"], sectors, zones, scenario, calibrating)
+        check_boundaries(paths["data.boundaries"], cities["city"])
+        check_names(scenario, set(sectors["sector"]), set(zones["zone_id"]))
+        firms = None
+        if d.firms != SYNTHESIZE:
+            spec = FIRMS.with_limits(birth_year=(1600, scenario.years.base))
+            firms, _ = check_table(
+                paths["data.firms"],
+                spec,
+                refs={"zone_id": zones["zone_id"], "sector": sectors["sector"]},
+            )
+    except OSError as exc:  # unreadable: permissions, a file removed meanwhile, ...
+        raise DataError(exc.filename or "data", [f"cannot read: {exc.strerror or exc}"]) from None
+    return Dataset(
+        zones.reset_index(drop=True),
+        sectors.reset_index(drop=True),
+        targets,
+        paths["data.boundaries"],
+        firms,
+    )
+
+
+def check_sectors(
+    path: Path,
+    sectors: pd.DataFrame,
+    zones: pd.DataFrame,
+    scenario: Scenario,
+    calibrating: bool,
+) -> None:
+    """Rules across the rows of the sector table and the scenario: shares sum to 1, the
+    firms synthesised fit in memory, energy intensity stays positive under the
+    efficiency lever, and calibration has something to scale."""
+    problems = []
+    share = sectors["zone_va_share_2020"].to_numpy(float)
+    total = share.sum()
+    if abs(total - 1.0) > 1e-3:
+        problems.append(f"column zone_va_share_2020 sums to {total:.4f}; must sum to 1")
+    d = scenario.data
+    if d.firms == SYNTHESIZE:
+        # firms per zone × sector cell = output / mean firm output, at least 1 per cell
+        zone_va = float(zones["va_2020_yi"].sum())
+        output = zone_va * WAN_PER_YI * share / sectors["va_ratio"].to_numpy(float)
+        firms = float(np.sum(output / sectors["firm_output_mean_wan"].to_numpy(float)))
+        firms = firms * d.firm_scale
+        if firms > MAX_FIRMS:
+            problems.append(
+                f"column firm_output_mean_wan: at data.firm_scale {d.firm_scale:g} these "
+                f"means give about {firms:,.0f} firms; allowed: at most {MAX_FIRMS:,} (raise "
+                "firm_output_mean_wan or lower data.firm_scale)"
+            )
+    gain = sectors["efficiency_gain"].to_numpy(float)
+    mult = max(
+        float(path_value(scenario.economy.efficiency_gain_multiplier, y) or 0.0)
+        for y in scenario.sim_years
+    )
+    if gain.max() * mult >= 1.0:
+        problems.append(
+            f"column efficiency_gain: {gain.max():g} × economy.efficiency_gain_multiplier "
+            f"{mult:g} is a yearly fall of energy intensity of 100 % or more; allowed: "
+            "a product below 1"
+        )
+    if calibrating:
+        ei = sectors["energy_intensity_tce_per_wan"].to_numpy(float)
+        es = sectors["elec_share"].to_numpy(float)
+        fuel = sectors["fuel_co2_t_per_tce"].to_numpy(float)
+        needs = {
+            "tax_rate": (share * sectors["tax_rate"].to_numpy(float), "zone tax"),
+            "rd_share": (share * sectors["rd_share"].to_numpy(float), "zone R&D"),
+            "energy_intensity_tce_per_wan × (1 − elec_share) × fuel_co2_t_per_tce": (
+                share * ei * (1 - es) * fuel,
+                "zone_direct_co2_2020_t",
+            ),
+            "energy_intensity_tce_per_wan × elec_share": (
+                share * ei * es,
+                "zone_electricity_2020_mwh",
+            ),
+        }
+        for what, (values, target) in needs.items():
+            if not (values > 0).any():
+                problems.append(
+                    f"{what} is 0 in every sector, so calibration to {target} has nothing to "
+                    "scale; allowed: > 0 in at least one sector (or data.calibrate: false)"
+                )
+    if problems:
+        raise DataError(path, problems)
 
 
 def check_names(scenario: Scenario, sectors: set[str], zones: set[str]) -> None:
@@ -448,51 +423,19 @@ def calibrate(
     return factors
 
 
-def load_firms(path: Path, zones: pd.DataFrame, sectors: pd.DataFrame) -> FirmTable:
-    """Firms from a CSV with FIRM_FILE_COLUMNS (documented in scenarios/data/README.md)."""
-    numeric = tuple(c for c in FIRM_FILE_COLUMNS if c not in ("zone_id", "sector"))
-    df = read_table(path, FIRM_FILE_COLUMNS, numeric, optional=("base_margin", "utility"))
+def firm_table(df: pd.DataFrame, zones: pd.DataFrame, sectors: pd.DataFrame) -> FirmTable:
+    """Firms from the checked rows of a firm file (`load_dataset`; columns in
+    sim.runs.checks.FIRMS, documented in scenarios/data/README.md)."""
     zidx = {z: i for i, z in enumerate(zones["zone_id"])}
     sidx = {s: i for i, s in enumerate(sectors["sector"])}
-    problems = []
-    for i, (z, s) in enumerate(zip(df["zone_id"], df["sector"], strict=True)):
-        if z not in zidx:
-            problems.append(f"line {i + 2}: unknown zone_id {z!r}")
-        if s not in sidx:
-            problems.append(f"line {i + 2}: unknown sector {s!r}; allowed: {', '.join(sidx)}")
-    for col in ("land_mu", "output_wan", "va_wan"):
-        bad = np.flatnonzero((df[col] <= 0).to_numpy())
-        problems += [f"line {i + 2}, column {col}: must be > 0" for i in bad[:5]]
-    bad = np.flatnonzero((df["elec_share"] > 1).to_numpy())
-    problems += [f"line {i + 2}, column elec_share: above 1 (a share)" for i in bad[:5]]
-    utility = np.zeros(len(df), dtype=np.int8)
-    if "utility" in df:
-        u = pd.to_numeric(df["utility"], errors="coerce")
-        bad = np.flatnonzero(~u.isin([0, 1]).to_numpy())
-        problems += [
-            f"line {i + 2}, column utility: {df['utility'].iloc[i]!r} is not 0 or 1"
-            for i in bad[:5]
-        ]
-        utility = u.fillna(0).to_numpy(np.int8)
-    if problems:
-        raise DataError(path, problems)
     out = df["output_wan"].to_numpy(float)
     va = df["va_wan"].to_numpy(float)
-    if "base_margin" in df:
-        m = pd.to_numeric(df["base_margin"], errors="coerce")
-        bad = np.flatnonzero((m.isna() | (m < -1) | (m > 1)).to_numpy())
-        if len(bad):
-            raise DataError(
-                path,
-                [
-                    f"line {i + 2}, column base_margin: {df['base_margin'].iloc[i]!r} "
-                    "is not a share in [-1, 1]"
-                    for i in bad[:5]
-                ],
-            )
-        margin = m.to_numpy(float)
+    if "utility" in df:
+        utility = df["utility"].to_numpy(np.int8)
     else:
-        margin = np.full(len(df), 0.06)  # estimate: a typical industrial profit margin
+        utility = np.zeros(len(df), dtype=np.int8)
+    # without base_margin, an estimate: a typical industrial profit margin
+    margin = df["base_margin"].to_numpy(float) if "base_margin" in df else np.full(len(df), 0.06)
     firms = FirmTable()
     firms.append(
         zone=df["zone_id"].map(zidx).to_numpy(),
@@ -534,7 +477,7 @@ def prepare_inputs(scenario: Scenario) -> ModelInputs:
     ds = load_dataset(scenario)
     rng = synthesis_rng(scenario.seed)
     d = scenario.data
-    if d.firms == "synthesize":
+    if d.firms == SYNTHESIZE:
         firms = synthesize_firms(
             ds.zones,
             ds.sectors,
@@ -549,7 +492,7 @@ def prepare_inputs(scenario: Scenario) -> ModelInputs:
             factors = calibrate(firms, ds.sectors, ds.targets)
             facts.update({f"calibration_factor_{k}": v for k, v in factors.items()})
     else:
-        firms = load_firms(scenario.data_path(d.firms), ds.zones, ds.sectors)
+        firms = firm_table(ds.firms, ds.zones, ds.sectors)
         facts = dict(ds.targets)
     zones = zone_land(ds.zones, firms, d)
     return ModelInputs(zones, ds.sectors, firms, facts, str(ds.boundaries_path))
