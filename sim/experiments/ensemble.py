@@ -95,9 +95,12 @@ def members(scenario: Scenario, runs: int) -> list[Member]:
 def check_draws(
     path: str | Path, base: dict[str, Any], plan: list[Member], dataset: Any = None
 ) -> None:
-    """Every member's draws must give a valid scenario (and, given the dataset, settings
-    that can hold together: sim.runs.runner.check_settings); else a ScenarioError naming
-    the members, levers and values, before anything runs."""
+    """Check that every member's draws give a valid scenario, before anything runs.
+
+    Given the dataset, the settings must also hold together
+    (sim.runs.runner.check_settings). Otherwise a ScenarioError names the members,
+    levers and values.
+    """
     from sim.runs.runner import check_settings
     from sim.scenario import ScenarioError, read_scenario
 
@@ -154,8 +157,11 @@ def _write_member(folder: Path, member: Member, frame: pd.DataFrame) -> None:
 
 
 def _member_problem(path: Path, member: Member, years: range) -> str | None:
-    """Why the member file at `path` cannot be used (None when it can): not readable
-    Parquet, a KPI column missing, another member's rows, or other years."""
+    """Why the member file at `path` cannot be used; None when it can.
+
+    The reasons: not readable Parquet, a KPI column missing, another member's rows, or
+    other years.
+    """
     import pyarrow.parquet as pq
 
     try:
@@ -177,8 +183,11 @@ def _member_problem(path: Path, member: Member, years: range) -> str | None:
 def _done(
     folder: Path, plan: list[Member], years: range, warn: Callable[[str], None]
 ) -> set[int]:
-    """The members of `plan` already written and sound (stale temp files of killed writers
-    removed; a damaged member file is left to be recomputed, with a warning)."""
+    """The indices of the members of `plan` already written and sound.
+
+    Stale temp files of killed writers are removed first; a damaged member file is
+    left to be recomputed, with a warning.
+    """
     remove_stale_temp(folder)
     remove_stale_temp(folder / "members")
     done: set[int] = set()
@@ -206,10 +215,10 @@ _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _die_with_parent(parent: int, method: str) -> None:
-    """Pool worker initializer: the worker ends when the ensemble process ends, even when
-    that is killed with kill -9 (which runs no clean-up in the parent).
+    """Pool worker initializer: make the worker end when the ensemble process ends.
 
-    On Linux the kernel sends the worker SIGKILL when its parent dies (prctl
+    This holds even when that process is killed with kill -9 (which runs no clean-up in
+    the parent). On Linux the kernel sends the worker SIGKILL when its parent dies (prctl
     PR_SET_PDEATHSIG). Everywhere a daemon thread also polls the parent pid and ends the
     worker within a second of being re-parented, which covers other systems and a
     forkserver parent. A worker writes nothing itself (the parent writes member files),
@@ -304,9 +313,12 @@ def _sha256(path: Path) -> str:
 
 
 def fingerprint(scenario: Scenario) -> dict[str, Any]:
-    """What a member's result depends on besides its index: the resolved scenario (after
-    `extends:` and --set, as a run folder's scenario.yaml holds it) and the bytes of every
-    data file it reads (as {key: {path, sha256}}), in the JSON form ensemble.json keeps."""
+    """What a member's result depends on besides its index, as ensemble.json keeps it.
+
+    That is the resolved scenario (after `extends:` and --set, as a run folder's
+    scenario.yaml holds it) and the bytes of every data file it reads (as
+    {key: {path, sha256}}), in JSON form.
+    """
     resolved = yaml.safe_load(scenario.to_yaml())
     data = {k: {"path": str(p), "sha256": _sha256(p)} for k, p in data_files(scenario).items()}
     return json.loads(json.dumps({"resolved_scenario": resolved, "data_sha256": data}))
@@ -331,8 +343,11 @@ _UNSET = object()
 
 def changes(old: dict[str, Any], new: dict[str, Any], lines: dict[str, str] | None = None
             ) -> list[str]:
-    """What differs between two fingerprints: each scenario key with its old and new value
-    (and where it is set now, from `lines`), each data file whose bytes changed."""
+    """What differs between two fingerprints, one line per difference.
+
+    Each scenario key with its old and new value (and where it is set now, from
+    `lines`), and each data file whose bytes changed.
+    """
     out: list[str] = []
     a, b = _flat(old.get("resolved_scenario") or {}), _flat(new["resolved_scenario"])
     for key in sorted(set(a) | set(b), key=str):

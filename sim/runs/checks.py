@@ -1,5 +1,4 @@
-"""What a data file may hold: one column specification per file and the one function
-that checks a table against it.
+"""What a data file may hold, and the one function that checks a table against it.
 
 Each data file a run reads has a `TableSpec`: for every column its type, whether it
 must be present, the allowed range or set, and its unit and meaning. `check_table`
@@ -46,8 +45,11 @@ class DataError(ValueError):
 
 
 class Problems:
-    """Problems found in one file: (line, order, text), listed by line; only the first
-    `SHOWN` per rule are kept as text, the rest are counted."""
+    """Problems found in one file, listed by line.
+
+    Each is kept as (line, order, text); only the first `SHOWN` per rule are kept as
+    text, the rest are counted.
+    """
 
     def __init__(self) -> None:
         self.items: list[tuple[int, int, str]] = []
@@ -55,6 +57,7 @@ class Problems:
         self._order = 0
 
     def add(self, text: str, line: int = 0) -> None:
+        """Add one problem found at `line` (0: not tied to a line, listed first)."""
         self.items.append((line, self._order, text))
         self._order += 1
 
@@ -69,6 +72,7 @@ class Problems:
         return bool(self.items) or self.more > 0
 
     def raise_for(self, file: str | Path) -> None:
+        """Raise a DataError naming `file` and every problem, by line; nothing if none."""
         if self:
             ordered = [t for _, _, t in sorted(self.items)]
             raise DataError(file, ordered, self.more)
@@ -105,11 +109,14 @@ class Col:
 
     @property
     def numeric(self) -> bool:
+        """True if the column's cells are read as numbers (number, whole, flag, yyyymm)."""
         return self.kind in ("number", "whole", "flag", "yyyymm")
 
     def allowed(self, unit: bool = True) -> str:
-        """What the column allows, in words (for messages and the README), with the
-        unit in parentheses unless `unit` is false."""
+        """What the column allows, in words, for messages and the README.
+
+        The unit follows in parentheses unless `unit` is false.
+        """
         text = self._allowed()
         if unit and self.numeric and self.unit and self.unit != "–":
             text += f" ({self.unit})"
@@ -164,13 +171,16 @@ class TableSpec:
 
     @property
     def required(self) -> tuple[str, ...]:
+        """The names of the columns that must be present."""
         return tuple(c.name for c in self.columns if c.required)
 
     @property
     def optional(self) -> tuple[str, ...]:
+        """The names of the columns that may be left out."""
         return tuple(c.name for c in self.columns if not c.required)
 
     def col(self, name: str) -> Col:
+        """The column called `name` (StopIteration if there is none)."""
         return next(c for c in self.columns if c.name == name)
 
     def with_limits(self, **limits: tuple[float | None, float | None]) -> TableSpec:
@@ -388,8 +398,11 @@ UNIT_RULES: dict[str, tuple[float, float, bool]] = {
 
 
 def read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
-    """A UTF-8 CSV (a BOM is accepted) as text cells, and each row's line number as a
-    spreadsheet shows it (header = line 1; blank lines are skipped but counted)."""
+    """Read a UTF-8 CSV as text cells, with each row's line number.
+
+    A BOM is accepted. Line numbers are as a spreadsheet shows them (header = line 1;
+    blank lines are skipped but counted).
+    """
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise DataError(path, [f"{size:,} bytes; a data file may have at most "
@@ -434,7 +447,8 @@ def check_table(
 
     `refs` gives the allowed values of foreign-key columns (a firm's zone_id: the
     zone_ids of the zone file). Returns the table, numeric columns as float, and each
-    row's line number."""
+    row's line number.
+    """
     df, lines = read_csv(path)
     problems = Problems()
     header = list(df.columns)
@@ -616,8 +630,11 @@ def _near(value: str, choices: set[str]) -> str:
 def check_targets(
     path: Path, df: pd.DataFrame, lines: np.ndarray, calibrating: bool
 ) -> dict[str, float]:
-    """The calibration targets as a dict, each key the model reads present and in its
-    range (> lo, ≤ hi), the others by their unit (`UNIT_RULES`)."""
+    """Check the calibration targets and return them as a dict, key -> value.
+
+    Each key the model reads must be present and in its range (> lo, ≤ hi); the
+    others are checked by their unit (`UNIT_RULES`).
+    """
     problems = Problems()
     line_of = dict(zip(df["key"], lines, strict=True))
     values = dict(zip(df["key"], df["value"].astype(float), strict=True))
@@ -664,9 +681,12 @@ def check_targets(
 
 
 def check_boundaries(path: Path, cities: Iterable[str]) -> None:
-    """The GeoJSON of city boundaries: readable JSON, a FeatureCollection whose features
-    have properties name_en and name_zh and (Multi)Polygon geometries with finite
-    longitude/latitude, one feature for every city of the city table."""
+    """Check the GeoJSON of city boundaries; raise a DataError listing every problem.
+
+    It must be readable JSON, a FeatureCollection whose features have properties
+    name_en and name_zh and (Multi)Polygon geometries with finite longitude/latitude,
+    one feature for every city of the city table.
+    """
     import json
 
     size = path.stat().st_size
@@ -723,8 +743,10 @@ def check_boundaries(path: Path, cities: Iterable[str]) -> None:
 
 
 def _bad_coordinates(node: object, depth: int) -> str:
-    """'' if `node` is nested lists `depth` deep ending in finite [lon, lat] pairs,
-    else what is wrong."""
+    """What is wrong with the coordinates `node`, or '' if nothing is.
+
+    `node` should be nested lists `depth` deep ending in finite [lon, lat] pairs.
+    """
     stack = [(node, depth)]
     while stack:
         item, d = stack.pop()

@@ -1,5 +1,7 @@
-"""One run: a scenario in, a `RunResult` of tidy frames out (and, with `write_run`, a
-run folder on disk)."""
+"""One run: a scenario in, a `RunResult` of tidy frames out.
+
+With `write_run`, the result also becomes a run folder on disk.
+"""
 
 from __future__ import annotations
 
@@ -52,8 +54,10 @@ relax) and "feasible" (a MIP's incumbent at the time limit) are allocations."""
 
 
 class AllocationFailedError(RuntimeError):
-    """A year's allocation failed with `optimizer.on_failure: stop`; `partial` holds the
-    years computed up to it (status "stopped")."""
+    """A year's allocation failed with `optimizer.on_failure: stop`.
+
+    `partial` holds the years computed up to it (status "stopped").
+    """
 
     def __init__(self, message: str, year: int):
         super().__init__(message)
@@ -162,8 +166,9 @@ def _pull(
 def belt_share_problem(
     shares: Mapping[str, float], zone_belts: Iterable[frozenset[str]]
 ) -> str | None:
-    """Why the belts' minimum shares of the new land cannot all hold with zones in these
-    belts (None when some split of the land among the zones meets them all).
+    """Why the belts' minimum shares of the new land cannot all hold; None if they can.
+
+    They can when some split of the new land among the zones meets them all.
 
     The shares hold iff mass w ≥ 0 on the zones' belt sets T, Σ w = 1, gives each belt b
     Σ_{T∋b} w_T ≥ s_b. A weight y ≥ 0 per belt with Σ_{b∈T} y_b ≤ 1 for every T and
@@ -209,8 +214,9 @@ def belt_share_problem(
 def zone_share_problem(
     max_share: float | None, shares: Mapping[str, float], zone_belts: list[frozenset[str]]
 ) -> str | None:
-    """Why no zone getting more than `max_share` of the year's land cannot hold with the
-    zones there are (alone, or with a belt's minimum share), else None.
+    """Why a maximum zone share `max_share` of the year's land cannot hold; else None.
+
+    Checked against the zones there are: alone, and with each belt's minimum share.
 
     With n zones each taking at most m·T of the land T, T ≤ n·m·T: below n·m = 1 only
     T = 0 holds, and a belt of n_b zones gets at most n_b·m of it.
@@ -237,8 +243,10 @@ def check_settings(
     overrides: Mapping[str, Any] | None = None,
     drawn: Mapping[str, Any] | None = None,
 ) -> None:
-    """Settings that are each valid but cannot hold together with the data: ScenarioError
-    naming the key and the file:line (or --set, or draw) that wrote it, before any run.
+    """Refuse settings that are each valid but cannot hold together with the data.
+
+    Raises ScenarioError naming the key and the file:line (or --set, or draw) that wrote
+    it, before any run.
 
     Belt minimum shares (`belt_share_problem`) and the maximum zone share
     (`zone_share_problem`) against the zones in `dataset.zones` and their belts. Without

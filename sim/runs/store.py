@@ -78,8 +78,10 @@ def _versions() -> dict[str, str | None]:
 
 
 def git_commit() -> str | None:
-    """The commit of the zonesim checkout, with '-dirty' if it has changes; None when zonesim
-    runs from an installed wheel rather than a git checkout."""
+    """The commit of the zonesim checkout, with '-dirty' if it has changes.
+
+    None when zonesim runs from an installed wheel rather than a git checkout.
+    """
     if not (SOURCE_DIR / ".git").exists():
         return None
     try:
@@ -101,8 +103,10 @@ def git_commit() -> str | None:
 
 
 def new_run_dir(name: str, base: Path | None = None) -> Path:
-    """A fresh folder name <base>/<scenario>-<UTC time>[-n] that does not exist yet (base:
-    results/ of the current directory)."""
+    """A fresh run folder path <base>/<scenario>-<UTC time>[-n] that does not exist yet.
+
+    `base` defaults to results/ of the current directory. The folder is not created.
+    """
     base = results_dir() if base is None else base
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     candidate = base / f"{name}-{stamp}"
@@ -133,8 +137,11 @@ MANIFEST_MAX_BYTES = 10_000_000
 
 
 def remove_stale_temp(base: Path) -> list[Path]:
-    """Remove the temporary folders zonesim writers left when they were killed
-    (`.tmp-zonesim-<name>-<pid>` with a dead pid); nothing else is touched."""
+    """Remove the temporary folders and files zonesim writers left when killed.
+
+    Only `.tmp-zonesim-<name>-<pid>` entries in `base` with a dead pid are removed;
+    nothing else is touched. Returns the paths removed.
+    """
     removed: list[Path] = []
     if not base.is_dir():
         return removed
@@ -155,8 +162,9 @@ def write_parquet(df: pd.DataFrame, path: Path) -> None:
 
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write `path` through `write(tmp)` into a temporary file beside it, then rename it
-    into place: a reader sees the old file or the whole new one, never half of one.
+    """Write `path` atomically: through `write(tmp)` into a file beside it, then renamed.
+
+    A reader sees the old file or the whole new one, never half of one.
 
     The temporary name is a zonesim temp name with this process's id, so a writer killed
     midway leaves a file `remove_stale_temp` removes; a writer that fails (a full disk)
@@ -246,8 +254,10 @@ def write_run(
 
 
 def check_out(final: Path, force: bool) -> None:
-    """Refuse a run folder that would overwrite anything but an earlier run (checked
-    before a run starts and again before it is written)."""
+    """Refuse a run folder that would overwrite anything but an earlier run.
+
+    Checked before a run starts and again before it is written.
+    """
     if final.exists() or final.is_symlink():  # a dangling link is not free either
         if not force:
             raise FileExistsError(
@@ -264,11 +274,13 @@ def check_out(final: Path, force: bool) -> None:
 
 
 def run_folder_problems(folder: Path) -> list[str]:
-    """What keeps `folder` from being a zonesim run folder by the contract (DESIGN §10):
-    a real folder (not a link) holding scenario.yaml, province.parquet and manifest.json,
-    a JSON object written by zonesim (`tool` "zonesim", or the zonesim version among its
-    `versions` in runs written before `tool` was recorded) with a 64-hex `scenario_hash`
-    and a known `status`. Empty when it is one."""
+    """What keeps `folder` from being a zonesim run folder; empty when it is one.
+
+    By the contract (DESIGN §10), a run folder is a real folder (not a link) holding
+    scenario.yaml, province.parquet and manifest.json, a JSON object written by zonesim
+    (`tool` "zonesim", or the zonesim version among its `versions` in runs written
+    before `tool` was recorded) with a 64-hex `scenario_hash` and a known `status`.
+    """
     if folder.is_symlink():
         return ["it is a symbolic link (only a run folder itself is replaced)"]
     if not folder.is_dir():
@@ -299,8 +311,11 @@ def run_folder_problems(folder: Path) -> list[str]:
 
 
 def _refuse_non_run(final: Path) -> None:
-    """--force replaces only a zonesim run folder (`run_folder_problems`); anything else is
-    refused with what it lacks, and nothing is deleted."""
+    """Refuse to replace `final` unless it is a zonesim run folder.
+
+    --force replaces only a zonesim run folder (`run_folder_problems`); anything else is
+    refused with what it lacks, and nothing is deleted.
+    """
     problems = run_folder_problems(final)
     if problems:
         raise FileExistsError(
@@ -344,9 +359,11 @@ def _rename_to_free_name(tmp: Path, final: Path) -> Path:
 
 
 def _replace_run(tmp: Path, final: Path) -> Path:
-    """Replace the run folder `final` by `tmp`: the old run is renamed aside and deleted
-    only once the new one is in place. If putting the new one in place fails or is
-    interrupted, the old run is renamed back, so it is never lost."""
+    """Replace the run folder `final` by `tmp`, never losing the old run.
+
+    The old run is renamed aside and deleted only once the new one is in place. If
+    putting the new one in place fails or is interrupted, the old run is renamed back.
+    """
     _refuse_non_run(final)  # again: the folder may have been replaced since check_out
     aside = final.parent / f"{OLD_PREFIX}{final.name}-{os.getpid()}"
     try:

@@ -83,8 +83,10 @@ def annotation(root: Root, parts: list[str]) -> Any:
 
 
 def number_range(root: Root, parts: list[str]) -> Any:
-    """The `Range` (sim.scenario.schema) of the number at `parts`, a field or an entry of
-    a mapping lever; None if it is no number."""
+    """The `Range` (sim.scenario.schema) of the number at `parts`; None if no number.
+
+    `parts` names a field, or an entry of a mapping lever.
+    """
     ann: Any = root
     found: list[Any] = []
     for part in parts:
@@ -134,8 +136,11 @@ def is_mapping_lever(root: Root, parts: list[str]) -> bool:
 
 
 def is_section(root: Root, parts: list[str]) -> bool:
-    """Is the schema field at `parts` a section of the scenario (a sub-model such as
-    `carbon`), rather than a value or a mapping keyed by name or year?"""
+    """Is the schema field at `parts` a section of the scenario (a sub-model)?
+
+    A section is a sub-model such as `carbon`, rather than a value or a mapping keyed by
+    name or year.
+    """
     ann = annotation(root, parts)
     return isinstance(ann, type) and issubclass(ann, BaseModel)
 

@@ -130,8 +130,11 @@ def effect(key: str) -> str:
 
 
 def allowed(key: str) -> str:
-    """What a lever takes, in words: a number's range (each entry's, for a mapping of
-    numbers), the words of a choice, true or false; "" for anything else."""
+    """What a lever takes, in words; "" if it cannot be said briefly.
+
+    A number's range (each entry's, for a mapping of numbers), the words of a choice,
+    or true or false; "" for anything else.
+    """
     if key == "name":
         return NAME_RULE
     parts = key.split(".")

@@ -92,9 +92,12 @@ _KEY_PART = re.compile(r"^[^\s.=]+$")
 
 
 def parse_override(item: str) -> tuple[str, Any]:
-    """Split `key.path=value` and parse the value as YAML (numbers, lists, null) with the
-    scenario files' rules; text that is not YAML is taken as a word. ScenarioError
-    naming the --set for a missing `=`, key or value, or an empty part of the key."""
+    """Split a --set item `key.path=value` into the key and the parsed value.
+
+    The value is parsed as YAML (numbers, lists, null) with the scenario files' rules;
+    text that is not YAML is taken as a word. ScenarioError naming the --set for a
+    missing `=`, key or value, or an empty part of the key.
+    """
     example = "expected KEY.PATH=VALUE, e.g. --set land.link_ratio=1.5"
     if "=" not in item:
         raise ScenarioError("--set", [f"--set {item!r}: no '='; {example}"])
@@ -138,8 +141,11 @@ def apply_overrides(raw: dict[str, Any], overrides: Mapping[str, Any]) -> dict[s
 
 @dataclass(frozen=True)
 class ScenarioFile:
-    """A scenario file read and merged with its parents, not yet validated: validate it
-    with many sets of overrides (an ensemble's members) without reading it again."""
+    """A scenario file read and merged with its parents, not yet validated.
+
+    Validate it with many sets of overrides (an ensemble's members) without reading it
+    again.
+    """
 
     path: Path
     raw: dict[str, Any]
@@ -148,8 +154,11 @@ class ScenarioFile:
     def validate(
         self, overrides: Mapping[str, Any] | None = None, drawn: Mapping[str, Any] | None = None
     ) -> Scenario:
-        """The scenario with `overrides` (dotted keys, from --set) and then an ensemble
-        member's `drawn` levers applied, validated; messages name which one set a key."""
+        """Apply `overrides` and then `drawn`, and validate the result as a Scenario.
+
+        `overrides` are dotted keys from --set; `drawn` are an ensemble member's drawn
+        levers. ScenarioError messages name which one set a key.
+        """
         raw = apply_overrides(apply_overrides(self.raw, overrides or {}), drawn or {})
         lines = {
             **self.lines,

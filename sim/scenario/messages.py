@@ -1,5 +1,8 @@
-"""Validation errors rewritten for a planner: one line per problem, with the key path,
-the value given, what is allowed, and the file and line (or the --set) that wrote it."""
+"""Validation errors rewritten for a planner: one line per problem.
+
+Each line gives the key path, the value given, what is allowed, and the file and line
+(or the --set) that wrote it.
+"""
 
 from __future__ import annotations
 
@@ -21,8 +24,11 @@ SHOWN = 20
 
 
 class ScenarioError(ValueError):
-    """A scenario that cannot be read or validated; the message lists the first SHOWN
-    problems and how many more there are (`problems` holds them all)."""
+    """A scenario that cannot be read or validated.
+
+    The message lists the first SHOWN problems and how many more there are
+    (`problems` holds them all).
+    """
 
     def __init__(self, file: str, problems: list[str]):
         self.file = file
@@ -89,10 +95,13 @@ def describe(
     overridden: list[str] | None = None,
     hints: bool = True,
 ) -> str | None:
-    """The problem in one line; None for a number-or-path lever given a mapping, where
-    the scalar branch's complaint says nothing (the mapping's own errors say it).
-    `hints`: suggest the nearest key for an unknown one (problems beyond the shown
-    ones skip it: thousands of unknown keys stay fast)."""
+    """The problem `err` in one line, with where it was set; None when it says nothing.
+
+    None is for a number-or-path lever given a mapping, where the scalar branch's
+    complaint says nothing (the mapping's own errors say it). `hints`: suggest the
+    nearest key for an unknown one (problems beyond the shown ones skip it: thousands
+    of unknown keys stay fast).
+    """
     raw_loc = [str(p) for p in err["loc"]]
     in_union = any(p in _BRANCHES for p in raw_loc)
     kind = err["type"]
@@ -155,8 +164,10 @@ def describe(
 
 
 def problems(root: Root, exc: ValidationError, lines: Lines) -> list[str]:
-    """One line per problem, a value no branch of "number or {year: number}" takes
-    reported once."""
+    """The problems of a validation error, one line each.
+
+    A value no branch of "number or {year: number}" takes is reported once.
+    """
     out = []
     seen = set()
     overridden = [k for k, v in lines.items() if v in OVERRIDES]

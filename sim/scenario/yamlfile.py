@@ -1,6 +1,7 @@
-"""The one YAML reader of zonesim: every YAML the tool reads (scenario files, the
-parents they extend, `--set` values, lever_effects.yaml) goes through `read_yaml_file`
-or `parse_yaml_text`.
+"""The one YAML reader of zonesim: strict YAML 1.2 core scalars, with file and line.
+
+Every YAML the tool reads (scenario files, the parents they extend, `--set` values,
+lever_effects.yaml) goes through `read_yaml_file` or `parse_yaml_text`.
 
 It reads YAML 1.2 core scalars: only `true`/`false` are booleans (`yes`, `no`, `on`,
 `off`, `y`, `n` stay words, so `exit.mode: off` is the word "off" and `total_cap_mt: no`
@@ -67,6 +68,7 @@ class StrictLoader(
         self._depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
+        """Compose one node as PyYAML does; _Refused if nested deeper than MAX_DEPTH."""
         # the composer recurses once per level: refuse before Python's recursion limit
         self._depth += 1
         try:
@@ -124,9 +126,11 @@ StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 
 def _expanded_size(root: yaml.Node) -> int:
-    """The number of nodes of the document with every alias expanded, counted without
-    expanding (each node once, children's sizes memoised); _Refused above MAX_NODES or
-    when an alias contains itself."""
+    """The number of nodes of the document with every alias expanded.
+
+    Counted without expanding (each node once, children's sizes memoised); _Refused
+    above MAX_NODES or when an alias contains itself.
+    """
     size: dict[int, int] = {}
     on_path: set[int] = set()
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
@@ -166,9 +170,11 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 
 def _key(loader: StrictLoader, node: yaml.Node) -> tuple[str, str] | None:
-    """(name, identity) of a mapping key: its name as a key path prints it, and what
-    makes two keys the same key (1, 1.0 and "1" are; a dict or a year mapping would
-    merge them). None for a merge `<<` or a key that is not a plain value."""
+    """(name, identity) of a mapping key; None for a merge `<<` or a non-plain key.
+
+    The name is the key as a key path prints it; the identity is what makes two keys
+    the same key (1, 1.0 and "1" are; a dict or a year mapping would merge them).
+    """
     if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:merge":
         return None
     value = loader.construct_object(node)
@@ -182,9 +188,11 @@ def _key(loader: StrictLoader, node: yaml.Node) -> tuple[str, str] | None:
 def _line_map(
     loader: StrictLoader, root: yaml.Node, where: str, lines: Lines | None = None
 ) -> Lines:
-    """key path ("land.link_ratio") -> "file:line" for every key of the document; refuses
-    a key given twice in one mapping (1 and 1.0 and "1" are the same key), naming both
-    lines. Linear in the expanded size (bounded by `_expanded_size`)."""
+    """Key path ("land.link_ratio") -> "file:line" for every key of the document.
+
+    Refuses a key given twice in one mapping (1 and 1.0 and "1" are the same key),
+    naming both lines. Linear in the expanded size (bounded by `_expanded_size`).
+    """
     out: Lines = {} if lines is None else lines
     stack: list[tuple[yaml.Node, str]] = [(root, "")]
     while stack:
@@ -247,8 +255,11 @@ def _problem(where: str, exc: yaml.YAMLError) -> str:
 
 
 def read_text(path: Path, *, what: str = "scenario file") -> str:
-    """The text of a YAML file: ScenarioError (naming `path`) for a missing file, a
-    directory, a symlink loop, an unreadable file, one above MAX_BYTES or not UTF-8."""
+    """The text of a YAML file, read as UTF-8.
+
+    ScenarioError (naming `path`) for a missing file, a directory, a symlink loop, an
+    unreadable file, one above MAX_BYTES or not UTF-8.
+    """
     try:
         if path.is_dir():
             raise ScenarioError(str(path), [f"{what} {path} is a folder; give a YAML file"])
@@ -279,8 +290,11 @@ def read_text(path: Path, *, what: str = "scenario file") -> str:
 
 
 def read_yaml_file(path: Path, lines: Lines | None = None, *, what: str = "scenario file") -> Any:
-    """The document of a YAML file (None if empty), with `lines` (if given) filled with
-    "key.path" -> "file:line"; ScenarioError naming the file and line otherwise."""
+    """The document of a YAML file (None if empty).
+
+    `lines` (if given) is filled with "key.path" -> "file:line". A file that cannot be
+    read or is refused raises ScenarioError naming the file and line.
+    """
     text = read_text(path, what=what)
     try:
         return _load(text, str(path), lines)
@@ -289,10 +303,12 @@ def read_yaml_file(path: Path, lines: Lines | None = None, *, what: str = "scena
 
 
 def parse_yaml_text(text: str, source: str, label: str) -> Any:
-    """A YAML value typed on the command line (a `--set` value): the same rules as a
-    file; yaml.YAMLError for text that is not YAML (the caller may take it as a word),
-    ScenarioError from `source` ("--set") naming `label` (the item) for a refused
-    document (too deep, too many aliases, a key given twice)."""
+    """Parse a YAML value typed on the command line (a `--set` value).
+
+    The same rules as a file apply. yaml.YAMLError for text that is not YAML (the
+    caller may take it as a word); ScenarioError from `source` ("--set") naming `label`
+    (the item) for a refused document (too deep, too many aliases, a key given twice).
+    """
     if len(text) > MAX_BYTES:
         raise ScenarioError(source, [f"{label}: longer than {MAX_BYTES:,} characters"])
     try:
