@@ -552,5 +552,8 @@ def prepare_inputs(scenario: Scenario) -> ModelInputs:
         firms = load_firms(scenario.data_path(d.firms), ds.zones, ds.sectors)
         facts = dict(ds.targets)
     zones = zone_land(ds.zones, firms, d)
-    return ModelInputs(zones, ds.sectors, firms, facts, str(ds.boundaries_path))
+    from sim.runs.abatement_data import load_abatement_tiers  # issue 13
+
+    tiers = load_abatement_tiers(scenario.data_path(d.abatement_tiers), ds.sectors)
+    return ModelInputs(zones, ds.sectors, firms, facts, str(ds.boundaries_path), tiers)
 
