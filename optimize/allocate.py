@@ -52,8 +52,8 @@ def allocate(snapshot: Snapshot, options: SolveOptions | None = None) -> Allocat
     choose the abatement the caps need (when the snapshot carries abatement columns).
 
     Maximise Σ (v − price·e)·x + Σ (price − c)·a subject to the rows of
-    `optimize.constraints`. A pure function of the snapshot and the run's options (default `SolveOptions()`: GLPK, LP,
-    "relax"). Raises InfeasibleError when the caps cannot be met and `on_infeasible` is
+    `optimize.constraints`. A pure function of the snapshot and the run's options
+    (default `SolveOptions()`: GLPK, LP, "relax"). Raises InfeasibleError when the caps cannot be met and `on_infeasible` is
     "stop", SolverMissingError when the solver is not installed.
     """
     opts = SolveOptions() if options is None else options
