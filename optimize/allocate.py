@@ -53,8 +53,9 @@ def allocate(snapshot: Snapshot, options: SolveOptions | None = None) -> Allocat
 
     Maximise Σ (v − price·e)·x + Σ (price − c)·a subject to the rows of
     `optimize.constraints`. A pure function of the snapshot and the run's options
-    (default `SolveOptions()`: GLPK, LP, "relax"). Raises InfeasibleError when the caps cannot be met and `on_infeasible` is
-    "stop", SolverMissingError when the solver is not installed.
+    (default `SolveOptions()`: GLPK, LP, "relax"). Raises InfeasibleError when the caps
+    cannot be met and `on_infeasible` is "stop", SolverMissingError when the solver is
+    not installed.
     """
     opts = SolveOptions() if options is None else options
     opts.check(snapshot)
