@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import subprocess
 
@@ -212,7 +213,7 @@ def test_tightening_a_cap_never_raises_va_nor_lowers_abatement(case, fractions) 
     caps = sorted({round(100.0 - most + f * (top - 100.0 + most), 3) for f in fractions},
                   reverse=True)
     results = [allocate(dataclasses.replace(s, total_cap_t=c)) for c in caps]
-    for loose, tight in zip(results, results[1:], strict=False):
+    for loose, tight in itertools.pairwise(results):
         assert va_of(tight) <= va_of(loose) + 1e-6 * max(1.0, abs(va_of(loose)))
         assert tight.abated_t >= loose.abated_t - 1e-6 * max(1.0, loose.abated_t)
         assert tight.objective_wan <= loose.objective_wan + 1e-6
@@ -223,7 +224,8 @@ def test_tightening_a_cap_never_raises_va_nor_lowers_abatement(case, fractions) 
 def test_mac_never_exceeds_a_measure_with_headroom(case, f) -> None:
     s, top = case
     most = float(s.abatement_max_t.sum())  # type: ignore[union-attr]
-    a = allocate(dataclasses.replace(s, total_cap_t=round(100.0 - most + f * (top - 100 + most), 3)))
+    cap = round(100.0 - most + f * (top - 100 + most), 3)
+    a = allocate(dataclasses.replace(s, total_cap_t=cap))
     if a.status is not SolveStatus.OPTIMAL:
         return
     mac = (a.marginal_abatement_cost_yuan_per_t or 0.0) / 1e4
