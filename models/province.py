@@ -31,7 +31,14 @@ from models import (
     relocation,
 )
 from models.drivers import Drivers, year_drivers
-from models.firms import EXIT_CARBON, EXIT_DEADLINE, EXIT_RELOCATED, FirmTable, FirmView
+from models.firms import (
+    EXIT_CARBON,
+    EXIT_DEADLINE,
+    EXIT_MARKET,
+    EXIT_RELOCATED,
+    FirmTable,
+    FirmView,
+)
 from models.inputs import ModelInputs, SectorArrays
 from models.seeds import model_rng
 from models.zone import FLOW_KEYS, ZoneTable
@@ -163,6 +170,10 @@ class ProvinceModel(mesa.Model):
         rows, reason = exit.low_efficiency_rows(f, self.levers, draws)
         self._close(rows, reason)
         self._book_firms("firms_exited_low_efficiency", rows)
+        # Surcharges and the carbon price act on margins in every exit mode (issue 13).
+        pushed = pricing.margin_exit_rows(f, self.levers, draws)
+        self._close(pushed, EXIT_MARKET)
+        self._book_firms("firms_exited_margin", pushed)
 
     def _relocate(self) -> None:
         f, zones, n_z = self.firms, self.zones, len(self.zones)
@@ -238,12 +249,12 @@ class ProvinceModel(mesa.Model):
         return alloc
 
     def _abatement_supply(self, idx: np.ndarray) -> abatement.Supply | None:
-        """The year's abatement columns (models/abatement.py), None when the allocation
-        has no carbon row and no carbon price, or the lever turns abatement off."""
+        """The year's abatement columns (models/abatement.py), None when the lever
+        carbon.abatement_in_allocation turns them off (then caps are met by less land
+        and by enforcement only, as before issue 13)."""
         c, lv = self.levers.carbon, self.levers
-        has_row = self.drivers.total_cap_t is not None or self.intensity_target() is not None
         self.supply = None
-        if not c.abatement_in_allocation or not (has_row or c.carbon_price_wan_per_t > 0):
+        if not c.abatement_in_allocation:
             return None
         pos = np.full(len(self.zones), -1)
         pos[idx] = np.arange(len(idx))

@@ -33,6 +33,7 @@ FLOW_KEYS = (
     "firms_exited",
     "firms_exited_low_efficiency",
     "firms_exited_carbon",
+    "firms_exited_margin",  # pushed into loss by surcharges and the carbon price (issue 13)
     "land_new_mu",
     "land_relocated_mu",
     "relocation_lost_output_wan",
