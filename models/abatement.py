@@ -234,6 +234,8 @@ def take_cheapest(p: Pieces, want_t: np.ndarray, whole: bool = False) -> np.ndar
         take = np.where(blocked >= zone_first, 0.0, take)
     else:
         take = np.clip(left, 0.0, ts)
+    # round-off of the running sums (1e-9 t) is not abatement
+    take[(want_t[zs] <= 0) | (take <= 1e-9 * np.maximum(ts, 1.0))] = 0.0
     taken[order] = take
     return taken
 
