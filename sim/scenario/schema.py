@@ -254,7 +254,7 @@ class Carbon(_Frozen):
     carbon_price_wan_per_t: Lever(0.0) = 0.0
     # issue 13: abatement chosen by the allocation together with new land
     abatement_in_allocation: bool = True
-    green_power_premium_yuan_per_kwh: Lever(0.0, 1.0) = 0.04
+    green_power_premium_yuan_per_kwh: Lever(0.0, 1.0) = 0.04  # 元/kWh over coal contracts
     green_power_max_share: Lever(0.0, 1.0) = Field(
         default_factory=lambda: {2020: 0.0, 2021: 0.005, 2023: 0.01, 2024: 0.015, 2025: 0.03}
     )
