@@ -266,6 +266,10 @@ class Applied:
     exit_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     spent_zpos: np.ndarray = field(default_factory=lambda: np.zeros(0))
     """Money spent on retrofits and green power by snapshot zone position (万元)."""
+    abated_zpos: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """t CO2 abated by the plan by snapshot zone position, all measures."""
+    cost_zpos: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """Cost of the plan by zone position (万元: money, and VA lost to curtailment, exit)."""
 
 
 def _per_firm(rows: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -283,7 +287,7 @@ def plan_application(firms: FirmTable, supply: Supply, plan_t: np.ndarray,
     Nothing is changed here; `models.carbon.apply_plan` applies the result.
     """
     nz = plan_t.shape[0]
-    out = Applied(spent_zpos=np.zeros(nz))
+    out = Applied(spent_zpos=np.zeros(nz), abated_zpos=np.zeros(nz), cost_zpos=np.zeros(nz))
     for kind in KINDS:
         p = supply.pieces.get(kind)
         cols = [j for j, m in enumerate(supply.measures) if kind_of(m) == kind]
@@ -299,6 +303,8 @@ def plan_application(firms: FirmTable, supply: Supply, plan_t: np.ndarray,
             taken = taken + extra
         out.done_t[kind] = float(taken.sum())
         out.cost_wan[kind] = float((taken * p.cost).sum())
+        out.abated_zpos += np.bincount(p.zpos, taken, minlength=nz)
+        out.cost_zpos += np.bincount(p.zpos, taken * p.cost, minlength=nz)
         if kind in ("retrofit", "green_power"):
             out.spent_zpos += np.bincount(p.zpos, taken * p.cost, minlength=nz)
         rows, t = _per_firm(p.rows, taken)

@@ -415,6 +415,8 @@ def apply_plan(
     spent[idx] = acts.spent_zpos
     zones.flows["spent_carbon_wan"] += spent
     zones.spent_carbon_wan += spent
+    zones.flows["abatement_planned_t"][idx] += acts.abated_zpos
+    zones.flows["abatement_planned_cost_wan"][idx] += acts.cost_zpos
     return acts
 
 
