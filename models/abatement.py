@@ -80,6 +80,11 @@ class Supply:
         }
 
 
+def _sum(index: np.ndarray, weights: np.ndarray, minlength: int = 0) -> np.ndarray:
+    """np.bincount with weights, always float (bincount of an empty index is int)."""
+    return np.bincount(index, weights, minlength=minlength).astype(np.float64)
+
+
 def measure_names(n_retrofit_tiers: int) -> tuple[str, ...]:
     """The column names j: retrofit_1..K, green_power, curtailment_1.., forced_exit_1.."""
     return (
@@ -112,7 +117,7 @@ def _tiers_by_lambda(zpos: np.ndarray, lam: np.ndarray, t: np.ndarray, nz: int,
     """Order pieces by (zone, λ) and give each the tier of equal tonnes it falls in."""
     order = np.lexsort((lam, zpos))
     zs, ts = zpos[order], t[order]
-    total = np.bincount(zs, ts, minlength=nz)
+    total = _sum(zs, ts, minlength=nz)
     cum = np.cumsum(ts)
     start = np.concatenate([[0.0], np.cumsum(total)])[zs]
     before = cum - ts - start
@@ -176,8 +181,8 @@ def build_supply(
     r_cd, z_cd, s_cd = live[cd], zp[cd], s[cd]
     n_s = len(sector_names)
     cell = z_cd * n_s + s_cd
-    va_cell = np.bincount(cell, f.va_wan[r_cd], minlength=nz * n_s)
-    co2_cell = np.bincount(cell, f.co2_t[r_cd], minlength=nz * n_s)
+    va_cell = _sum(cell, f.va_wan[r_cd], minlength=nz * n_s)
+    co2_cell = _sum(cell, f.co2_t[r_cd], minlength=nz * n_s)
     lam = np.divide(va_cell, co2_cell, out=np.zeros_like(va_cell), where=co2_cell > 0)[cell]
     t_cd = curtailment_max_share * f.co2_t[r_cd]
     tier, _ = _tiers_by_lambda(z_cd, lam, t_cd, nz, CURTAILMENT_TIERS)
@@ -194,8 +199,8 @@ def build_supply(
     spend = np.zeros((nz, nj))
     for p in pieces.values():
         idx = p.zpos * nj + p.column
-        max_t += np.bincount(idx, p.t, minlength=nz * nj).reshape(nz, nj)
-        spend += np.bincount(idx, p.t * p.cost, minlength=nz * nj).reshape(nz, nj)
+        max_t += _sum(idx, p.t, nz * nj).reshape(nz, nj)
+        spend += _sum(idx, p.t * p.cost, minlength=nz * nj).reshape(nz, nj)
     cost = np.divide(spend, max_t, out=np.zeros_like(spend), where=max_t > 0)
     lost = np.zeros_like(cost)
     lost[:, j_green + 1:] = cost[:, j_green + 1:]
@@ -220,7 +225,7 @@ def take_cheapest(p: Pieces, want_t: np.ndarray, whole: bool = False) -> np.ndar
     order = np.lexsort((p.cost, p.zpos))
     zs, ts = p.zpos[order], p.t[order]
     nz = len(want_t)
-    total = np.bincount(zs, ts, minlength=nz)
+    total = _sum(zs, ts, minlength=nz)
     start = np.concatenate([[0.0], np.cumsum(total)])[zs]
     before = np.cumsum(ts) - ts - start
     left = want_t[zs] - before
@@ -275,7 +280,7 @@ class Applied:
 def _per_firm(rows: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sum tonnes by firm row: (rows, tonnes) of the firms with any."""
     u, inv = np.unique(rows, return_inverse=True)
-    total = np.bincount(inv, t, minlength=len(u))
+    total = _sum(inv, t, minlength=len(u))
     keep = total > 0
     return u[keep], total[keep]
 
@@ -303,10 +308,10 @@ def plan_application(firms: FirmTable, supply: Supply, plan_t: np.ndarray,
             taken = taken + extra
         out.done_t[kind] = float(taken.sum())
         out.cost_wan[kind] = float((taken * p.cost).sum())
-        out.abated_zpos += np.bincount(p.zpos, taken, minlength=nz)
-        out.cost_zpos += np.bincount(p.zpos, taken * p.cost, minlength=nz)
+        out.abated_zpos += _sum(p.zpos, taken, minlength=nz)
+        out.cost_zpos += _sum(p.zpos, taken * p.cost, minlength=nz)
         if kind in ("retrofit", "green_power"):
-            out.spent_zpos += np.bincount(p.zpos, taken * p.cost, minlength=nz)
+            out.spent_zpos += _sum(p.zpos, taken * p.cost, minlength=nz)
         rows, t = _per_firm(p.rows, taken)
         co2 = firms.co2_t[rows]
         share = np.divide(t, co2, out=np.zeros_like(t), where=co2 > 0).clip(0.0, 1.0)
