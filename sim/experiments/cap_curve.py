@@ -126,7 +126,7 @@ def chart(table: pd.DataFrame, lang: str = "en") -> Any:
                       var_name="measure", value_name="yuan_per_t").dropna()
     cost = cost[cost["yuan_per_t"] > 0]  # a log axis
     names = ({"marginal_yuan_per_t": "边际减排成本", "average_yuan_per_t": "平均成本"} if zh
-             else {"marginal_yuan_per_t": "marginal (元/t, the cap's dual + price)",
+             else {"marginal_yuan_per_t": "marginal (元/t: price + dual)",
                    "average_yuan_per_t": "average (元/t)"})
     cost["measure"] = cost["measure"].map(names)
     top = alt.Chart(cost).mark_line(point=True).encode(
