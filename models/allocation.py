@@ -11,6 +11,7 @@ of each zone-sector pair, and returns the optimiser's `Allocation`. How to solve
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -182,6 +183,7 @@ def build_snapshot(
     carbon_price_wan_per_t: float,
     max_land_mu: np.ndarray | None,
     optimizer: Any,
+    abatement: Any = None,
 ) -> Snapshot:
     """The optimiser's input for this year (zones that were merged away are not passed)."""
     va, co2 = frontier(output_per_mu_wan, sectors, ei_new, grid_t_per_mwh)
@@ -208,7 +210,34 @@ def build_snapshot(
         investment_wan_per_mu=np.tile(sectors.investment_wan_per_mu, (len(zones), 1)),
         project_size_mu=sectors.project_size_mu,
         max_land_mu=max_land_mu,
+        **({} if abatement is None else abatement.snapshot_fields()),
     )
+
+
+# --- issue 13: what the caps cost -------------------------------------------------------
+def cap_cost(snapshot: Snapshot, alloc: Allocation, options: SolveOptions) -> dict[str, float]:
+    """The year's cost of the carbon caps, against the same LP without them.
+
+    When a carbon row binds (its dual > 0) the year is solved again without the total
+    cap and the intensity target (the carbon price stays), and the difference is what
+    the caps cost: new land not allocated (mu), its value added (万元/yr), and the
+    abatement it buys. Zeros when no carbon row binds (then the caps cost nothing at
+    the margin) or the year was solved in whole projects (no duals to tell).
+    """
+    out = {"cap_land_forgone_mu": 0.0, "cap_va_forgone_wan": 0.0, "cap_abated_extra_t": 0.0,
+           "cap_abatement_cost_extra_wan": 0.0}
+    duals = (alloc.shadow_total_cap_wan_per_t or 0.0) + (
+        alloc.shadow_intensity_cap_wan_per_t or 0.0)
+    if duals <= 0 or alloc.mip_gap is not None or alloc.status.value not in ("optimal", "relaxed"):
+        return out
+    free = replace(snapshot, total_cap_t=None, intensity_cap_t_per_wan=None)
+    base = allocate(free, replace(options, on_infeasible="relax"))
+    out["cap_land_forgone_mu"] = max(0.0, float(base.land_mu.sum() - alloc.land_mu.sum()))
+    out["cap_va_forgone_wan"] = max(0.0, base.va_added_wan - alloc.va_added_wan)
+    out["cap_abated_extra_t"] = max(0.0, alloc.abated_t - base.abated_t)
+    out["cap_abatement_cost_extra_wan"] = max(
+        0.0, alloc.abatement_cost_wan - base.abatement_cost_wan)
+    return out
 
 
 def solve_options(optimizer: Any) -> SolveOptions:

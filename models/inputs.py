@@ -102,6 +102,9 @@ class ModelInputs:
     firms: FirmTable
     facts: dict[str, float] = field(default_factory=dict)
     boundaries_path: str | None = None
+    abatement_tiers: pd.DataFrame | None = None
+    """Retrofit cost tiers by sector (sim/runs/abatement_data.py); None: no retrofit
+    columns in the allocation (green power, curtailment and exit still are)."""
 
     def __post_init__(self) -> None:
         missing = [c for c in ZONE_COLUMNS if c not in self.zones.columns]

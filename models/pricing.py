@@ -1,7 +1,15 @@
-"""Step 4, differentiated prices: surcharges by class lower margins.
+"""Step 4, differentiated prices: surcharges by class and the carbon price lower margins.
 
 surcharge (万元) = electricity (MWh) · 1000 kWh/MWh · surcharge (yuan/kWh) / 10^4
-margin = base margin − surcharge / output
+carbon cost (万元) = carbon price (万元/t) · CO2 (t)   (when carbon.carbon_price_on_margins)
+margin = base margin − (surcharge + carbon cost) / output
+
+Margins act in every exit mode (issue 13). In market mode the exit hazard already rises
+with the margin lost. In mandatory (and off) mode exits used to read the rating alone,
+so surcharges and a carbon price changed nothing but energy use; now a firm that the
+surcharges and the carbon price push into loss exits with the market hazard of that
+loss, h = market_hazard_per_margin_loss · (max(0, −margin) − max(0, −base margin))
+(`margin_exit_rows`): a firm already loss-making before them is judged on the extra loss.
 """
 
 from __future__ import annotations
@@ -10,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from models.firms import FirmTable
+from models.firms import CLASS_T, FirmTable
 from models.inputs import SectorArrays
 from models.units import WAN_PER_MWH_AT_YUAN_PER_KWH, YUAN_PER_WAN, safe_div
 
@@ -93,7 +101,29 @@ def price(firms: FirmTable, sectors: SectorArrays, levers: Scenario) -> None:
         by_class(ev.fossil_surcharge_yuan_per_tce),
         by_class(ev.water_surcharge_yuan_per_m3),
     )
-    f.margin[live] = margins(f.base_margin[live], f.surcharge_wan[live], f.output_wan[live])
+    charged = f.surcharge_wan[live]
+    price = levers.carbon.carbon_price_wan_per_t
+    if price > 0 and levers.carbon.carbon_price_on_margins:
+        charged = charged + price * f.co2_t[live]
+    f.margin[live] = margins(f.base_margin[live], charged, f.output_wan[live])
+
+
+def margin_exit_rows(firms: FirmTable, levers: Scenario, draws: np.ndarray) -> np.ndarray:
+    """Rows of firms pushed into loss by surcharges and the carbon price that close.
+
+    Outside market mode only (market mode's hazard already counts the margin lost):
+        h = market_hazard_per_margin_loss · (max(0, −margin) − max(0, −base_margin))
+    a firm closes when its draw (uniform [0, 1), one per firm-table row) < h; class T
+    (not rated) is exempt like in market mode.
+    """
+    cfg = levers.exit
+    live = np.flatnonzero(firms.alive())
+    if cfg.mode == "market" or len(live) == 0:
+        return live[:0]
+    m, base = firms.margin[live], firms.base_margin[live]
+    pushed = np.maximum(0.0, -m) - np.maximum(0.0, -base)
+    hazard = np.clip(cfg.market_hazard_per_margin_loss * pushed, 0.0, 1.0)
+    return live[(firms.cls[live] != CLASS_T) & (draws[live] < hazard)]
 
 
 def invest_in_efficiency(firms: FirmTable, response: float) -> None:

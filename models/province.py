@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from models import (
+    abatement,
     allocation,
     carbon,
     collect,
@@ -30,7 +31,14 @@ from models import (
     relocation,
 )
 from models.drivers import Drivers, year_drivers
-from models.firms import EXIT_CARBON, EXIT_DEADLINE, EXIT_RELOCATED, FirmTable, FirmView
+from models.firms import (
+    EXIT_CARBON,
+    EXIT_DEADLINE,
+    EXIT_MARKET,
+    EXIT_RELOCATED,
+    FirmTable,
+    FirmView,
+)
 from models.inputs import ModelInputs, SectorArrays
 from models.seeds import model_rng
 from models.zone import FLOW_KEYS, ZoneTable
@@ -72,6 +80,9 @@ class ProvinceModel(mesa.Model):
         self.levers: Scenario = scenario.at(self.year)  # the levers as they stand this year
         self.solve_options: SolveOptions = allocation.solve_options(scenario.optimizer)
         self.sectors = SectorArrays.from_frame(inputs.sectors)
+        self.abatement_tiers = inputs.abatement_tiers
+        self.supply: abatement.Supply | None = None  # this year's abatement columns
+        self.green_t = np.zeros(0)  # this year's green-power tonnes by firm row
         self.firms: FirmTable = inputs.firms.copy()
         self.facts = dict(inputs.facts)
         self.zones = ZoneTable(inputs.zones)
@@ -81,6 +92,7 @@ class ProvinceModel(mesa.Model):
         self.drivers: Drivers = year_drivers(self.levers, self.sectors)
         self.frontier_wan_per_mu = np.zeros((n_z, n_s))  # new projects' output per mu
         self.cuts = carbon.YearCuts.start(0)  # this year's carbon cuts
+        self.cap_cost: dict[str, float] = {}  # the year's cost of the caps (allocation)
         self.last_snapshot: Snapshot | None = None
         self.allocations: list[Allocation] = []
         self.carbon_log: list[dict[str, Any]] = []
@@ -158,6 +170,10 @@ class ProvinceModel(mesa.Model):
         rows, reason = exit.low_efficiency_rows(f, self.levers, draws)
         self._close(rows, reason)
         self._book_firms("firms_exited_low_efficiency", rows)
+        # Surcharges and the carbon price act on margins in every exit mode (issue 13).
+        pushed = pricing.margin_exit_rows(f, self.levers, draws)
+        self._close(pushed, EXIT_MARKET)
+        self._book_firms("firms_exited_margin", pushed)
 
     def _relocate(self) -> None:
         f, zones, n_z = self.firms, self.zones, len(self.zones)
@@ -219,16 +235,35 @@ class ProvinceModel(mesa.Model):
             carbon_price_wan_per_t=lv.carbon.carbon_price_wan_per_t,
             max_land_mu=None if want is None else want[idx],
             optimizer=lv.optimizer,
+            abatement=self._abatement_supply(idx),
         )
         self.last_snapshot = snap
         alloc = allocation.allocate_land(snap, self.solve_options)
         self.allocations.append(alloc)
+        self.cap_cost = allocation.cap_cost(snap, alloc, self.solve_options)
         self._book("land_new_mu", alloc.new_land_mu, idx)
         self._book("land_ready_used_mu", alloc.ready_used_mu, idx)
         self._book("shadow_price_land_wan_per_mu", alloc.shadow_zone_land_wan_per_mu, idx)
         left = zones.ready_mu[idx] - alloc.ready_used_mu
         zones.ready_mu[idx] = np.where(left > 0.0, left, 0.0)
         return alloc
+
+    def _abatement_supply(self, idx: np.ndarray) -> abatement.Supply | None:
+        """The year's abatement columns (models/abatement.py), None when the lever
+        carbon.abatement_in_allocation turns them off (then caps are met by less land
+        and by enforcement only, as before issue 13)."""
+        c, lv = self.levers.carbon, self.levers
+        self.supply = None
+        if not c.abatement_in_allocation:
+            return None
+        pos = np.full(len(self.zones), -1)
+        pos[idx] = np.arange(len(idx))
+        self.supply = abatement.build_supply(
+            self.firms, pos, len(idx), self.sectors.names, self.abatement_tiers,
+            lv.economy.grid_factor_t_per_mwh, c.green_power_max_share,
+            c.green_power_premium_yuan_per_kwh, c.curtailment_max_share,
+            c.retrofit_max_share)
+        return self.supply
 
     def _enter(self, alloc: Allocation) -> None:
         idx = np.flatnonzero(~self.zones.merged)
@@ -247,6 +282,15 @@ class ProvinceModel(mesa.Model):
         """
         f = self.firms
         self.cuts = carbon.YearCuts.start(len(f))
+        plan = carbon.apply_plan(f, self.zones, self.supply, self.allocations[-1],
+                                 self.levers, self.cuts)
+        self.green_t = np.zeros(len(f))
+        if plan is not None:
+            self.green_t[plan.green_rows] = plan.green_t
+            self._account(np.concatenate([plan.retrofit_rows, plan.curtail_rows]))
+            self._ungreen(np.arange(len(f)))
+            self._close(plan.exit_rows, EXIT_CARBON)
+            self._book_firms("firms_exited_carbon", plan.exit_rows)
         limits = carbon.limits(
             self.zones,
             self.levers,
@@ -258,11 +302,22 @@ class ProvinceModel(mesa.Model):
         passes = []
         for limit in limits:
             acts = carbon.apply_pass(f, self.zones, limit, self.levers, self.cuts)
-            self._account(np.concatenate([acts.retrofit_rows, acts.curtail_rows]))
+            changed = np.concatenate([acts.retrofit_rows, acts.curtail_rows])
+            self._account(changed)
+            self._ungreen(changed)
             self._close(acts.exit_rows, EXIT_CARBON)
             self._book_firms("firms_exited_carbon", acts.exit_rows)
             passes.append((limit, acts))
-        self.carbon_log.append(carbon.year_record(self.year, passes, f, self.zones))
+        record = carbon.year_record(self.year, passes, f, self.zones)
+        record.update(carbon.plan_record(plan, self.allocations[-1], self.cap_cost, record))
+        self.carbon_log.append(record)
+
+    def _ungreen(self, rows: np.ndarray) -> None:
+        """Take this year's green-power tonnes off the CO2 of `rows` after their accounts
+        were recomputed (a yearly contract: production recomputes CO2 next year)."""
+        if len(rows) and len(self.green_t) == len(self.firms):
+            g = self.green_t[rows]
+            self.firms.co2_t[rows] = np.maximum(self.firms.co2_t[rows] - g, 0.0)
 
     def _integrate(self) -> None:
         cfg, zones = self.levers.integration, self.zones

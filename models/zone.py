@@ -33,6 +33,7 @@ FLOW_KEYS = (
     "firms_exited",
     "firms_exited_low_efficiency",
     "firms_exited_carbon",
+    "firms_exited_margin",  # pushed into loss by surcharges and the carbon price (issue 13)
     "land_new_mu",
     "land_relocated_mu",
     "relocation_lost_output_wan",
@@ -48,6 +49,8 @@ FLOW_KEYS = (
     "spent_reclamation_wan",
     "spent_buyback_wan",
     "spent_carbon_wan",
+    "abatement_planned_t",  # the allocation's abatement applied in the zone (issue 13)
+    "abatement_planned_cost_wan",  # its cost: money, and VA lost to curtailment and exit
     "carbon_gap_zone_t",
     "shadow_price_land_wan_per_mu",
 )

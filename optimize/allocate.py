@@ -44,15 +44,18 @@ _GAP_PAD_REL = 1e-9
 # year infeasible at its own (tighter) tolerance, so even a tiny gap is real.
 _GAP_REPORT_REL = 1e-9
 _LAND_ZERO_MU = 1e-9
+_ABATED_ZERO_T = 1e-6
 
 
 def allocate(snapshot: Snapshot, options: SolveOptions | None = None) -> Allocation:
-    """Share the year's new construction land and ready land among zones and sectors.
+    """Share the year's new construction land and ready land among zones and sectors, and
+    choose the abatement the caps need (when the snapshot carries abatement columns).
 
-    Maximise Σ (v − price·e)·x subject to the rows of `optimize.constraints`. A pure
-    function of the snapshot and the run's options (default `SolveOptions()`: GLPK, LP,
-    "relax"). Raises InfeasibleError when the caps cannot be met and `on_infeasible` is
-    "stop", SolverMissingError when the solver is not installed.
+    Maximise Σ (v − price·e)·x + Σ (price − c)·a subject to the rows of
+    `optimize.constraints`. A pure function of the snapshot and the run's options
+    (default `SolveOptions()`: GLPK, LP, "relax"). Raises InfeasibleError when the caps
+    cannot be met and `on_infeasible` is "stop", SolverMissingError when the solver is
+    not installed.
     """
     opts = SolveOptions() if options is None else options
     opts.check(snapshot)
@@ -114,10 +117,27 @@ def _pair_land(bm: BuiltModel, s: Snapshot, raw: RawSolution) -> np.ndarray:
     return land
 
 
-def _pair_excesses(bm: BuiltModel, s: Snapshot, land: np.ndarray) -> dict[str, float]:
+def _abatement(s: Snapshot, raw: RawSolution) -> np.ndarray:
+    """(Z,J) abatement of a solution (t CO2), solver round-off cleared; (Z,0) without."""
+    nz, nj = len(s.zone_ids), len(s.abatement_measures)
+    if raw.a is None or nj == 0:
+        return np.zeros((nz, nj))
+    a = np.array(raw.a, dtype=np.float64).reshape(nz, nj)
+    assert s.abatement_max_t is not None
+    # Solver round-off (1e-7 t in an unused column) is not abatement.
+    a[a <= np.maximum(_ABATED_ZERO_T, _LAND_ZERO_MU * s.abatement_max_t)] = 0.0
+    return np.minimum(a, s.abatement_max_t)
+
+
+def _pair_excesses(bm: BuiltModel, s: Snapshot, land: np.ndarray,
+                   abated: np.ndarray | None = None) -> dict[str, float]:
     zi, si = bm.pair_index
+    a_t, lost = 0.0, 0.0
+    if abated is not None and abated.size:
+        assert s.abatement_va_lost_wan_per_t is not None
+        a_t, lost = float(abated.sum()), float((abated * s.abatement_va_lost_wan_per_t).sum())
     return carbon_excesses(s, float(land @ s.co2_per_mu[zi, si]),
-                           float(land @ s.va_per_mu[zi, si]))
+                           float(land @ s.va_per_mu[zi, si]), a_t, lost)
 
 
 def _breaks_carbon_rows(bm: BuiltModel, s: Snapshot, raw: RawSolution) -> bool:
@@ -128,7 +148,8 @@ def _breaks_carbon_rows(bm: BuiltModel, s: Snapshot, raw: RawSolution) -> bool:
     if not raw.outcome.has_solution or not bm.structure.has_carbon:
         return False
     tol = SLACK_REL * max(1.0, s.existing_co2_t)
-    return any(v > tol for v in _pair_excesses(bm, s, _pair_land(bm, s, raw)).values())
+    excess = _pair_excesses(bm, s, _pair_land(bm, s, raw), _abatement(s, raw))
+    return any(v > tol for v in excess.values())
 
 
 def _solve_elastic(bm: BuiltModel, s: Snapshot, o: SolveOptions,
@@ -141,7 +162,8 @@ def _solve_elastic(bm: BuiltModel, s: Snapshot, o: SolveOptions,
         return first, None
     # The phase-1 allocation (rounded, for a MIP) is feasible at its own worst excess, so
     # phase 2 is feasible with g fixed there, whatever the solver's tolerances did.
-    at_point = max(_pair_excesses(bm, s, _pair_land(bm, s, first)).values(), default=0.0)
+    at_point = max(_pair_excesses(bm, s, _pair_land(bm, s, first),
+                                  _abatement(s, first)).values(), default=0.0)
     gap = max(0.0, first.carbon_gap_t, at_point)
     bm.set_phase("relaxed", gap)
     second = _solve(bm, o)
@@ -164,7 +186,16 @@ def _allocation(s: Snapshot, o: SolveOptions, bm: BuiltModel, raw: RawSolution,
     zone_total = land.sum(axis=1)
     va_added = float((land * s.va_per_mu).sum())
     co2_added = float((land * s.co2_per_mu).sum())
-    objective = float((land * s.net_value_wan_per_mu).sum())
+    abated = _abatement(s, raw) if ok else np.zeros((nz, len(s.abatement_measures)))
+    abated_t = float(abated.sum())
+    cost = lost = 0.0
+    if s.has_abatement:
+        assert s.abatement_cost_wan_per_t is not None
+        assert s.abatement_va_lost_wan_per_t is not None
+        cost = float((abated * s.abatement_cost_wan_per_t).sum())
+        lost = float((abated * s.abatement_va_lost_wan_per_t).sum())
+    objective = float((land * s.net_value_wan_per_mu).sum()
+                      + (abated * s.abatement_net_wan_per_t).sum())
 
     belts = bm.structure.share_belts
     binding: list[str] = []
@@ -175,7 +206,7 @@ def _allocation(s: Snapshot, o: SolveOptions, bm: BuiltModel, raw: RawSolution,
         binding = binding_lp(duals, s.zone_ids, belts, tol)
     elif ok:
         point = MipPoint(s, zone_total, raw.n, co2_added, va_added, raw.carbon_gap_t,
-                         bm.structure.belt_members)
+                         bm.structure.belt_members, abated_t, lost)
         binding = binding_mip(point, belts)
     shadow = shadows(duals, nz)
 
@@ -186,7 +217,8 @@ def _allocation(s: Snapshot, o: SolveOptions, bm: BuiltModel, raw: RawSolution,
         status = SolveStatus.ERROR
     elif relaxed_gap is not None:
         tol = _GAP_REPORT_REL * max(1.0, s.existing_co2_t)
-        gaps = {k: v for k, v in carbon_excesses(s, co2_added, va_added).items() if v > tol}
+        excess = carbon_excesses(s, co2_added, va_added, abated_t, lost)
+        gaps = {k: v for k, v in excess.items() if v > tol}
         status = SolveStatus.RELAXED if gaps else SolveStatus.OPTIMAL
     elif raw.outcome is SolverOutcome.FEASIBLE:
         status = SolveStatus.FEASIBLE
@@ -203,7 +235,7 @@ def _allocation(s: Snapshot, o: SolveOptions, bm: BuiltModel, raw: RawSolution,
         ready_used = np.minimum(zone_total, s.ready_mu)
     allowed = np.array(bm.allowed)
     arrays = [v for v in shadow.values() if isinstance(v, np.ndarray)]
-    for arr in (land, new_land, ready_used, allowed, *arrays):
+    for arr in (land, new_land, ready_used, allowed, abated, *arrays):
         arr.setflags(write=False)
     return Allocation(
         year=s.year, zone_ids=s.zone_ids, sectors=s.sectors, status=status, land_mu=land,
@@ -211,12 +243,16 @@ def _allocation(s: Snapshot, o: SolveOptions, bm: BuiltModel, raw: RawSolution,
         va_added_wan=va_added, co2_added_t=co2_added, **shadow,  # type: ignore[arg-type]
         binding=tuple(binding), gaps=FrozenMap(gaps),
         message=allocation_message(s, o, status, raw, land, new_land, ready_used, va_added,
-                                   co2_added, binding, gaps),
+                                   co2_added, binding, gaps, abated, cost),
         build_seconds=timings.get("model", 0.0) + timings.get("write", 0.0),
         solve_seconds=timings.get("solver", 0.0) + timings.get("read", 0.0),
         mip_gap=raw.mip_gap if o.projects and ok else None,
         allowed=allowed, va_per_mu=s.va_per_mu, co2_per_mu=s.co2_per_mu, solver=o.solver,
         timings=FrozenMap(timings),
+        abatement_measures=s.abatement_measures, abatement_t=abated,
+        abatement_cost_wan=cost, va_lost_wan=lost,
+        carbon_price_wan_per_t=s.carbon_price_wan_per_t,
+        abatement_unit_cost_wan_per_t=s.abatement_cost_wan_per_t,
     )
 
 

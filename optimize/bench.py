@@ -27,10 +27,13 @@ TARGET_SECONDS_PER_YEAR = 0.15
 
 
 def random_snapshot(rng: np.random.Generator, n_zones: int = 158, n_sectors: int = 18,
-                    year: int = 2021, *, projects: bool = False) -> Snapshot:
+                    year: int = 2021, *, projects: bool = False,
+                    abatement: bool = False) -> Snapshot:
     """A random but plausible province-sized year with every kind of constraint present.
 
-    `projects` draws project sizes (for `SolveOptions(projects=True)`).
+    `projects` draws project sizes (for `SolveOptions(projects=True)`); `abatement` adds
+    the model's 8 abatement measure-tiers per zone (`random_abatement`), as the model's
+    capped years have them.
     """
     belts = sorted(BELTS)
     zone_belts = []
@@ -66,7 +69,30 @@ def random_snapshot(rng: np.random.Generator, n_zones: int = 158, n_sectors: int
         min_share_by_belt={"coastal": 0.25},
         max_zone_share=0.05,
         project_size_mu=rng.uniform(20.0, 200.0, n_sectors) if projects else None,
+        **(random_abatement(rng, n_zones, existing_co2) if abatement else {}),
     )
+
+
+ABATEMENT_TIERS = ("retrofit_1", "retrofit_2", "retrofit_3", "green_power", "curtailment_1",
+                   "curtailment_2", "forced_exit_1", "forced_exit_2")
+"""The measure-tiers of the model's abatement columns (models/abatement.py), as benched."""
+
+
+def random_abatement(rng: np.random.Generator, n_zones: int,
+                     existing_co2_t: float) -> dict[str, Any]:
+    """Abatement columns like the model's: 8 measure-tiers per zone, a few % of CO2 each,
+    retrofits at tens to hundreds of 元/t, curtailment and exit at thousands."""
+    nj = len(ABATEMENT_TIERS)
+    per_zone = existing_co2_t / n_zones
+    cost = np.array([0.005, 0.03, 0.1, 0.007, 0.15, 0.6, 0.1, 0.5])
+    lost = np.array([0, 0, 0, 0, 1, 1, 1, 1.0]) * cost
+    noise = rng.uniform(0.7, 1.3, (n_zones, nj))
+    return {
+        "abatement_measures": ABATEMENT_TIERS,
+        "abatement_max_t": per_zone * rng.uniform(0.005, 0.03, (n_zones, nj)),
+        "abatement_cost_wan_per_t": cost * noise,
+        "abatement_va_lost_wan_per_t": lost * noise,
+    }
 
 
 def bench_allocate(n_zones: int = 158, n_sectors: int = 18, years: int = 5, seed: int = 0,
@@ -82,7 +108,7 @@ def bench_allocate(n_zones: int = 158, n_sectors: int = 18, years: int = 5, seed
     """
     clear_cache()
     rng = np.random.default_rng(seed)
-    base = random_snapshot(rng, n_zones, n_sectors)
+    base = random_snapshot(rng, n_zones, n_sectors, abatement=True)
     options = SolveOptions(solver=solver)  # type: ignore[arg-type]
     out: dict[str, Any] = {
         "n_zones": n_zones, "n_sectors": n_sectors, "n_pairs": int(base.allowed.sum()),

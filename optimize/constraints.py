@@ -6,7 +6,11 @@ construction land drawn by zone z; y[z] = Σ_s x[z,s] the land allocated in zone
 T = Σ_z y[z] the total (auxiliary variables that keep the rows sparse: each x appears
 in one definition row instead of in every zone and share row); g ≥ 0 the carbon gap
 in t (fixed at 0 except in the elastic problem of an infeasible year); k[z,s] integer
-projects (MIP).
+projects (MIP). Abatement (issue 13): a[z,j] ≥ 0 t CO2 abated in zone z by measure-tier
+j (a retrofit cost tier, green power, a curtailment or a forced-exit tier), at most
+what the tier holds for the zone's existing firms this year (a bound, `abatement_max_t`),
+at c[z,j] 万元/t (for curtailment and exit: the value added lost per t, λ[z,j]); A[j] =
+Σ_z a[z,j] the tonnes of measure-tier j.
 
 Every ≤ row below has a dual ≥ 0 in the maximisation: 万元 of objective per unit of
 right-hand side. `optimize.model` declares the components these rules use.
@@ -36,10 +40,15 @@ def pair_sum(coef: np.ndarray, xs: list[Any]) -> LinearExpression:
 
 
 def net_value_rule(m: Model) -> Any:
-    r"""Objective (maximise, 万元/yr): Σ_{z,s} (v[z,s] − p·e[z,s])·x[z,s].
+    r"""Objective (maximise, 万元/yr): Σ (v[z,s] − p·e[z,s])·x[z,s] + Σ (p − c[z,j])·a[z,j].
 
     v = value added per mu at the frontier, e = CO2 per mu, p = carbon price; the
-    array m.coef["net_value"] holds v − p·e for each allowed pair.
+    array m.coef["net_value"] holds v − p·e for each allowed pair. The abatement term is
+    minus the cost of abatement, plus the carbon price saved on each tonne abated (the
+    objective is VA of new land − cost of abatement − p × emissions, less the constant
+    −p·E_exist); m.coef["abate_net"] holds p − c for each zone × measure-tier. With a
+    cap, the cap's dual is then what the last tonne costs beyond p: the marginal
+    abatement cost is p + its dual.
 
     With belt shares, which count n, each mu of new land also costs ε (1e-6 of the
     largest |v − p·e|): among equal allocations the one with the least new land, so a
@@ -47,6 +56,8 @@ def net_value_rule(m: Model) -> Any:
     reported split is not an arbitrary choice of the solver.
     """
     value = pair_sum(m.coef["net_value"], m.x_list)
+    if len(m.a_list):
+        value = value + pair_sum(m.coef["abate_net"], m.a_list)
     if len(m.share_belts) == 0:
         return value
     return value - m.new_land_cost * sum(m.n[z] for z in m.zones)
@@ -105,21 +116,33 @@ def province_quota_rule(m: Model) -> Any:
 
 
 def total_cap_rule(m: Model) -> Any:
-    r"""Total CO2 cap (t): E_exist + Σ_{z,s} e[z,s]·x[z,s] − g ≤ Cap.
+    r"""Total CO2 cap (t): E_exist − Σ_j A[j] + Σ_{z,s} e[z,s]·x[z,s] − g ≤ Cap.
 
-    g is the elastic gap (0 unless the year is relaxed). Dual: 万元 per extra t of cap.
+    g is the elastic gap (0 unless the year is relaxed); A[j] the tonnes abated by
+    measure-tier j (none without abatement). Dual: 万元 per extra t of cap; × 10^4 the
+    元 per t a planner reads (the marginal abatement cost less any carbon price).
     """
-    return m.existing_co2_t + pair_sum(m.coef["co2"], m.x_list) - m.carbon_gap <= m.total_cap_t
+    row = m.existing_co2_t + pair_sum(m.coef["co2"], m.x_list) - m.carbon_gap
+    if len(m.a_list):
+        row = row - sum(m.abated[j] for j in m.measures)
+    return row <= m.total_cap_t
 
 
 def intensity_cap_rule(m: Model) -> Any:
-    r"""Intensity target (t): E_exist + Σ e·x − g ≤ I·(VA_exist + Σ v·x), linear in x.
+    r"""Intensity target (t): E_exist − Σa + Σ e·x − g ≤ I·(VA_exist − Σ λ·a + Σ v·x).
 
-    Written Σ (e − I·v)·x − g ≤ I·VA_exist − E_exist, with m.coef["intensity"] = e − I·v
-    and the parameter intensity_headroom_t = I·VA_exist − E_exist. Dual: 万元 per extra
-    t of headroom at unchanged VA (× (VA_exist + Σ v·x) for 万元 per unit of I).
+    λ[z,j] is the value added a tonne of measure-tier j removes (curtailment, exit; 0
+    for retrofits and green power). Linear in x and a: written
+    Σ (e − I·v)·x − Σ (1 − I·λ)·a − g ≤ I·VA_exist − E_exist, with
+    m.coef["intensity"] = e − I·v, m.coef["abate_intensity"] = −(1 − I·λ) and the
+    parameter intensity_headroom_t = I·VA_exist − E_exist. (A tonne curtailed at a firm
+    whose VA per t exceeds 1/I makes the row worse.) Dual: 万元 per extra t of headroom
+    at unchanged VA (× (VA_exist + Σ v·x) for 万元 per unit of I).
     """
-    return pair_sum(m.coef["intensity"], m.x_list) - m.carbon_gap <= m.intensity_headroom_t
+    row = pair_sum(m.coef["intensity"], m.x_list) - m.carbon_gap
+    if len(m.a_list):
+        row = row + pair_sum(m.coef["abate_intensity"], m.a_list)
+    return row <= m.intensity_headroom_t
 
 
 def total_land_rule(m: Model) -> Any:
@@ -154,6 +177,14 @@ def min_belt_share_rule(m: Model, b: str) -> Any:
 def max_zone_share_rule(m: Model, z: str) -> Any:
     r"""Maximum zone share (mu): Σ_s x[z,s] ≤ share_max·T, written y[z] − share_max·T ≤ 0."""
     return m.y[z] - m.max_zone_share * m.total_land <= 0
+
+
+def abatement_def_rule(m: Model, j: str) -> Any:
+    r"""Definition (t CO2): A[j] = Σ_z a[z,j], the tonnes abated by measure-tier j.
+
+    Keeps the cap row short (J terms) and shows each measure's total in an exported file.
+    """
+    return sum(m.a[c] for c in m.cells_of_measure[j]) - m.abated[j] == 0
 
 
 def project_lumps_rule(m: Model, z: str, s: str) -> Any:

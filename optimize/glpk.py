@@ -343,6 +343,8 @@ def _read_glpk_solution(bm: BuiltModel, raw: Path, names: tuple[list[str], list[
                 sol.carbon_gap_t = value
             elif short == "k" and k is not None:
                 k[pos] = value
+            elif short == "a" and sol.a is not None:
+                sol.a[pos] = value
         elif tag == "i" and kind == "bas":
             entry = row_entries[int(parts[1]) - 1]
             if entry is not None:

@@ -84,6 +84,8 @@ def solve_highs(bm: BuiltModel, *, is_mip: bool, time_limit_s: float,
     wanted = list(bm.var_datas["x"]) + list(bm.var_datas["n"])
     if bm.structure.projects:
         wanted += list(bm.var_datas["k"])
+    if bm.structure.abatement:
+        wanted += list(bm.var_datas["a"])
     if not m.carbon_gap.fixed:
         wanted.append(m.carbon_gap)
     values = loader.get_vars(wanted)
@@ -91,6 +93,8 @@ def solve_highs(bm: BuiltModel, *, is_mip: bool, time_limit_s: float,
     sol.n = np.array([values[v] for v in bm.var_datas["n"]], dtype=np.float64)
     if bm.structure.projects:
         sol.k = np.array([values[v] for v in bm.var_datas["k"]], dtype=np.float64)
+    if bm.structure.abatement:
+        sol.a = np.array([values[v] for v in bm.var_datas["a"]], dtype=np.float64)
     gap_var = m.carbon_gap
     sol.carbon_gap_t = float(gap_var.value if gap_var.fixed else values[gap_var])
     if not is_mip:

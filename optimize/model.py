@@ -66,6 +66,8 @@ class Structure:
     """For each belt in share_belts, the ids of its zones."""
     has_max_zone_share: bool
     projects: bool
+    abatement: tuple[str, ...] = ()
+    """The abatement measure-tiers j of the columns a[z,j] (() = none)."""
 
     @property
     def has_carbon(self) -> bool:
@@ -97,6 +99,7 @@ def structure_of(snapshot: Snapshot, projects: bool = False) -> Structure:
         belt_members=members,
         has_max_zone_share=snapshot.max_zone_share is not None,
         projects=projects,
+        abatement=snapshot.abatement_measures,
     )
 
 
@@ -163,6 +166,7 @@ def build_model(structure: Structure, allowed: np.ndarray) -> ConcreteModel:
     m.y = Var(m.zones, within=NonNegativeReals, doc="land allocated in zone z (mu)")
     m.carbon_gap = Var(within=NonNegativeReals, doc="CO2 enforcement must remove (t)")
     m.carbon_gap.fix(0.0)
+    _declare_abatement(m, structure)
 
     m.net_value = Objective(rule=rules.net_value_rule, sense=maximize)
     m.zone_total = Constraint(m.zones, rule=rules.zone_total_rule)
@@ -188,7 +192,24 @@ def build_model(structure: Structure, allowed: np.ndarray) -> ConcreteModel:
     if structure.projects:
         m.k = Var(m.pairs, within=NonNegativeIntegers, doc="whole projects (count)")
         m.project_lumps = Constraint(m.pairs, rule=rules.project_lumps_rule)
+    if structure.abatement:
+        m.abatement_def = Constraint(m.measures, rule=rules.abatement_def_rule)
     return m
+
+
+def _declare_abatement(m: ConcreteModel, structure: Structure) -> None:
+    """The abatement columns a[z,j] ≥ 0 and their totals A[j] (issue 13; empty without)."""
+    measures = structure.abatement
+    m.measures = Set(initialize=measures, ordered=True)
+    cells = [(z, j) for z in structure.zone_ids for j in measures]
+    m.abate_cells = Set(initialize=cells, dimen=2, ordered=True)
+    m.a = Var(m.abate_cells, within=NonNegativeReals,
+              doc="t CO2 abated in zone z by measure-tier j")
+    m.a_list = [m.a[c] for c in cells]
+    m.abated = Var(m.measures, within=NonNegativeReals, doc="t CO2 abated by measure-tier j")
+    m.cells_of_measure = {j: [(z, j) for z in structure.zone_ids] for j in measures}
+    m.coef["abate_net"] = np.zeros(len(cells))
+    m.coef["abate_intensity"] = np.zeros(len(cells))
 
 
 class Labeler:
@@ -246,6 +267,10 @@ class BuiltModel:
             return len(self.structure.zone_ids)
         if kind == "belt":
             return len(self.structure.share_belts)
+        if kind == "measure":
+            return len(self.structure.abatement)
+        if kind == "abate":
+            return len(self.structure.zone_ids) * len(self.structure.abatement)
         return self.n_pairs if kind == "pair" else 1
 
     def compact_labeler(self) -> Labeler:
@@ -262,15 +287,23 @@ class BuiltModel:
         """Write the snapshot's numbers into the mutable parameters (changed entries only)."""
         s, m = snapshot, self.model
         zi, si = self.pair_index
-        self._set_row("net_value", s.net_value_wan_per_mu[zi, si], m.net_value,
-                      rules.net_value_rule)
+        abate = bool(self.structure.abatement)
+        self._set_row({"net_value": s.net_value_wan_per_mu[zi, si],
+                       "abate_net": s.abatement_net_wan_per_t.ravel()},
+                      m.net_value, rules.net_value_rule)
         if s.total_cap_t is not None:
-            self._set_row("co2", s.co2_per_mu[zi, si], m.total_cap, rules.total_cap_rule)
+            self._set_row({"co2": s.co2_per_mu[zi, si]}, m.total_cap, rules.total_cap_rule)
         if s.intensity_cap_t_per_wan is not None:
             i_cap = s.intensity_cap_t_per_wan
-            self._set_row("intensity", s.co2_per_mu[zi, si] - i_cap * s.va_per_mu[zi, si],
-                          m.intensity_cap, rules.intensity_cap_rule)
+            rows = {"intensity": s.co2_per_mu[zi, si] - i_cap * s.va_per_mu[zi, si]}
+            if abate:
+                assert s.abatement_va_lost_wan_per_t is not None
+                rows["abate_intensity"] = -(1.0 - i_cap * s.abatement_va_lost_wan_per_t.ravel())
+            self._set_row(rows, m.intensity_cap, rules.intensity_cap_rule)
             m.intensity_headroom_t.value = i_cap * s.existing_va_wan - s.existing_co2_t
+        if abate:
+            assert s.abatement_max_t is not None
+            self._set_bounds(s.abatement_max_t.ravel(), "a_ub", m.a_list)
         self._set("ready", s.ready_mu)
         self._set("space", s.space_mu)
         self._set("link", s.link_cap_mu[np.isfinite(s.link_cap_mu)])
@@ -301,25 +334,30 @@ class BuiltModel:
             m.carbon_enforcement.deactivate()
         m.net_value.activate()
 
-    def _set_row(self, family: str, values: np.ndarray, component: Any, rule: Any) -> None:
-        """Rebuild a pair-level row from its coefficient array if the array changed."""
-        values = np.asarray(values, dtype=np.float64)
-        old = self.last.get(family)
-        if old is not None and np.array_equal(old, values):
+    def _set_row(self, families: dict[str, np.ndarray], component: Any, rule: Any) -> None:
+        """Rebuild a row from its coefficient arrays (by family) if any array changed."""
+        new = {k: np.asarray(v, dtype=np.float64) for k, v in families.items()}
+        if all(self.last.get(k) is not None and np.array_equal(self.last[k], v)
+               for k, v in new.items()):
             return
-        self.model.coef[family] = values.copy()
+        for k, v in new.items():
+            self.model.coef[k] = v.copy()
+            self.last[k] = self.model.coef[k]
         component.set_value(rule(self.model))
-        self.last[family] = self.model.coef[family]
 
-    def _set_bounds(self, upper: np.ndarray | None) -> None:
-        """Upper bounds x[z,s] ≤ max_land_mu[z,s] (project demand); inf or None = none."""
-        values = np.full(self.n_pairs, np.inf) if upper is None else np.asarray(upper, float)
-        old = self.last.get("x_ub")
+    def _set_bounds(self, upper: np.ndarray | None, key: str = "x_ub",
+                    variables: list[Any] | None = None) -> None:
+        """Upper bounds of a variable list: x[z,s] ≤ max_land_mu[z,s] (project demand) by
+        default, or a[z,j] ≤ abatement_max_t[z,j]; inf or None = none."""
+        variables = self.model.x_list if variables is None else variables
+        values = (np.full(len(variables), np.inf) if upper is None
+                  else np.asarray(upper, float))
+        old = self.last.get(key)
         if old is not None and np.array_equal(old, values):
             return
-        for var, ub in zip(self.model.x_list, values.tolist(), strict=True):
+        for var, ub in zip(variables, values.tolist(), strict=True):
             var.setub(None if ub == np.inf else ub)
-        self.last["x_ub"] = values.copy()
+        self.last[key] = values.copy()
 
     def _set(self, family: str, values: np.ndarray) -> None:
         values = np.asarray(values, dtype=np.float64)
@@ -360,12 +398,14 @@ def _positions(bm: BuiltModel, kind: str, comp: Any) -> list[int]:
         return [zpos[z] for z in keys]
     if kind == "belt":
         return [bm.structure.share_belts.index(b) for b in keys]
+    if kind == "measure":
+        return [bm.structure.abatement.index(j) for j in keys]
     return list(range(len(keys)))  # pairs in variable order, or the one scalar
 
 
 def _readable_names(bm: BuiltModel) -> dict[int, str]:
     st = bm.structure
-    ids = (*st.zone_ids, *st.sectors, *st.share_belts)
+    ids = (*st.zone_ids, *st.sectors, *st.share_belts, *st.abatement)
     if not all(_SAFE_ID.match(i) for i in ids):
         return bm.compact_names
     names: dict[int, str] = {}

@@ -15,6 +15,14 @@ import pandas as pd
 from optimize.rows import SHADOW_FAMILIES
 from optimize.types import SolveStatus
 
+YUAN_PER_WAN = 1e4
+
+
+def measure_of(name: str) -> str:
+    """The measure of a measure-tier column name: "retrofit_2" → "retrofit"."""
+    head, _, tail = name.rpartition("_")
+    return head if head and tail.isdigit() else name
+
 
 @dataclass(frozen=True, eq=False)
 class Allocation:
@@ -67,6 +75,66 @@ class Allocation:
     timings: Mapping[str, float] = field(default_factory=dict)
     """Seconds by stage: model (build or update), write (LP file), solver, read; summed
     over phases in a RELAXED year."""
+    abatement_measures: tuple[str, ...] = ()
+    """The measure-tiers j of `abatement_t` (the snapshot's); () without abatement."""
+    abatement_t: np.ndarray | None = None
+    """(Z,J) t CO2 the allocation abates in zone z by measure-tier j (None: no columns)."""
+    abatement_cost_wan: float = 0.0
+    """Σ c·a: the cost of the abatement chosen (万元/yr; for curtailment and forced exit
+    the value added lost)."""
+    va_lost_wan: float = 0.0
+    """Σ λ·a: existing value added lost to curtailment and forced exit (万元/yr)."""
+    carbon_price_wan_per_t: float = 0.0
+    """The snapshot's carbon price (万元/t), kept for the marginal abatement cost."""
+    abatement_unit_cost_wan_per_t: np.ndarray | None = None
+    """(Z,J) the snapshot's cost per t of each measure-tier (万元/t)."""
+
+    @property
+    def abated_t(self) -> float:
+        """Σ a: t CO2 abated by the allocation (0 without abatement)."""
+        return 0.0 if self.abatement_t is None else float(self.abatement_t.sum())
+
+    def abated_by_measure_t(self) -> dict[str, float]:
+        """t CO2 abated by measure (tiers summed: "retrofit_2" counts as "retrofit")."""
+        out: dict[str, float] = {}
+        if self.abatement_t is None:
+            return out
+        for j, name in enumerate(self.abatement_measures):
+            key = measure_of(name)
+            out[key] = out.get(key, 0.0) + float(self.abatement_t[:, j].sum())
+        return out
+
+    def cost_by_measure_wan(self) -> dict[str, float]:
+        """Cost of the abatement by measure (万元/yr), tiers summed."""
+        out: dict[str, float] = {}
+        if self.abatement_t is None or self.abatement_unit_cost_wan_per_t is None:
+            return out
+        spend = self.abatement_t * self.abatement_unit_cost_wan_per_t
+        for j, name in enumerate(self.abatement_measures):
+            key = measure_of(name)
+            out[key] = out.get(key, 0.0) + float(spend[:, j].sum())
+        return out
+
+    @property
+    def marginal_abatement_cost_yuan_per_t(self) -> float | None:
+        """What the last tonne costs (元/t): (carbon price + total-cap dual + intensity
+        dual) × 10^4; None for a MIP (no duals).
+
+        For a retrofit tier in use but not full, c = p + dual_cap + dual_intensity (its
+        reduced cost is 0), so this is the marginal abatement cost; when land is marginal
+        it is the VA per t of the project given up. Without cap or price it is 0.
+        """
+        if self.mip_gap is not None:  # a MIP (whole projects) has no duals
+            return None
+        tc = self.shadow_total_cap_wan_per_t or 0.0
+        ic = self.shadow_intensity_cap_wan_per_t or 0.0
+        return (self.carbon_price_wan_per_t + tc + ic) * YUAN_PER_WAN
+
+    @property
+    def average_abatement_cost_yuan_per_t(self) -> float:
+        """Cost of the abatement chosen per t abated (元/t); NaN when nothing is abated."""
+        t = self.abated_t
+        return self.abatement_cost_wan / t * YUAN_PER_WAN if t > 0 else float("nan")
 
     @property
     def carbon_gap_t(self) -> float:

@@ -25,7 +25,7 @@ import numpy as np
 if TYPE_CHECKING:
     from optimize.snapshot import Snapshot
 
-Index = Literal["zone", "belt", "pair", "scalar"]
+Index = Literal["zone", "belt", "pair", "scalar", "measure", "abate"]
 
 SLACK_REL = 1e-6
 """Relative tolerance of a row: a MIP row binds when its slack is within it of the row's
@@ -46,6 +46,10 @@ class MipPoint:
     carbon_gap_t: float
     belt_members: tuple[tuple[str, ...], ...]
     """For each belt with a minimum share (sorted), the ids of its zones."""
+    abated_t: float = 0.0
+    """Σ a: t CO2 abated (issue 13)."""
+    va_lost_wan: float = 0.0
+    """Σ λ·a: existing value added lost to curtailment and forced exit (万元)."""
 
 
 Slack = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -87,18 +91,20 @@ class VarFamily:
     index: Index
 
 
-def carbon_excesses(s: Snapshot, co2_added: float, va_added: float) -> dict[str, float]:
+def carbon_excesses(s: Snapshot, co2_added: float, va_added: float, abated_t: float = 0.0,
+                    va_lost_wan: float = 0.0) -> dict[str, float]:
     """Each carbon row's activity minus its right-hand side at an allocation (t CO2).
 
-    total_cap: E_exist + Σe·x − Cap; intensity_cap: E_exist + Σe·x − I·(VA_exist + Σv·x).
+    total_cap: E_exist − Σa + Σe·x − Cap; intensity_cap: E_exist − Σa + Σe·x −
+    I·(VA_exist − Σλ·a + Σv·x), with `abated_t` = Σa and `va_lost_wan` = Σλ·a.
     """
     out: dict[str, float] = {}
-    emissions = s.existing_co2_t + co2_added
+    emissions = s.existing_co2_t - abated_t + co2_added
     if s.total_cap_t is not None:
         out["total_cap"] = emissions - s.total_cap_t
     if s.intensity_cap_t_per_wan is not None:
         out["intensity_cap"] = emissions - s.intensity_cap_t_per_wan * (
-            s.existing_va_wan + va_added)
+            s.existing_va_wan - va_lost_wan + va_added)
     return out
 
 
@@ -132,7 +138,8 @@ def _province_quota(p: MipPoint) -> Slack | None:
 
 def _carbon(name: str) -> Callable[[MipPoint], Slack | None]:
     def slack(p: MipPoint) -> Slack | None:
-        excess = carbon_excesses(p.snapshot, p.co2_added_t, p.va_added_wan).get(name)
+        excess = carbon_excesses(p.snapshot, p.co2_added_t, p.va_added_wan, p.abated_t,
+                                 p.va_lost_wan).get(name)
         if excess is None:
             return None
         return _one(p.carbon_gap_t - excess), _one(p.snapshot.existing_co2_t), _one(True)
@@ -183,6 +190,8 @@ ROW_FAMILIES: tuple[RowFamily, ...] = (
     RowFamily("max_zone_share_row", "mz", "max_zone_share", "zone", "<=",
               mip_slack=_max_zone_share),
     RowFamily("project_lumps", "pl", "project_lumps", "pair", "=="),
+    # Abatement (issue 13): the tonnes of each measure-tier, A[j] = Σ_z a[z,j].
+    RowFamily("abatement_def", "ad", "abatement_total", "measure", "=="),
 )
 """Every row family, in the order `build_model` declares them (which is the order of
 the rows in a solver file) and `binding` lists them."""
@@ -194,6 +203,9 @@ VAR_FAMILIES: tuple[VarFamily, ...] = (
     VarFamily("carbon_gap", "g", "carbon_gap", "scalar"),
     VarFamily("total_land", "t", "total_land", "scalar"),
     VarFamily("k", "k", "k", "pair"),
+    # Abatement (issue 13): a[z,j] t abated in zone z by measure-tier j; A[j] its total.
+    VarFamily("a", "a", "a", "abate"),
+    VarFamily("abated", "at", "abated", "measure"),
 )
 
 SHADOW_FAMILIES: tuple[RowFamily, ...] = tuple(f for f in ROW_FAMILIES if f.shadow)
@@ -204,6 +216,7 @@ FAMILY_INDEX: dict[str, Index] = {f.short: f.index for f in (*ROW_FAMILIES, *VAR
 
 def _element(index: Index, pos: int, zone_ids: tuple[str, ...],
              belts: tuple[str, ...]) -> str:
+    # Only reported families (zone or belt rows) are labelled here.
     return zone_ids[pos] if index == "zone" else belts[pos]
 
 

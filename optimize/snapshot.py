@@ -25,11 +25,12 @@ class FieldRule:
     """What one numeric field of `Snapshot` must hold.
 
     `shape` is "" for a number, else the array's axes: "Z" zones, "S" sectors, "ZS"
-    both. `optional`: None is allowed (no constraint / not given). `lower` is the
+    both, "ZJ" zones × abatement measures (`Snapshot.abatement_measures`).
+    `optional`: None is allowed (no constraint / not given). `lower` is the
     least value (">= 0" or "> 0"); `share`: at most 1; `inf`: +inf allowed (no bound).
     """
 
-    shape: Literal["", "Z", "S", "ZS"] = ""
+    shape: Literal["", "Z", "S", "ZS", "ZJ"] = ""
     optional: bool = False
     lower: Literal[">= 0", "> 0"] = ">= 0"
     share: bool = False
@@ -55,12 +56,20 @@ FIELD_RULES: dict[str, FieldRule] = {
     "investment_wan_per_mu": FieldRule("ZS", optional=True),
     "project_size_mu": FieldRule("S", optional=True, lower="> 0"),
     "max_land_mu": FieldRule("ZS", optional=True, inf=True),
+    # Abatement supply (issue 13): one column per zone × measure-tier, all three or none.
+    "abatement_max_t": FieldRule("ZJ", optional=True),
+    "abatement_cost_wan_per_t": FieldRule("ZJ", optional=True),
+    "abatement_va_lost_wan_per_t": FieldRule("ZJ", optional=True),
 }
 """Field → rule for every numeric field of `Snapshot` (ids, belts and the belt-share
 mapping are checked by `Snapshot.__post_init__` itself)."""
 
+ABATEMENT_FIELDS = ("abatement_max_t", "abatement_cost_wan_per_t", "abatement_va_lost_wan_per_t")
+"""The (Z,J) abatement arrays: given together with `Snapshot.abatement_measures`, or none."""
 
-def checked(name: str, value: object, rule: FieldRule, nz: int, ns: int) -> object:
+
+def checked(name: str, value: object, rule: FieldRule, nz: int, ns: int,
+            nj: int = 0) -> object:
     """`value` as the rule's number or read-only array, or raise ValueError naming the field.
 
     Arrays are copied as `rule.dtype` with the rule's shape (Z = `nz`, S = `ns`);
@@ -79,7 +88,7 @@ def checked(name: str, value: object, rule: FieldRule, nz: int, ns: int) -> obje
         arr = np.array(value, dtype=rule.dtype, copy=True)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{where}: cannot be read as {rule.dtype.__name__} ({exc})") from None
-    shape = tuple({"Z": nz, "S": ns}[axis] for axis in rule.shape)
+    shape = tuple({"Z": nz, "S": ns, "J": nj}[axis] for axis in rule.shape)
     if arr.shape != shape:
         raise ValueError(f"{where}: shape {arr.shape}, expected {shape}")
     if rule.dtype is np.float64:
@@ -143,6 +152,18 @@ class Snapshot:
     """(S,) mu per whole project; required when `SolveOptions.projects` is set."""
     max_land_mu: np.ndarray | None = None
     """(Z,S) most land the pair can take this year (project demand); inf = no bound."""
+    abatement_measures: tuple[str, ...] = ()
+    """Names of the abatement columns j (measure and cost tier: "retrofit_1", …,
+    "green_power", "curtailment_1", …, "forced_exit_1", …); () = no abatement in the LP."""
+    abatement_max_t: np.ndarray | None = None
+    """(Z,J) t CO2 the zone's existing firms can abate by measure-tier j this year."""
+    abatement_cost_wan_per_t: np.ndarray | None = None
+    """(Z,J) cost of a tonne abated by j in zone z (万元/t): the retrofit or green-power
+    cost, or for curtailment and forced exit the value added lost per tonne."""
+    abatement_va_lost_wan_per_t: np.ndarray | None = None
+    """(Z,J) value added a tonne abated by j removes from the existing VA (万元/t): 0 for
+    retrofits and green power, VA/CO2 of the firms for curtailment and forced exit. It
+    enters the intensity row: E − Σa + Σe·x ≤ I·(VA − Σλ·a + Σv·x)."""
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -166,8 +187,17 @@ class Snapshot:
                 )
         put(self, "zone_belts", belts)
 
+        measures = tuple(str(m) for m in self.abatement_measures)
+        if len(set(measures)) != len(measures):
+            raise ValueError("Snapshot.abatement_measures: each must be unique")
+        put(self, "abatement_measures", measures)
         for name, rule in FIELD_RULES.items():
-            put(self, name, checked(name, getattr(self, name), rule, nz, ns))
+            put(self, name, checked(name, getattr(self, name), rule, nz, ns, len(measures)))
+        given = [n for n in ABATEMENT_FIELDS if getattr(self, n) is not None]
+        if (given or measures) and len(given) != len(ABATEMENT_FIELDS):
+            raise ValueError(
+                "Snapshot: abatement needs abatement_measures and all of "
+                f"{', '.join(ABATEMENT_FIELDS)} (given: {', '.join(given) or 'none'})")
 
         share_rule = FieldRule(share=True)
         shares: dict[str, float] = {}
@@ -193,6 +223,22 @@ class Snapshot:
             mask &= self.investment_wan_per_mu >= self.min_investment_wan_per_mu[np.newaxis, :]
         mask.setflags(write=False)
         return mask
+
+    @property
+    def has_abatement(self) -> bool:
+        """Whether the LP has abatement columns a[z,j] this year."""
+        return bool(self.abatement_measures)
+
+    @property
+    def abatement_net_wan_per_t(self) -> np.ndarray:
+        """(Z,J) objective coefficient of a[z,j]: carbon price − cost (万元 per t abated).
+
+        A tonne abated costs c and saves the carbon price p on that tonne; empty (Z,0)
+        without abatement.
+        """
+        if self.abatement_cost_wan_per_t is None:
+            return np.zeros((len(self.zone_ids), 0))
+        return self.carbon_price_wan_per_t - self.abatement_cost_wan_per_t
 
     @property
     def net_value_wan_per_mu(self) -> np.ndarray:

@@ -26,6 +26,8 @@ class RawSolution:
     x: np.ndarray
     n: np.ndarray
     k: np.ndarray | None = None
+    a: np.ndarray | None = None
+    """Abatement a[z,j] in the model's (zone-major) column order, t CO2; None without."""
     carbon_gap_t: float = 0.0
     duals: dict[str, np.ndarray] = field(default_factory=dict)
     """Row-family short label ("zl", "tc", …; `optimize.rows`) -> duals by position;
@@ -44,6 +46,7 @@ def empty_solution(bm: BuiltModel, outcome: SolverOutcome, detail: str,
                    timings: dict[str, float]) -> RawSolution:
     """A solution with no land, for outcomes without a feasible point."""
     nz = len(bm.structure.zone_ids)
-    return RawSolution(outcome=outcome, x=np.zeros(bm.n_pairs), n=np.zeros(nz), detail=detail,
-                       timings=timings)
+    a = np.zeros(nz * len(bm.structure.abatement)) if bm.structure.abatement else None
+    return RawSolution(outcome=outcome, x=np.zeros(bm.n_pairs), n=np.zeros(nz), a=a,
+                       detail=detail, timings=timings)
 

@@ -1368,6 +1368,28 @@ def sources() -> pd.DataFrame:
             "copied unchanged; simplified to ~0.005°",
         ),
     ]
+    # abatement_tiers.csv is written by hand (issue 13), not by this script: each row
+    # names its source key (published_figures.csv) and whether it is an estimate.
+    rows += [
+        (
+            "abatement_tiers.csv",
+            "cost_yuan_per_t",
+            "published_figures.md/.csv: Gu et al. 2023 (steel EE 27 yuan/t); Liu, Fan & Li "
+            "2016 (cement EMOS at 60 yuan/t); Wang et al. 2017 (steel shadow prices 407, "
+            "1226 yuan/t); MOF/NDRC 2011 retrofit reward (240 yuan/tce ~ 90 yuan/t)",
+            "yes",
+            "mixed: the estimate column of each row says which; tiers 2-3 of non-steel "
+            "sectors are estimates within the published 300-1300 yuan/t range",
+        ),
+        (
+            "abatement_tiers.csv",
+            "share_of_co2_per_year",
+            "published_figures.md: proposed MAC tiers A and C (4-10 % and 10-15 % of sector "
+            "CO2 by 2025)",
+            "yes",
+            "spread over the five years 2021-2025; together at most carbon.retrofit_max_share",
+        ),
+    ]
     return pd.DataFrame(rows, columns=["file", "column", "source", "estimate", "note"])
 
 

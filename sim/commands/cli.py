@@ -331,7 +331,43 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--firms", type=float, default=1.0, help="firm_scale of the benchmark run")
     sp.add_argument("--repeat", type=int, default=3, help="repetitions of each timing")
     sp.set_defaults(func=cmd_bench)
+
+    # issue 13: the cost of a carbon cap (sim/experiments/cap_curve.py)
+    sp = sub.add_parser("cap-curve", help="the cost of a carbon cap: VA lost, tonnes, "
+                        "marginal and average 元/t against the cap")
+    sp.add_argument("scenario", help="scenario YAML or shipped name")
+    sp.add_argument("--caps", required=True, help="caps in Mt: HI:LO:STEP (360:280:10) or A,B,C")
+    sp.add_argument("--year", type=int, default=None, help="year to price (default: the last)")
+    sp.add_argument("--out", default=None, help="output folder (default results/cap_curve_…)")
+    sp.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a lever")
+    sp.add_argument("--no-charts", action="store_true", help="write the table only")
+    sp.set_defaults(func=cmd_cap_curve)
     return p
+
+
+def cmd_cap_curve(args: argparse.Namespace) -> int:
+    """`zonesim cap-curve`: sweep a total cap over one year's allocation (issue 13)."""
+    from sim.experiments.cap_curve import main as cap_curve_main
+
+    try:
+        from sim.experiments.cap_curve import parse_caps
+
+        parse_caps(args.caps)
+    except ValueError as exc:
+        _err(str(exc))
+        return EXIT_INPUT
+    scenario = _load(args)
+    charts = not args.no_charts and scenario.report.charts
+    table, paths = cap_curve_main(scenario, args.caps, args.year,
+                                  Path(args.out) if args.out else None, charts)
+    import pandas as pd
+
+    cols = ["cap_mt", "status", "tonnes_reduced_t", "va_lost_yi", "land_forgone_mu",
+            "abatement_t", "marginal_yuan_per_t", "average_yuan_per_t"]
+    with pd.option_context("display.width", 200, "display.float_format", "{:,.1f}".format):
+        print(table[cols].to_string(index=False))
+    print(paths[0].parent)
+    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:

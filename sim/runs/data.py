@@ -495,5 +495,8 @@ def prepare_inputs(scenario: Scenario) -> ModelInputs:
         firms = firm_table(ds.firms, ds.zones, ds.sectors)
         facts = dict(ds.targets)
     zones = zone_land(ds.zones, firms, d)
-    return ModelInputs(zones, ds.sectors, firms, facts, str(ds.boundaries_path))
+    from sim.runs.abatement_data import load_abatement_tiers  # issue 13
+
+    tiers = load_abatement_tiers(scenario.data_path(d.abatement_tiers), ds.sectors)
+    return ModelInputs(zones, ds.sectors, firms, facts, str(ds.boundaries_path), tiers)
 

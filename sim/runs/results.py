@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from models.carbon import CARBON_MEASURE_COLS, CARBON_MEASURES
+from models.carbon import CARBON_MEASURE_COLS, CARBON_MEASURES, PLAN_KINDS
 from models.collect import SUMMED, add_ratios
 from models.firms import CLASS_NAMES, EXIT_REASONS, STATUS_NAMES
 from models.province import ProvinceModel
@@ -51,6 +51,28 @@ OPTIMIZER_COLUMNS = (
 )
 
 
+# Issue 13: abatement by measure and what the caps cost (models/carbon.plan_record).
+ABATEMENT_ZERO_COLUMNS = (
+    *(f"abatement_{x}{m}_{u}" for m in PLAN_KINDS
+      for x, u in (("planned_", "t"), ("", "t"), ("cost_", "wan"))),
+    "abatement_total_t",
+    "abatement_cost_wan",
+    "abatement_by_carbon_price_t",
+    "abatement_plan_shortfall_t",
+    "cap_land_forgone_mu",
+    "cap_va_forgone_wan",
+    "cap_abated_extra_t",
+    "cap_abatement_cost_extra_wan",
+)
+ABATEMENT_COST_COLUMNS = (
+    "marginal_abatement_cost_yuan_per_t",
+    "average_abatement_cost_yuan_per_t",
+    "shadow_price_carbon_yuan_per_t",
+    "shadow_price_intensity_yuan_per_t",
+    "cap_va_forgone_yuan_per_t",
+)
+
+
 def zones_table(model: ProvinceModel) -> pd.DataFrame:
     """zone × year rows."""
     return pd.concat(model.zone_rows, ignore_index=True)
@@ -87,8 +109,11 @@ def province_table(model: ProvinceModel, zones: pd.DataFrame) -> pd.DataFrame:
         if col not in prov:
             prov[col] = np.nan
     measures = [f"carbon_{x}_{m}_{u}" for m in CARBON_MEASURES for x, u in CARBON_MEASURE_COLS]
-    for col in ("carbon_gap_t", "carbon_gap_before_t", *measures):
+    for col in ("carbon_gap_t", "carbon_gap_before_t", *measures, *ABATEMENT_ZERO_COLUMNS):
         prov[col] = prov[col].fillna(0.0) if col in prov else 0.0  # the base year: none
+    for col in ABATEMENT_COST_COLUMNS:  # 元/t: NaN where undefined (the base year)
+        if col not in prov:
+            prov[col] = np.nan
     prov["land_new_mu"] = prov["land_new_mu"].astype(float)
     return prov
 
@@ -131,8 +156,15 @@ def summary_table(province: pd.DataFrame) -> pd.DataFrame:
         "firms_entered": "entered",
         "firms_exited": "exited",
         "carbon_gap_t": "carbon gap (Mt)",
+        "abatement_total_t": "abated (Mt)",
+        "marginal_abatement_cost_yuan_per_t": "cap cost (元/t)",
     }
+    province = province.copy()
+    for col in ("abatement_total_t", "marginal_abatement_cost_yuan_per_t"):
+        if col not in province:
+            province[col] = np.nan
     out = province[list(cols)].rename(columns=cols).copy()
+    out["abated (Mt)"] = out["abated (Mt)"] / T_PER_MT
     out["CO2 (Mt)"] = out["CO2 (Mt)"] / T_PER_MT
     out["carbon gap (Mt)"] = out["carbon gap (Mt)"] / T_PER_MT
     for col in ("firms", "entered", "exited"):

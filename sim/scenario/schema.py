@@ -183,6 +183,7 @@ class DataConfig(_Frozen):
     cities: str = "data/cities.csv"
     targets: str = "data/calibration_targets.csv"
     boundaries: str = "data/jiangsu_cities.geojson"
+    abatement_tiers: str = "data/abatement_tiers.csv"
     firms: str = "synthesize"
     firm_scale: Number(0.0, 20.0, positive=True) = 1.0
     calibrate: bool = True
@@ -353,6 +354,13 @@ class Carbon(_Frozen):
     retrofit_max_share: Lever(0.0, 1.0) = 0.05
     curtailment_max_share: Lever(0.0, 1.0) = 0.10
     carbon_price_wan_per_t: Lever(0.0, 100.0) = 0.0
+    # issue 13: abatement chosen by the allocation together with new land
+    abatement_in_allocation: bool = True
+    green_power_premium_yuan_per_kwh: Lever(0.0, 1.0) = 0.04  # 元/kWh over coal contracts
+    green_power_max_share: Lever(0.0, 1.0) = Field(
+        default_factory=lambda: {2020: 0.0, 2021: 0.005, 2023: 0.01, 2024: 0.015, 2025: 0.03}
+    )
+    carbon_price_on_margins: bool = True
 
     @field_validator("enforcement")
     @classmethod
