@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.commands.cli import main
-from sim.runs.checks import TARGET_KEYS, render_readme
+from sim.runs.checks import TARGET_KEYS, readme_tables, render_readme
 from tests.conftest import BASELINE
 
 QUICK = ["--set", "data.firm_scale=0.02", "--set", "years.end=2021", "--no-charts"]
@@ -147,6 +147,10 @@ CELLS = [
     ("calibration_targets.csv", 2, "value", "inf", "'inf' is not finite; allowed: a number ≥ 0"),
     ("calibration_targets.csv", 3, "value", "", "empty; allowed: a number ≥ 0"),
     ("calibration_targets.csv", 4, "value", "-1", "-1.0 is negative; allowed: a number ≥ 0"),
+    ("abatement_tiers.csv", 2, "cost_yuan_per_t", "inf", "'inf' is not finite; allowed: a number"),
+    ("abatement_tiers.csv", 3, "share_of_co2_per_year", "1.5", "1.5 is too large; allowed"),
+    ("abatement_tiers.csv", 4, "sector", "steal", "unknown sector 'steal' (did you mean steel?)"),
+    ("abatement_tiers.csv", 5, "measure", "curtail", "unknown measure 'curtail'"),
 ]
 
 
@@ -426,7 +430,7 @@ def test_the_readme_schema_tables_are_the_checks():
     `python -m sim.runs.checks` rewrites them."""
     readme = BASELINE.parent / "data" / "README.md"
     text = readme.read_text(encoding="utf-8")
-    assert text.count("<!-- schema: ") == 6
+    assert text.count("<!-- schema: ") == len(readme_tables())  # every table is in it
     assert render_readme(text) == text
 
 

@@ -13,47 +13,41 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.runs.checks import ABATEMENT, Problems, check_table
+
 TIER_COLUMNS = ("sector", "measure", "tier", "cost_yuan_per_t", "share_of_co2_per_year")
-MEASURES = ("retrofit",)
 
 
-def load_abatement_tiers(path: str | Path, sectors: pd.DataFrame) -> pd.DataFrame:
-    """The tier table, checked: every sector of `sectors` has the same tiers 1..K.
+def check_abatement_tiers(path: Path, sectors: pd.DataFrame) -> pd.DataFrame:
+    """Read and check the tier table; return it sorted by measure, tier and sector.
 
-    Raises ValueError naming the file, the line and what is allowed.
+    Every cell is checked against `checks.ABATEMENT` (finite costs, shares in 0..1, known
+    sectors); across rows every sector has the same tiers 1..K of each measure and its
+    tiers together abate at most the sector's CO2. Raises DataError naming the file,
+    lines and columns.
     """
-    path = Path(path)
-    try:
-        df = pd.read_csv(path)
-    except (OSError, pd.errors.ParserError) as exc:
-        raise ValueError(f"{path}: cannot be read ({exc})") from None
-    missing = [c for c in TIER_COLUMNS if c not in df.columns]
-    if missing:
-        raise ValueError(f"{path}: lacks columns {missing}; needs {list(TIER_COLUMNS)}")
-    problems: list[str] = []
-    for i, row in df.iterrows():
-        line = int(str(i)) + 2
-        if row["measure"] not in MEASURES:
-            problems.append(f"line {line}: measure {row['measure']!r}; allowed: {MEASURES}")
-        if not float(row["cost_yuan_per_t"]) >= 0:
-            problems.append(f"line {line}: cost_yuan_per_t must be >= 0")
-        if not 0 <= float(row["share_of_co2_per_year"]) <= 1:
-            problems.append(f"line {line}: share_of_co2_per_year must be a share (0..1)")
-    known = set(sectors["sector"])
-    unknown = sorted(set(df["sector"]) - known)
-    if unknown:
-        problems.append(f"unknown sectors {unknown}; allowed: the sectors of sectors.csv")
-    tiers = sorted(set(df["tier"].astype(int)))
-    for s in sectors["sector"]:
-        have = sorted(df.loc[df["sector"] == s, "tier"].astype(int))
-        if have != tiers:
-            problems.append(f"sector {s}: tiers {have}, expected {tiers} like the others")
-    if problems:
-        raise ValueError(f"{path}: " + "; ".join(problems[:5]))
-    totals = df.groupby("sector")["share_of_co2_per_year"].sum()
-    if (totals > 1).any():
-        raise ValueError(f"{path}: the tiers of {list(totals[totals > 1].index)} add up to "
-                         "more than the sector's CO2")
+    df, lines = check_table(path, ABATEMENT, refs={"sector": sectors["sector"]})
+    problems = Problems()
+    df["tier"] = df["tier"].astype(int)
+    for measure, rows in df.groupby("measure"):
+        tiers = sorted(set(rows["tier"]))
+        for sector in sectors["sector"]:
+            have = sorted(rows.loc[rows["sector"] == sector, "tier"])
+            if have != tiers:
+                line = int(lines[rows.index[0]])
+                problems.add(
+                    f"line {line}, column tier: sector {sector!r}, measure {measure!r} has "
+                    f"tiers {have}; allowed: the same tiers as every other sector, {tiers}",
+                    line,
+                )
+    totals = df.groupby(["sector", "measure"])["share_of_co2_per_year"].sum()
+    for (sector, measure), total in totals[totals > 1.0].items():
+        line = int(lines[df.index[(df["sector"] == sector) & (df["measure"] == measure)][0]])
+        problems.add(
+            f"line {line}, column share_of_co2_per_year: the {measure} tiers of {sector!r} "
+            f"add up to {total:g}; allowed: at most 1 (the sector's CO2)",
+            line,
+        )
+    problems.raise_for(path)
     out = df.loc[:, list(TIER_COLUMNS)].copy()
-    out["tier"] = out["tier"].astype(int)
     return out.sort_values(["measure", "tier", "sector"]).reset_index(drop=True)

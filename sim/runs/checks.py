@@ -325,6 +325,28 @@ TARGETS = TableSpec(
     ),
 )
 
+ABATEMENT = TableSpec(
+    "data.abatement_tiers",
+    "abatement_tiers.csv",
+    (
+        Col("sector", "choice", meaning="the sector the tier applies to",
+            ref="a sector of sectors.csv", noun="sector"),
+        Col("measure", "choice", meaning="the abatement measure the tier belongs to",
+            choices=("retrofit",), noun="measure"),
+        Col("tier", "whole", meaning="the tier's rank, 1 = cheapest", lo=1, hi=20),
+        Col("cost_yuan_per_t", "number", "元/t CO2", "cost of a tonne abated in the tier",
+            lo=0.0, hi=1e5),
+        Col("share_of_co2_per_year", "number", "share",
+            "share of the sector's CO2 the tier can abate in a year", lo=0.0, hi=1.0),
+        Col("source", "text", meaning="where the cost comes from", required=False,
+            empty_ok=True),
+        Col("estimate", "flag", meaning="1 where the figure is an estimate", required=False),
+        Col("note", "text", meaning="how the figure was derived", required=False,
+            empty_ok=True),
+    ),
+)
+
+
 FIRMS = TableSpec(
     "data.firms",
     "firms.csv",
@@ -801,7 +823,7 @@ def targets_markdown() -> str:
     return "\n".join(rows)
 
 
-SPECS = (ZONES, SECTORS, CITIES, TARGETS, FIRMS)
+SPECS = (ZONES, SECTORS, CITIES, TARGETS, FIRMS, ABATEMENT)
 
 
 def readme_tables() -> dict[str, str]:

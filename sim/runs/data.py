@@ -33,6 +33,7 @@ import pandas as pd
 from models.firms import ACTIVE, CLASS_T, TCE_PER_MWH, FirmTable
 from models.inputs import ModelInputs
 from models.seeds import synthesis_rng
+from sim.runs.abatement_data import check_abatement_tiers
 from sim.runs.checks import (
     CITIES,
     FIRMS,
@@ -63,6 +64,7 @@ class Dataset:
     targets: dict[str, float]
     boundaries_path: Path
     firms: pd.DataFrame | None = None  # the firm file's rows, when data.firms names one
+    abatement_tiers: pd.DataFrame | None = None  # the checked cost tiers (issue 13)
 
 
 def data_paths(scenario: Scenario) -> dict[str, Path]:
@@ -71,6 +73,7 @@ def data_paths(scenario: Scenario) -> dict[str, Path]:
     d = scenario.data
     keys = {s.key: getattr(d, s.key.split(".")[1]) for s in (ZONES, SECTORS, CITIES, TARGETS)}
     keys["data.boundaries"] = d.boundaries
+    keys["data.abatement_tiers"] = d.abatement_tiers
     if d.firms != SYNTHESIZE:
         keys["data.firms"] = d.firms
     paths: dict[str, Path] = {}
@@ -131,6 +134,7 @@ def load_dataset(scenario: Scenario) -> Dataset:
         targets = check_targets(paths["data.targets"], targets_df, target_lines, calibrating)
         check_sectors(paths["data.sectors"], sectors, zones, scenario, calibrating)
         check_boundaries(paths["data.boundaries"], cities["city"])
+        tiers = check_abatement_tiers(paths["data.abatement_tiers"], sectors)
         check_names(scenario, set(sectors["sector"]), set(zones["zone_id"]))
         firms = None
         if d.firms != SYNTHESIZE:
@@ -148,6 +152,7 @@ def load_dataset(scenario: Scenario) -> Dataset:
         targets,
         paths["data.boundaries"],
         firms,
+        tiers,
     )
 
 
@@ -495,8 +500,7 @@ def prepare_inputs(scenario: Scenario) -> ModelInputs:
         firms = firm_table(ds.firms, ds.zones, ds.sectors)
         facts = dict(ds.targets)
     zones = zone_land(ds.zones, firms, d)
-    from sim.runs.abatement_data import load_abatement_tiers  # issue 13
-
-    tiers = load_abatement_tiers(scenario.data_path(d.abatement_tiers), ds.sectors)
-    return ModelInputs(zones, ds.sectors, firms, facts, str(ds.boundaries_path), tiers)
+    return ModelInputs(
+        zones, ds.sectors, firms, facts, str(ds.boundaries_path), ds.abatement_tiers
+    )
 
