@@ -1368,7 +1368,23 @@ def sources() -> pd.DataFrame:
             "copied unchanged; simplified to ~0.005°",
         ),
     ]
+    rows += HISTORY_SOURCES
     return pd.DataFrame(rows, columns=["file", "column", "source", "estimate", "note"])
+
+
+# jiangsu_history.csv is compiled by hand (not derived here): the actuals of the back-cast
+HISTORY_SOURCES = [
+    (
+        "jiangsu_history.csv",
+        "value",
+        "see the source column of each row (statistical bulletins, government work "
+        "reports, State Grid Jiangsu, the industry department; compiled from "
+        "published_figures.md)",
+        "yes",
+        "mixed: grade = primary | secondary | estimate per row; estimates are derived "
+        "(the derivation is in source); checked by sim/runs/history.py",
+    ),
+]
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
