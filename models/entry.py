@@ -28,6 +28,7 @@ from models.firms import CLASS_T, TCE_PER_MWH, FirmTable
 from models.inputs import SectorArrays
 
 MIN_LAND_MU = 1e-6
+MIN_DEMAND_MU = 1e-3  # a capped demand below this is none (cap_demand)
 NEW_FIRM_BASE_MARGIN = 0.08  # estimate: new projects start with a healthy margin
 GOLDEN = 0.6180339887498949
 
@@ -57,13 +58,16 @@ def cap_demand(
     """Investors' (Z,S) demand scaled down, sector by sector, to the new-project need.
 
         demand'[z,s] = demand[z,s] · min(1, need_s / Σ_z demand[z,s] · v[z,s])
-    None (unbounded demand) stays None.
+    (0 below MIN_DEMAND_MU). None (unbounded demand) stays None.
     """
     if demand_mu is None:
         return None
     supply = (demand_mu * va_per_mu_wan).sum(axis=0)
     factor = np.where(supply > need_wan, need_wan / np.where(supply > 0, supply, 1.0), 1.0)
-    return demand_mu * factor[None, :]
+    capped = demand_mu * factor[None, :]
+    # slivers no investor asks for: below MIN_LAND_MU they would be allocated (booked as
+    # new land) but open no firm, and the land would leak from the balance
+    return np.where(capped < MIN_DEMAND_MU, 0.0, capped)
 
 
 def sector_rates(firms: FirmTable, sectors: SectorArrays) -> dict[str, np.ndarray]:

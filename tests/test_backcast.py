@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import small_run
 
 
@@ -122,8 +121,8 @@ def test_decomposition_of_a_hand_case():
 def test_growth_follows_the_elasticities():
     from models.drivers import sector_growth
     from models.inputs import SectorArrays
-    from sim.scenario import load_scenario
     from sim.runs.data import load_dataset
+    from sim.scenario import load_scenario
 
     sc = load_scenario("baseline")
     sectors = SectorArrays.from_frame(load_dataset(sc).sectors)

@@ -189,7 +189,10 @@ def test_coastal_shift_gives_the_coast_its_share_and_no_canal_chemicals(runs):
         return coast / new
 
     assert (coastal_share(runs["coastal_shift"].zones) >= 0.25 - 1e-6).all()
-    assert (coastal_share(runs["baseline"].zones) < 0.25).all()  # so the lever binds
+    # so the lever binds in some year: since issue 12 the new construction land is only
+    # what the sectors' growth needs beyond ready land (a few thousand mu a year), and
+    # the coast takes more than 25 % of it on its own in most years (2023 it does not)
+    assert (coastal_share(runs["baseline"].zones) < 0.25).any()
     ready = [_p(runs[n]).loc[2021, "land_ready_used_mu"] for n in ("baseline", "coastal_shift")]
     assert ready[1] == pytest.approx(ready[0], rel=1e-9)
     a = runs["coastal_shift"].allocations
