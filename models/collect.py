@@ -34,6 +34,11 @@ SUMMED = {  # report column -> (firm column, divisor)
     "employees": ("employees", 1.0),
     "land_built_mu": ("land_mu", 1.0),
 }
+NEW_PROJECT_COLUMNS = (  # summed columns of the firms born after the base year
+    "value_added_new_projects_yi",
+    "output_new_projects_yi",
+    "employees_new_projects",
+)
 
 
 def _ratio(a: pd.Series | np.ndarray, b: pd.Series | np.ndarray) -> np.ndarray:
@@ -69,13 +74,35 @@ def sums_by(firms: FirmTable, key: np.ndarray, n: int) -> dict[str, np.ndarray]:
     return out
 
 
-def zone_frame(firms: FirmTable, zones: ZoneTable, year: int) -> pd.DataFrame:
+def new_project_sums(
+    firms: FirmTable, key: np.ndarray, n: int, base_year: int | None
+) -> dict[str, np.ndarray]:
+    """VA and output (亿元) and staff of live firms born after the base year, by `key`.
+
+    New projects are the firms entered on land allocated since the base year (and
+    relocated plants); the rest are the base year's incumbents. None: all zero.
+    """
+    live = firms.alive()
+    if base_year is not None:
+        live = live & (firms.birth_year > base_year)
+    k = key[live]
+    return {
+        "value_added_new_projects_yi": np.bincount(k, firms.va_wan[live], minlength=n) / WAN_PER_YI,
+        "output_new_projects_yi": np.bincount(k, firms.output_wan[live], minlength=n) / WAN_PER_YI,
+        "employees_new_projects": np.bincount(k, firms.employees[live], minlength=n) * 1.0,
+    }
+
+
+def zone_frame(
+    firms: FirmTable, zones: ZoneTable, year: int, base_year: int | None = None
+) -> pd.DataFrame:
     """Tidy zone rows for the year, one per zone.
 
-    Identity, summed measures of its live firms, land pools (mu), this year's flows,
-    host and the ratio columns.
+    Identity, summed measures of its live firms (and of those born after `base_year`:
+    new projects), land pools (mu), this year's flows, host and the ratio columns.
     """
     sums = sums_by(firms, firms.zone, len(zones))
+    sums.update(new_project_sums(firms, firms.zone, len(zones), base_year))
     zdf = pd.DataFrame(
         {
             "zone_id": list(zones.zone_id),
@@ -102,7 +129,11 @@ def zone_frame(firms: FirmTable, zones: ZoneTable, year: int) -> pd.DataFrame:
 
 
 def sector_frame(
-    firms: FirmTable, sectors: SectorArrays, year: int, alloc: Allocation | None
+    firms: FirmTable,
+    sectors: SectorArrays,
+    year: int,
+    alloc: Allocation | None,
+    base_year: int | None = None,
 ) -> pd.DataFrame:
     """Tidy sector rows for the year, one per sector.
 
@@ -111,7 +142,12 @@ def sector_frame(
     """
     n_s = len(sectors.names)
     sdf = pd.DataFrame(
-        {"sector": list(sectors.names), "year": year, **sums_by(firms, firms.sector, n_s)}
+        {
+            "sector": list(sectors.names),
+            "year": year,
+            **sums_by(firms, firms.sector, n_s),
+            **new_project_sums(firms, firms.sector, n_s, base_year),
+        }
     )
     if alloc is not None:
         sdf["land_allocated_mu"] = alloc.land_mu.sum(axis=0)

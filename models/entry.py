@@ -4,16 +4,31 @@ Each zone-sector allocation of L mu becomes n = max(1, round(L / project size)) 
 of L / n mu each, with the capacity the optimiser priced, reached over the ramp years:
     capacity = land · frontier output per mu[z,s]   (allocation.frontier_output_per_mu)
     output (first year) = capacity / ramp_years
+
+The split of growth between incumbents and new projects (issue 12): incumbents grow by
+g_s · incumbent_growth_share (production.py); new projects supply the rest. A sector's
+investors' demand for new land is therefore capped, over all zones, at the land whose
+capacity adds that rest (`new_project_need_wan`, `cap_demand`):
+    need_s = (1 − incumbent_growth_share) · max(g_s, 0) · VA_s        (万元 VA)
+    Σ_z demand[z,s] · v[z,s] ≤ need_s,   v = frontier VA per mu at full output
+so new land follows the province's growth path instead of the quota alone. Land freed
+by exits is not refilled beyond this need (exits lower output).
+
+New projects take their sector's current average rates (VA-weighted over live firms,
+i.e. after the base-year calibration and the years' productivity gains): tax, R&D and
+electricity share, and VA per worker for their staff (`sector_rates`), hired as their
+output ramps up.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from models.firms import CLASS_T, FirmTable
+from models.firms import CLASS_T, TCE_PER_MWH, FirmTable
 from models.inputs import SectorArrays
 
 MIN_LAND_MU = 1e-6
+MIN_DEMAND_MU = 1e-3  # a capped demand below this is none (cap_demand)
 NEW_FIRM_BASE_MARGIN = 0.08  # estimate: new projects start with a healthy margin
 GOLDEN = 0.6180339887498949
 
@@ -27,6 +42,63 @@ def idle_projects(rows: np.ndarray, share: float) -> np.ndarray:
     return np.mod(rows * GOLDEN, 1.0) < share
 
 
+def new_project_need_wan(
+    firms: FirmTable, n_sectors: int, growth: np.ndarray, incumbent_share: float
+) -> np.ndarray:
+    """(S,) VA (万元) new projects should add this year: the part of g_s · VA_s that
+    incumbents do not grow themselves."""
+    live = firms.alive()
+    va = np.bincount(firms.sector[live], firms.va_wan[live], minlength=n_sectors)
+    return (1.0 - incumbent_share) * np.maximum(growth, 0.0) * va
+
+
+def cap_demand(
+    demand_mu: np.ndarray | None, va_per_mu_wan: np.ndarray, need_wan: np.ndarray
+) -> np.ndarray | None:
+    """Investors' (Z,S) demand scaled down, sector by sector, to the new-project need.
+
+        demand'[z,s] = demand[z,s] · min(1, need_s / Σ_z demand[z,s] · v[z,s])
+    (0 below MIN_DEMAND_MU). None (unbounded demand) stays None.
+    """
+    if demand_mu is None:
+        return None
+    supply = (demand_mu * va_per_mu_wan).sum(axis=0)
+    factor = np.where(supply > need_wan, need_wan / np.where(supply > 0, supply, 1.0), 1.0)
+    capped = demand_mu * factor[None, :]
+    # slivers no investor asks for: below MIN_LAND_MU they would be allocated (booked as
+    # new land) but open no firm, and the land would leak from the balance
+    return np.where(capped < MIN_DEMAND_MU, 0.0, capped)
+
+
+def sector_rates(firms: FirmTable, sectors: SectorArrays) -> dict[str, np.ndarray]:
+    """(S,) current averages of live firms, for new projects (the table's where none).
+
+    tax_rate and VA per worker weighted by VA, rd_rate by output, elec_share by energy.
+    """
+    live = firms.alive()
+    s, n = firms.sector[live], len(sectors.names)
+    va = np.bincount(s, firms.va_wan[live], minlength=n)
+    out = np.bincount(s, firms.output_wan[live], minlength=n)
+    energy = np.bincount(s, firms.energy_tce[live], minlength=n)
+
+    def avg(num: np.ndarray, den: np.ndarray, table: np.ndarray) -> np.ndarray:
+        ok = den > 0
+        return np.where(ok, num / np.where(ok, den, 1.0), table)
+
+    return {
+        "tax_rate": avg(np.bincount(s, firms.tax_wan[live], minlength=n), va, sectors.tax_rate),
+        "rd_rate": avg(np.bincount(s, firms.rd_wan[live], minlength=n), out, sectors.rd_share),
+        "elec_share": avg(
+            np.bincount(s, firms.elec_mwh[live], minlength=n) * TCE_PER_MWH,
+            energy,
+            sectors.elec_share,
+        ),
+        "va_per_worker_wan": avg(
+            va, np.bincount(s, firms.employees[live], minlength=n), sectors.va_per_worker_wan
+        ),
+    }
+
+
 def new_firms(
     land_mu: np.ndarray,
     zone_index: np.ndarray,
@@ -37,6 +109,7 @@ def new_firms(
     year: int,
     ramp_years: int = 1,
     firm_scale: float = 1.0,
+    rates: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """Columns of the firms created from a (Z,S) allocation of land (mu).
 
@@ -60,7 +133,12 @@ def new_firms(
     land = np.repeat(total / count, count)
     capacity = land * output_per_mu_wan[rz, rs]
     output = capacity / ramp_years
-    va = capacity * sectors.va_ratio[rs]
+    r = rates or {
+        "tax_rate": sectors.tax_rate,
+        "rd_rate": sectors.rd_share,
+        "elec_share": sectors.elec_share,
+        "va_per_worker_wan": sectors.va_per_worker_wan,
+    }
     return {
         "zone": zone_index[rz],
         "sector": rs,
@@ -68,11 +146,11 @@ def new_firms(
         "output_wan": output,
         "capacity_output_wan": capacity if ramp_years > 1 else np.zeros(len(rs)),
         "va_ratio": sectors.va_ratio[rs],
-        "tax_rate": sectors.tax_rate[rs],
-        "rd_rate": sectors.rd_share[rs],
-        "employees": va / sectors.va_per_worker_wan[rs],
+        "tax_rate": r["tax_rate"][rs],
+        "rd_rate": r["rd_rate"][rs],
+        "employees": output * sectors.va_ratio[rs] / r["va_per_worker_wan"][rs],
         "energy_intensity_tce_per_wan": ei_new[rs],
-        "elec_share": sectors.elec_share[rs],
+        "elec_share": r["elec_share"][rs],
         "base_margin": np.full(len(rs), base_margin),
         "margin": np.full(len(rs), base_margin),
         "birth_year": np.full(len(rs), year),
@@ -106,6 +184,7 @@ def open_projects(
         year,
         ramp_years,
         firm_scale,
+        sector_rates(firms, sectors),
     )
     return firms.append(**cols)
 
@@ -117,4 +196,5 @@ def leave_idle(firms: FirmTable, rows: np.ndarray, share: float, deadline_year: 
     """
     idle = rows[idle_projects(rows, share)]
     firms.output_wan[idle] = 0.0
+    firms.employees[idle] = 0.0
     firms.idle_until[idle] = deadline_year

@@ -77,16 +77,31 @@ class SectorArrays:
     investment_wan_per_mu: np.ndarray
     min_investment_wan_per_mu: np.ndarray
     water_m3_per_wan: np.ndarray  # water withdrawn per 万元 VA (m³)
+    # the sector group (sectors.csv kind: cluster, heavy, other, services) and the
+    # sector's share of zone VA in the base year, which weighs its trend in its group
+    kind: tuple[str, ...] = ()
+    va_share: np.ndarray | None = None
 
     @classmethod
     def from_frame(cls, sectors: pd.DataFrame) -> SectorArrays:
-        """Build the arrays from the sector table (SECTOR_COLUMNS), in its row order."""
+        """Build the arrays from the sector table (SECTOR_COLUMNS), in its row order.
+
+        `kind` and `zone_va_share_2020` are read where the table has them; without them
+        every sector is its own group ("sector") with weight 1.
+        """
         kw = {
             c: sectors[c].to_numpy(dtype=np.float64)
             for c in SECTOR_COLUMNS
             if c not in ("sector", "name_zh", "name_en")
         }
-        return cls(names=tuple(sectors["sector"]), **kw)
+        names = tuple(sectors["sector"])
+        kind = tuple(sectors["kind"]) if "kind" in sectors else ()
+        share = (
+            sectors["zone_va_share_2020"].to_numpy(dtype=np.float64)
+            if "zone_va_share_2020" in sectors
+            else None
+        )
+        return cls(names=names, **kw, kind=kind, va_share=share)
 
     def index(self, name: str) -> int:
         """The sector number of sector `name` (ValueError if unknown)."""

@@ -7,6 +7,8 @@ their capacity instead, then grow like the others.
     output' = min(output · (1 + g_s + ε),  land · frontier_s · density_cap)
     (ramping: output' = min(capacity, output + capacity / ramp_years))
     VA      = output · va_ratio;   tax = VA · tax_rate;   R&D = output · rd_rate
+    staff'  = staff · (output' / output) / (1 + p)   (p: labour productivity growth;
+              ramping projects hire as their output rises)
     energy  = VA · ei,  ei' = ei · (1 − gain_s)
     CO2     = energy · ((1 − es) · fuel_s + es / 0.1229 · grid_t)
 """
@@ -41,6 +43,17 @@ def grow_output(
     """Next year's output: sector growth plus firm shock, never negative, capped per mu."""
     grown = output_wan * np.maximum(1.0 + growth + shock, 0.0)
     return np.minimum(grown, land_mu * cap_output_per_mu_wan)
+
+
+def staff(
+    employees: np.ndarray, before: np.ndarray, after: np.ndarray, productivity_growth: float
+) -> np.ndarray:
+    """Next year's employees: they follow output, less the growth of VA per worker.
+
+        staff' = staff · (after / before) / (1 + p)     (unchanged where before is 0)
+    """
+    ratio = np.where(before > 0, after / np.where(before > 0, before, 1.0), 1.0)
+    return employees * ratio / (1.0 + productivity_growth)
 
 
 def ramp_up(firms: FirmTable, rows: np.ndarray, ramp_years: int) -> None:
@@ -92,6 +105,7 @@ def produce(
     density_cap_factor: float,
     rng: np.random.Generator,
     ramp_years: int = 1,
+    productivity_growth: float = 0.0,
 ) -> None:
     """Advance the live firms one year, in place in the firm table.
 
@@ -106,8 +120,10 @@ def produce(
     sg = firms.sector[grown]
     cap = sectors.frontier_output_per_mu_wan[sg] * density_cap_factor
     out = firms.output_wan
+    before = out[live].copy()
     out[grown] = grow_output(out[grown], firms.land_mu[grown], growth[sg], shock[grown], cap)
     ramp_up(firms, live, ramp_years)
+    firms.employees[live] = staff(firms.employees[live], before, out[live], productivity_growth)
     s = firms.sector[live]
     ei = firms.energy_intensity_tce_per_wan
     ei[live] = ei[live] * (1.0 - efficiency_gain[s])

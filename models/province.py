@@ -120,7 +120,8 @@ class ProvinceModel(mesa.Model):
         self.year += 1
         self.zones.reset_flows()
         self.levers = self.scenario.at(self.year)
-        self.drivers = year_drivers(self.levers, self.sectors)  # 1
+        base = self.scenario.years.base
+        self.drivers = year_drivers(self.levers, self.sectors, self.year - base)  # 1
         self._produce()  # 2
         self._evaluate()  # 3
         self._price()  # 4
@@ -152,6 +153,7 @@ class ProvinceModel(mesa.Model):
             eco.density_cap_factor,
             self.rng,
             eco.entry_ramp_years,
+            self.drivers.labour_productivity_growth,
         )
 
     def _evaluate(self) -> None:
@@ -218,6 +220,12 @@ class ProvinceModel(mesa.Model):
         active = [zones[i] for i in idx]
         live = f.alive()
         want = allocation.demand(f, zones, self.sectors, self.drivers.growth, lv)
+        # new projects supply only the growth incumbents do not make (entry.py)
+        need = entry.new_project_need_wan(
+            f, len(self.sectors.names), self.drivers.growth, lv.economy.incumbent_growth_share
+        )
+        va_per_mu = self.frontier_wan_per_mu * self.sectors.va_ratio[None, :]
+        want = entry.cap_demand(want, va_per_mu, need)
         snap = allocation.build_snapshot(
             self.year,
             active,
@@ -347,8 +355,11 @@ class ProvinceModel(mesa.Model):
         The base year (alloc None) goes into the tidy tables only: Mesa's batch_run
         reads datacollector rows 0..steps-1, one per step.
         """
-        self.zone_rows.append(collect.zone_frame(self.firms, self.zones, self.year))
-        self.sector_rows.append(collect.sector_frame(self.firms, self.sectors, self.year, alloc))
+        base = self.scenario.years.base
+        self.zone_rows.append(collect.zone_frame(self.firms, self.zones, self.year, base))
+        self.sector_rows.append(
+            collect.sector_frame(self.firms, self.sectors, self.year, alloc, base)
+        )
         self.province_extra.append(
             collect.province_row(
                 self.year,

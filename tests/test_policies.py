@@ -362,11 +362,13 @@ def test_limits_left_are_zero_once_used_up_even_at_a_limit_of_one():
 def test_no_firm_is_closed_for_a_rounding_leftover():
     """An intensity target that curtailment meets exactly: the measures' sums leave
     ~6e-8 t of gap, which must not send forced exit after a whole firm (it did: one
-    firm of 114,249 t closed in 2021 for 0.00000006 t)."""
+    firm of 114,249 t closed in 2021 for 0.00000006 t). The targets are ones curtailment
+    meets (issue 12 moved them from 0.12-0.15 down: with growth tied to GDP the
+    baseline's own 2021 intensity falls 3.6 %, not ~6 %, so 13 % needs forced exit)."""
     from sim.runs.runner import run
     from tests.conftest import small_scenario
 
-    for red in (0.12, 0.13, 0.15):
+    for red in (0.10, 0.11, 0.12):
         p = run(
             small_scenario(
                 **{

@@ -13,9 +13,6 @@ import pytest
 
 from tests.conftest import REPO, SMALL
 
-# every shipped scenario run at test scale: part of `make test`, not of the quick loop
-pytestmark = pytest.mark.slow
-
 SCENARIOS = REPO / "scenarios"
 SCALE = {"horizon_2035": 0.05}
 
@@ -35,34 +32,33 @@ RTOL = {"value_added_yi": 1e-3, "co2_t": 1e-3, "land_built_mu": 1e-3, "firms_act
 
 REGRESSION = {
     # scenario: (last year, value_added_yi, co2_t, firms_active, land_built_mu)
-    # Re-recorded for issue 13 (abatement in the allocation). With the abatement columns
-    # off and margin exits off, every value below is the old one exactly (checked); what
-    # moves them: (a) surcharges now act on margins in mandatory exit mode, so firms the
-    # D surcharge pushes into loss close (firms_exited_margin, ~40 a year at full scale),
-    # which changes later ratings (classes are shares) and exits; (b) the abatement
-    # columns, unused where no cap binds, move the LP's choice among equal-valued
-    # vertices (baseline 2025 VA +7e-5 from that alone); (c) where a cap binds, it is
-    # met by the cheapest abatement instead of by giving up new land.
-    # baseline: (a) and (b); VA +0.12 %, CO2 +0.95 % (the changed exits and refills).
-    "baseline": (2025, 82187.93399954804, 333603647.9341827, 13552, 2029035.1687490433),
-    # strict_carbon: (c) its 2025 cap is now met by 17 Mt of retrofits, green power,
-    # curtailment and exits at ≤ 720 元/t with all new land allocated (before: no new
-    # land, "relaxed"); VA +2.6 %, CO2 now below the cap.
-    "strict_carbon": (2025, 82186.64228118086, 318229593.535308, 13553, 2029035.1687490433),
-    # aggressive_exit, stock_first, integration_2023, coastal_shift: (a) and (b) only.
-    "aggressive_exit": (2025, 83939.15277250284, 149558347.4337454, 13420, 1712506.566635298),
-    "stock_first": (2025, 80286.08531417183, 328800089.82981175, 13568, 1999693.9094667723),
-    "integration_2023": (2025, 82365.51169947909, 331911486.06174594, 13348, 2029034.1211776685),
-    "coastal_shift": (2025, 80195.34018898217, 324816837.900292, 13237, 1992034.3269232612),
-    # horizon_2035: (a) and (b), compounding over 15 years at firm_scale 0.05 (each
-    # synthetic firm stands for ~20, so each changed exit weighs more): 2035 VA +1.7 %,
-    # CO2 +6.9 %.
-    "horizon_2035": (2035, 149988.49096949233, 237282120.31775633, 10702, 2039460.5863821702),
+    # Re-recorded for issue 12 (MACRO): zone growth now follows province GDP through the
+    # sector-group elasticities and new projects are capped at the growth incumbents do
+    # not make, so 2025 VA falls from ~82,000 to ~69,600 亿元 (zones stay at ~51 % of
+    # GDP), built land grows less, and more (smaller) new-project firms enter at this
+    # scale because the capped demand spreads land over more zone-sector cells; CO2
+    # rises (342 vs 330 Mt) because energy intensity no longer falls with a services
+    # boom; the default ranking unit is now the city.
+    "baseline": (2025, 69618.21404407144, 341872111.19770217, 25147, 1828475.1064041136),
+    # the 320 Mt cap still binds in 2025; less VA than before for the same reasons
+    "strict_carbon": (2025, 69103.70371242698, 320000000.00000006, 21936, 1794129.149240773),
+    # exited land is no longer refilled beyond the sectors' growth need: stricter exit
+    # now lowers VA (60,541 vs baseline 69,618) instead of raising it
+    "aggressive_exit": (2025, 60541.39238239783, 140556748.2622967, 20937, 1288816.9949546496),
+    # half the quota no longer binds (demand is capped at the growth need): ≈ baseline
+    "stock_first": (2025, 69669.16838107978, 344767860.45314217, 25131, 1830578.2241857871),
+    # as baseline, minus the merged zones' firms
+    "integration_2023": (2025, 69579.10625259938, 341383896.22896147, 23794, 1824485.8477143457),
+    # as baseline; relocation moves chemicals without changing the growth path
+    "coastal_shift": (2025, 69669.63894348778, 341200066.93165106, 24925, 1824418.9157450844),
+    # growth tied to the slowing GDP path (4.8 % in 2030, 4 % in 2035): 2035 VA ~99,000
+    # instead of ~147,000 亿元
+    "horizon_2035": (2035, 98826.18059054147, 217913742.72054508, 41201, 1775807.3935543043),
 }
 # Scenarios that run past 2025 are checked in 2025 too (the plan's end year).
 REGRESSION_2025 = {
-    # horizon_2035 in 2025: (a) and (b).
-    "horizon_2035": (2025, 82399.91897027043, 337277760.3876859, 8798, 2033286.2720251002),
+    # re-recorded for issue 12 (MACRO), as the baseline's
+    "horizon_2035": (2025, 67494.39447553949, 337719634.5472937, 17824, 1792204.2270814856),
 }
 
 
@@ -177,7 +173,7 @@ def test_coastal_shift_gives_the_coast_its_share_and_no_canal_chemicals(runs):
     counts for every belt in its `belts` (Nantong's zones are Yangtze and coastal), and
     the share is of the new construction land (relocated firms' land aside): ready land
     stays with its zone, so in 2021 (no relocation yet, the same ready land) the zones
-    use as much of it as in the baseline."""
+    off the canal use as much of it as in the baseline."""
     import pandas as pd
 
     zones = pd.read_csv(SCENARIOS / "data" / "zones.csv")
@@ -193,8 +189,19 @@ def test_coastal_shift_gives_the_coast_its_share_and_no_canal_chemicals(runs):
         return coast / new
 
     assert (coastal_share(runs["coastal_shift"].zones) >= 0.25 - 1e-6).all()
-    assert (coastal_share(runs["baseline"].zones) < 0.25).all()  # so the lever binds
-    ready = [_p(runs[n]).loc[2021, "land_ready_used_mu"] for n in ("baseline", "coastal_shift")]
+    # so the lever binds in some year: since issue 12 the new construction land is only
+    # what the sectors' growth needs beyond ready land (a few thousand mu a year), and
+    # the coast takes more than 25 % of it on its own in most years (2023 it does not)
+    assert (coastal_share(runs["baseline"].zones) < 0.25).any()
+    # outside the canal zones (whose chemical demand the scenario bans: since issue 12 the
+    # ready land is no longer all used, so a ban changes how much of theirs is) the zones
+    # use as much ready land in 2021 as in the baseline
+    def ready_off_canal(res):
+        z = res.zones
+        z = z[(z["year"] == 2021) & ~z["zone_id"].isin(canal)]
+        return z["land_ready_used_mu"].sum()
+
+    ready = [ready_off_canal(runs[n]) for n in ("baseline", "coastal_shift")]
     assert ready[1] == pytest.approx(ready[0], rel=1e-9)
     a = runs["coastal_shift"].allocations
     chem = a[(a["sector"] == "chemicals") & a["zone_id"].isin(canal) & ~a["zone_id"].isin(parks)]

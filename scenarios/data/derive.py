@@ -1390,7 +1390,23 @@ def sources() -> pd.DataFrame:
             "spread over the five years 2021-2025; together at most carbon.retrofit_max_share",
         ),
     ]
+    rows += HISTORY_SOURCES
     return pd.DataFrame(rows, columns=["file", "column", "source", "estimate", "note"])
+
+
+# jiangsu_history.csv is compiled by hand (not derived here): the actuals of the back-cast
+HISTORY_SOURCES = [
+    (
+        "jiangsu_history.csv",
+        "value",
+        "see the source column of each row (statistical bulletins, government work "
+        "reports, State Grid Jiangsu, the industry department; compiled from "
+        "published_figures.md)",
+        "yes",
+        "mixed: grade = primary | secondary | estimate per row; estimates are derived "
+        "(the derivation is in source); checked by sim/runs/history.py",
+    ),
+]
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:

@@ -216,6 +216,12 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_backcast(args: argparse.Namespace) -> int:
+    from sim.experiments.backcast import backcast_command
+
+    return backcast_command(args)
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from sim.commands.doctor import main as doctor_main
     from sim.runs.store import results_dir
@@ -313,6 +319,17 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--write", required=True, metavar="FILE.lp|FILE.mps", help="file to write")
     sp.add_argument("--force", action="store_true", help="replace FILE if it exists")
     sp.set_defaults(func=cmd_allocate)
+
+    sp = sub.add_parser(
+        "backcast", help="run a scenario over the history years and compare with the actuals"
+    )
+    sp.add_argument(
+        "scenario", nargs="?", default="baseline", help="scenario (default: the baseline)"
+    )
+    sp.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", help="override a key")
+    sp.add_argument("--out", help="folder to write into (default: results/<name>-backcast-…)")
+    sp.add_argument("--no-charts", action="store_true", help="skip the chart")
+    sp.set_defaults(func=cmd_backcast)
 
     sp = sub.add_parser(
         "doctor", help="check the environment (solver, fonts, packages) and say what to fix"

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from models import decompose
 from models.carbon import CARBON_MEASURE_COLS, CARBON_MEASURES, PLAN_KINDS
-from models.collect import SUMMED, add_ratios
+from models.collect import NEW_PROJECT_COLUMNS, SUMMED, add_ratios
 from models.firms import CLASS_NAMES, EXIT_REASONS, STATUS_NAMES
 from models.province import ProvinceModel
 from sim.scenario.paths import path_value
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 # Summed zone columns that aggregate to province, city and belt rows.
 ADDITIVE = (
     *SUMMED,
+    *NEW_PROJECT_COLUMNS,
     "firms_active",
     *(f"firms_class_{c}" for c in CLASS_NAMES),
     "land_stock_mu",
@@ -39,6 +41,10 @@ ADDITIVE = (
 TIMING_COLUMNS = ("optimizer_build_s", "optimizer_solve_s")
 """Wall-clock seconds the model records per year: they go to the manifest
 (RunResult.optimizer_years), never into a table, so equal runs give equal bytes."""
+# Jiangsu's 14th FYP energy-intensity target, 2025 vs 2020 (the national one is −13.5 %):
+# 国家下达的"十四五"累计下降14%, Jiangsu industry department 2025
+# (m.justasklydia.com/news/2025/0630/229052.html; scenarios/data/jiangsu_history.csv).
+ENERGY_INTENSITY_TARGET_2025 = 0.14
 
 OPTIMIZER_COLUMNS = (
     "optimizer_status",
@@ -115,6 +121,11 @@ def province_table(model: ProvinceModel, zones: pd.DataFrame) -> pd.DataFrame:
         if col not in prov:
             prov[col] = np.nan
     prov["land_new_mu"] = prov["land_new_mu"].astype(float)
+    # why carbon intensity changed: structure, energy intensity, electricity share and
+    # the emission factor (grid), additive LMDI against the base year (models/decompose.py)
+    grid = prov.set_index("year")["grid_factor_t_per_mwh"]
+    parts = decompose.decompose(decompose.sector_frame_for(sectors_table(model), grid))
+    prov = prov.merge(decompose.province_columns(parts), on="year", how="left")
     return prov
 
 
@@ -176,8 +187,10 @@ def scorecard(province: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     """The plan's targets, met or missed by how much (DESIGN §6).
 
     - zones grow faster than the province: zone VA CAGR ≥ province GDP CAGR;
-    - carbon intensity falls ≥ 18 % and energy intensity ≥ 13.5 % by 2025 vs 2020
-      (China's national 14th FYP targets), or by the last year if the run ends earlier;
+    - carbon intensity falls ≥ 18 % (China's national 14th FYP target; Jiangsu's own
+      allocation was not published) and energy intensity ≥ 14 % (Jiangsu's own 14th FYP
+      target, ENERGY_INTENSITY_TARGET_2025) by 2025 vs 2020, or by the last year if the
+      run ends earlier;
     - output per mu rises over the run;
     - the total cap (if any) and the intensity target hold in every year (carbon gap 0),
       and so do each belt's and zone's own caps and targets where the scenario sets them.
@@ -204,7 +217,13 @@ def scorecard(province: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
             ">=",
         ),
         ("carbon intensity change vs base", int(y25["year"]), -ci_target, y25[ci], "<="),
-        ("energy intensity change vs base", int(y25["year"]), -0.135, y25[ei], "<="),
+        (
+            "energy intensity change vs base",
+            int(y25["year"]),
+            -ENERGY_INTENSITY_TARGET_2025,
+            y25[ei],
+            "<=",
+        ),
         (
             "output per mu change vs base",
             int(last["year"]),

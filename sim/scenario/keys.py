@@ -26,6 +26,7 @@ VALUE_MAPPINGS = frozenset(
         "evaluation.water_surcharge_yuan_per_m3",
         "economy.grid_factor_t_per_mwh",
         "economy.province_gdp_growth",
+        "economy.labour_productivity_growth",
         "carbon.intensity_reduction_vs_base",
         "carbon.belt_caps_mt",
         "carbon.belt_intensity_reduction_vs_base",

@@ -193,10 +193,26 @@ class DataConfig(_Frozen):
     development_rate_2020: Number(0.0, 1.0, positive=True) = 0.90
 
 
+class GrowthElasticity(_Frozen):
+    """Zone growth per unit of the province's real GDP growth, by sector group (kind in
+    sectors.csv): a group's VA-weighted trend growth is this × economy.province_gdp_growth.
+
+    Calibrated on 2021-2022 only (scenarios/data/jiangsu_history.csv): manufacturing on
+    above-scale industrial VA growth (12.8 % and 5.1 % against GDP 8.6 % and 2.8 %: 1.55
+    in logs over the two years), clusters above heavy industry (estimate of the split),
+    services on tertiary growth (7.7 % in 2021, 1.7 % in Q1-Q3 2022: 0.83)."""
+
+    cluster: Lever(0.0, 5.0) = 1.8
+    heavy: Lever(0.0, 5.0) = 0.8
+    other: Lever(0.0, 5.0) = 1.2
+    services: Lever(0.0, 5.0) = 0.85
+
+
 class Economy(_Frozen):
     """Growth, efficiency and the grid: the drivers of step 1."""
 
     growth_multiplier: Lever(0.0, 10.0) = 1.0
+    growth_elasticity: GrowthElasticity = Field(default_factory=GrowthElasticity)
     sector_growth: dict[str, Lever(-0.5, 1.0)] = Field(default_factory=dict)
     efficiency_gain_multiplier: Lever(0.0, 10.0) = 1.0
     grid_factor_t_per_mwh: Lever(0.0, 2.0) = Field(
@@ -205,7 +221,10 @@ class Economy(_Frozen):
     province_gdp_growth: Lever(-0.5, 0.5) = Field(
         default_factory=lambda: {2021: 0.086, 2022: 0.028, 2023: 0.058, 2024: 0.058, 2025: 0.055}
     )
-    incumbent_growth_share: Lever(0.0, 1.0) = 0.6
+    incumbent_growth_share: Lever(0.0, 1.0) = 0.7
+    labour_productivity_growth: Lever(-0.2, 0.5) = Field(
+        default_factory=lambda: {2021: 0.091, 2022: 0.033, 2023: 0.063, 2024: 0.063, 2025: 0.06}
+    )
     entry_ramp_years: WholeLever(1, 10) = 3
     firm_shock_sd: Lever(0.0, 0.5) = 0.05
     density_cap_factor: Lever(1.0, 10.0) = 1.5
@@ -284,7 +303,7 @@ class Evaluation(_Frozen):
             "rd_share": 10.0,
         }
     )
-    benchmark: Literal["zone", "city", "province"] = "province"
+    benchmark: Literal["zone", "city", "province"] = "city"
     within_sector: bool = False
     score_cap: Lever(0.0, 100.0, positive=True) = 3.0
     class_shares: ClassShares = Field(default_factory=ClassShares)
