@@ -246,8 +246,11 @@ def take_cheapest(p: Pieces, want_t: np.ndarray, whole: bool = False) -> np.ndar
 
 
 def price_pieces(p: Pieces, used_t: np.ndarray, price_wan_per_t: float) -> np.ndarray:
-    """Extra tonnes firms take on their own: every piece cheaper than the carbon price,
-    less what the plan already took."""
+    """Tonnes (t) firms abate on their own at the carbon price, by abatement piece.
+
+    Every piece cheaper than the price (万元/t) is taken, less what the plan already took
+    (`used_t`); none without a price.
+    """
     if price_wan_per_t <= 0:
         return np.zeros(len(p.t))
     return np.where(p.cost < price_wan_per_t, p.t - used_t, 0.0).clip(0.0)

@@ -1,5 +1,4 @@
-"""Step 10, dual carbon control (双控): the allocation's abatement applied, then the caps
-and intensity targets enforced in order.
+"""Step 10, dual carbon control (双控): the allocation's abatement, then caps and targets.
 
 First the abatement the allocation chose (step 8, issue 13) is applied to firms
 (`apply_plan`, models/abatement.py: within each zone retrofits, green power,

@@ -97,9 +97,13 @@ def decompose(frame: pd.DataFrame, base_year: int | None = None) -> pd.DataFrame
 
 
 def province_columns(decomposition: pd.DataFrame) -> pd.DataFrame:
-    """The columns province.parquet gains: year, ci_change_<factor>_t_per_wan (t CO2 per
-    万元 VA, summing to the change in carbon intensity since the base year) and
-    ci_share_<factor> (each factor's share of that change)."""
+    """The columns province.parquet gains from the decomposition, one row per year.
+
+    ci_change_<factor>_t_per_wan (t CO2 per 万元 VA, summing to the change in carbon
+    intensity since the base year), ci_share_<factor> (each factor's share of that change),
+    and co2_change_<factor>_t with co2_change_activity_t (t CO2, summing to the change in
+    CO2 since the base year).
+    """
     out = pd.DataFrame({"year": decomposition["year"]})
     for k in INTENSITY_FACTORS:
         out[f"ci_change_{k}_t_per_wan"] = decomposition[f"ci_{k}"]

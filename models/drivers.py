@@ -88,8 +88,9 @@ def sector_growth(levers: Scenario, sectors: SectorArrays) -> np.ndarray:
 
 
 def pipeline_share(years_since_base: int | None, ramp_years: int) -> float:
-    """Share of the new-project growth that projects started before the base year still
-    deliver in year base + k: (ramp − k) / ramp for k < ramp, then 0.
+    """Share of the new-project growth still delivered by projects started before the base.
+
+    In year base + k: (ramp − k) / ramp for k < ramp, then 0.
 
     The base year's firms include projects still ramping up (land given in 2019-2020);
     the model does not list them, so their output increments go to the incumbents'

@@ -50,7 +50,9 @@ def staff(
 ) -> np.ndarray:
     """Next year's employees: they follow output, less the growth of VA per worker.
 
-        staff' = staff · (after / before) / (1 + p)     (unchanged where before is 0)
+        staff' = staff · (after / before) / (1 + p)
+
+    with p the growth of VA per worker; unchanged where before is 0.
     """
     ratio = np.where(before > 0, after / np.where(before > 0, before, 1.0), 1.0)
     return employees * ratio / (1.0 + productivity_growth)

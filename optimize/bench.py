@@ -80,8 +80,12 @@ ABATEMENT_TIERS = ("retrofit_1", "retrofit_2", "retrofit_3", "green_power", "cur
 
 def random_abatement(rng: np.random.Generator, n_zones: int,
                      existing_co2_t: float) -> dict[str, Any]:
-    """Abatement columns like the model's: 8 measure-tiers per zone, a few % of CO2 each,
-    retrofits at tens to hundreds of 元/t, curtailment and exit at thousands."""
+    """Random abatement columns like the model's: 8 measure-tiers per zone.
+
+    Each tier can abate 0.5-3 % of the zone's equal share of `existing_co2_t`; before a
+    ±30 % noise, retrofits and green power cost 50-1,000 元/t, curtailment and forced exit
+    1,000-6,000 元/t (in the columns as 万元/t, with the VA lost of curtailment and exit).
+    """
     nj = len(ABATEMENT_TIERS)
     per_zone = existing_co2_t / n_zones
     cost = np.array([0.005, 0.03, 0.1, 0.007, 0.15, 0.6, 0.1, 0.5])

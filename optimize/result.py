@@ -95,7 +95,7 @@ class Allocation:
         return 0.0 if self.abatement_t is None else float(self.abatement_t.sum())
 
     def abated_by_measure_t(self) -> dict[str, float]:
-        """t CO2 abated by measure (tiers summed: "retrofit_2" counts as "retrofit")."""
+        """Tonnes of CO2 abated by measure (t), tiers summed: "retrofit_2" counts as "retrofit"."""
         out: dict[str, float] = {}
         if self.abatement_t is None:
             return out
@@ -117,8 +117,9 @@ class Allocation:
 
     @property
     def marginal_abatement_cost_yuan_per_t(self) -> float | None:
-        """What the last tonne costs (元/t): (carbon price + total-cap dual + intensity
-        dual) × 10^4; None for a MIP (no duals).
+        """What the last tonne of CO2 costs (元/t); None for a MIP (no duals).
+
+            MAC = (carbon price + total-cap dual + intensity dual) × 10^4   (万元/t → 元/t)
 
         For a retrofit tier in use but not full, c = p + dual_cap + dual_intensity (its
         reduced cost is 0), so this is the marginal abatement cost; when land is marginal

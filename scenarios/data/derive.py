@@ -601,8 +601,11 @@ def catalog_zones(shared: Path, cities: pd.DataFrame) -> pd.DataFrame:
 
 
 def fill_in_cities(zones: pd.DataFrame, cities: pd.DataFrame) -> list[str]:
-    """Cities of the nine fill-ins: one each to the nine cities with the most GDP
-    per provincial zone of the 2018 catalog (fewest provincial zones relative to GDP)."""
+    """The cities of the nine fill-in zones, one zone each.
+
+    They are the nine cities with the most GDP (亿元, 2020) per provincial zone of the 2018
+    catalog (fewest provincial zones relative to GDP).
+    """
     prov = zones[zones["level"] == "provincial"].groupby("city").size()
     ratio = cities.set_index("city")["gdp_2020_yi"] / prov.reindex(cities["city"]).values
     ranked = ratio.sort_values(ascending=False, kind="mergesort")

@@ -43,8 +43,10 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _load_checked(args: argparse.Namespace) -> tuple[Any, Any]:
-    """The scenario and its dataset, with the settings that must hold together checked
-    (sim.runs.runner.check_settings): what `validate` checks, before any run."""
+    """Load the scenario and its dataset and check the settings that must hold together.
+
+    The checks are sim.runs.runner.check_settings: what `validate` checks, before any run.
+    """
     from sim.runs.data import load_dataset
     from sim.runs.runner import check_settings
 
@@ -55,6 +57,7 @@ def _load_checked(args: argparse.Namespace) -> tuple[Any, Any]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """`zonesim validate`: check a scenario and its data, and print what they hold."""
     scenario, ds = _load_checked(args)
     print(
         f"{args.scenario}: valid. {len(ds.zones)} zones "
@@ -81,6 +84,11 @@ def _progress(year: int, model: Any) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """`zonesim run`: one run; write its folder, print its summary, scorecard and folder.
+
+    The folder is the last line on stdout. EXIT_DEGRADED when the land allocation failed
+    in some year and the run is degraded, else EXIT_OK.
+    """
     from sim.runs.runner import degraded_message, run
     from sim.runs.store import write_run
 
@@ -122,6 +130,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_allocate(args: argparse.Namespace) -> int:
+    """`zonesim allocate`: write one simulated year's land-quota problem as .lp or .mps.
+
+    The model is stepped up to --year; the problem is written as the minimisation of the
+    negated objective (万元). EXIT_INPUT for a year outside the run or a bad --write.
+    """
     from models.province import ProvinceModel
     from optimize import write_problem
     from sim.runs.data import prepare_inputs
@@ -156,6 +169,12 @@ def cmd_allocate(args: argparse.Namespace) -> int:
 
 
 def cmd_ensemble(args: argparse.Namespace) -> int:
+    """`zonesim ensemble`: many runs over seeds and uncertain levers into one folder.
+
+    An existing ensemble folder is resumed; --workers is capped at the cores here for a
+    local pool. EXIT_DEGRADED when the land allocation failed in some member's year,
+    unless `optimizer.on_failure: continue` (then a warning only).
+    """
     from sim.experiments.ensemble import failed_members, run_ensemble, usable_cores
     from sim.runs.store import new_run_dir
 
@@ -217,12 +236,14 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
 
 
 def cmd_backcast(args: argparse.Namespace) -> int:
+    """`zonesim backcast`: run a scenario over the history years against the actuals."""
     from sim.experiments.backcast import backcast_command
 
     return backcast_command(args)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
+    """`zonesim doctor`: check the environment (solver, fonts, packages), say what to fix."""
     from sim.commands.doctor import main as doctor_main
     from sim.runs.store import results_dir
 
@@ -230,6 +251,10 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    """`zonesim init`: copy the shipped scenarios and their data into a folder, to edit.
+
+    EXIT_INPUT when the folder is a file.
+    """
     from sim.scenario.library import LIBRARY_DIR, copy_library
 
     dest = Path(args.folder)
@@ -245,13 +270,14 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    """`zonesim bench`: run the performance benchmark (DESIGN §9)."""
     from sim.commands.bench import main as bench_main
 
     return bench_main(args)
 
 
 def positive_int(text: str) -> int:
-    """argparse type: a whole number ≥ 1."""
+    """Parse a whole number ≥ 1: an argparse `type`, so a bad value is a usage error."""
     try:
         value = int(text)
     except ValueError:
@@ -262,6 +288,7 @@ def positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Build the `zonesim` argument parser: one subcommand per cmd_* function."""
     p = argparse.ArgumentParser(
         prog="zonesim",
         description="Land-use and carbon scenarios for China's development zones (开发区).",

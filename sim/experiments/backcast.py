@@ -59,6 +59,7 @@ def _by_year(p: pd.DataFrame, col: str) -> pd.Series:
 
 
 def zone_va_growth(p: pd.DataFrame, s: pd.DataFrame) -> pd.Series:
+    """Growth of the zones' value added over the previous year, by year (a fraction)."""
     return _by_year(p, "value_added_yi").pct_change()
 
 
@@ -68,46 +69,66 @@ def _group(s: pd.DataFrame, group: str, col: str = "value_added_yi") -> pd.Serie
 
 
 def manufacturing_growth(p: pd.DataFrame, s: pd.DataFrame) -> pd.Series:
+    """Growth of the zones' manufacturing value added over the previous year (a fraction).
+
+    Manufacturing is every sector whose kind in sectors.csv is not services.
+    """
     return _group(s, "manufacturing").pct_change()
 
 
 def services_growth(p: pd.DataFrame, s: pd.DataFrame) -> pd.Series:
+    """Growth of the zones' services value added over the previous year (a fraction)."""
     return _group(s, "services").pct_change()
 
 
 def manufacturing_share_change(p: pd.DataFrame, s: pd.DataFrame) -> pd.Series:
+    """Change of manufacturing's share of zone value added since 2021 (a fraction).
+
+        change_t = VA_manufacturing,t / VA_t − the same share in 2021
+
+    NaN in every year when 2021 is not in the run.
+    """
     share = _group(s, "manufacturing") / _by_year(p, "value_added_yi")
     return share - share.get(2021, np.nan)
 
 
 def energy_intensity_change(p: pd.DataFrame, s: pd.DataFrame) -> pd.Series:
+    """Zone energy intensity (tce per 万元 VA) relative to the base year, minus 1."""
     return _by_year(p, "energy_intensity_tce_per_wan_change_vs_base")
 
 
 def energy_use_index(p: pd.DataFrame, s: pd.DataFrame) -> pd.Series:
+    """Zone energy use (tce) as an index of the first year of the run (the base year = 1)."""
     e = _by_year(p, "energy_tce")
     return e / e.iloc[0]
 
 
 def electricity_growth(p: pd.DataFrame, s: pd.DataFrame) -> pd.Series:
+    """Growth of the zones' electricity use (MWh) over the previous year (a fraction)."""
     return _by_year(p, "electricity_mwh").pct_change()
 
 
 def tax_growth(p: pd.DataFrame, s: pd.DataFrame) -> pd.Series:
+    """Growth of the zones' tax (亿元) over the previous year (a fraction)."""
     return _by_year(p, "tax_yi").pct_change()
 
 
 def productivity_growth(p: pd.DataFrame, s: pd.DataFrame) -> pd.Series:
+    """Growth of the zones' value added per employee over the previous year (a fraction)."""
     return (_by_year(p, "value_added_yi") / _by_year(p, "employees")).pct_change()
 
 
 def employment_growth(p: pd.DataFrame, s: pd.DataFrame) -> pd.Series:
+    """Growth of the zones' employees over the previous year (a fraction)."""
     return _by_year(p, "employees").pct_change()
 
 
 def new_project_share(p: pd.DataFrame, s: pd.DataFrame) -> pd.Series:
-    """Share of the year's growth of manufacturing output made by new projects (firms
-    born after the base year: an upper bound of the bulletins' 'newly commissioned')."""
+    """Share of the year's growth of manufacturing output made by new projects.
+
+    New projects are firms born after the base year: an upper bound of the bulletins'
+    'newly commissioned'. The share is Δ output of new projects / Δ output (both 亿元).
+    """
     out = _group(s, "manufacturing", "output_yi").diff()
     new = _group(s, "manufacturing", "output_new_projects_yi").diff()
     return new / out

@@ -80,12 +80,12 @@ ABATEMENT_COST_COLUMNS = (
 
 
 def zones_table(model: ProvinceModel) -> pd.DataFrame:
-    """zone × year rows."""
+    """The zone table: one row per zone and year."""
     return pd.concat(model.zone_rows, ignore_index=True)
 
 
 def sectors_table(model: ProvinceModel) -> pd.DataFrame:
-    """sector × year rows."""
+    """The sector table: one row per sector and year."""
     return pd.concat(model.sector_rows, ignore_index=True)
 
 
@@ -96,8 +96,11 @@ def aggregate(zones: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 
 
 def province_table(model: ProvinceModel, zones: pd.DataFrame) -> pd.DataFrame:
-    """year rows: sums over zones, ratios, the province's GDP path, optimiser and
-    carbon-control results, and change since the base year."""
+    """The province table: one row per year.
+
+    Sums over zones, ratios, the province's GDP path (亿元), optimiser and carbon-control
+    results, change since the base year, and the LMDI drivers of carbon intensity.
+    """
     prov = aggregate(zones, ["year"])
     extra = pd.DataFrame(model.province_extra).drop(columns=list(TIMING_COLUMNS), errors="ignore")
     prov = prov.merge(extra, on="year", how="left")
@@ -130,7 +133,7 @@ def province_table(model: ProvinceModel, zones: pd.DataFrame) -> pd.DataFrame:
 
 
 def allocations_table(model: ProvinceModel) -> pd.DataFrame:
-    """zone × sector × year rows of land allocated, with the duals that apply."""
+    """The allocation table: land allocated (mu) by zone, sector and year, with its duals."""
     frames = [a.frame() for a in model.allocations]
     if not frames:
         return pd.DataFrame(columns=["zone_id", "sector", "year", "land_mu"])
