@@ -59,6 +59,17 @@ SYNTHESIZE = "synthesize"  # data.firms: synthesise the firms instead of reading
 
 @dataclass(frozen=True)
 class Dataset:
+    """The checked data files of a run, as read, before any firm is synthesised.
+
+    Attributes:
+        zones: the zone table (zones.csv; VA in 亿元, areas in mu).
+        sectors: the sector table (sectors.csv; rates per 万元 of VA or output).
+        targets: the base-year calibration targets by name, in the units their names give.
+        boundaries_path: the city boundaries (GeoJSON) the charts draw.
+        firms: the firm file's checked rows, when data.firms names one.
+        abatement_tiers: the checked abatement cost tiers (元 per t CO2 abated).
+    """
+
     zones: pd.DataFrame
     sectors: pd.DataFrame
     targets: dict[str, float]
@@ -68,8 +79,11 @@ class Dataset:
 
 
 def data_paths(scenario: Scenario) -> dict[str, Path]:
-    """Scenario key → the file it names, every one checked to exist; a missing file is
-    named by its key, the path as written and every place it was looked for."""
+    """The data file each data key of the scenario names; DataError if any is missing.
+
+    Scenario key → the file it names, every one checked to exist; a missing file is
+    named by its key, the path as written and every place it was looked for.
+    """
     d = scenario.data
     keys = {s.key: getattr(d, s.key.split(".")[1]) for s in (ZONES, SECTORS, CITIES, TARGETS)}
     keys["data.boundaries"] = d.boundaries
@@ -112,9 +126,12 @@ def _near_file(looked: list[Path]) -> str:
 
 
 def load_dataset(scenario: Scenario) -> Dataset:
-    """Load and check every data file a run of the scenario reads (zones, sectors,
+    """The scenario's data files, read and checked (DataError or ScenarioError if not).
+
+    Load and check every data file a run of the scenario reads (zones, sectors,
     cities, calibration targets, the city boundaries of the charts, a firm file),
-    without synthesising firms: what `zonesim validate` runs."""
+    without synthesising firms: what `zonesim validate` runs.
+    """
     d = scenario.data
     paths = data_paths(scenario)
     try:
@@ -163,9 +180,12 @@ def check_sectors(
     scenario: Scenario,
     calibrating: bool,
 ) -> None:
-    """Rules across the rows of the sector table and the scenario: shares sum to 1, the
+    """Check the sector table against itself and the scenario; DataError lists problems.
+
+    Rules across the rows of the sector table and the scenario: shares sum to 1, the
     firms synthesised fit in memory, energy intensity stays positive under the
-    efficiency lever, and calibration has something to scale."""
+    efficiency lever, and calibration has something to scale.
+    """
     problems = []
     share = sectors["zone_va_share_2020"].to_numpy(float)
     total = share.sum()
@@ -276,8 +296,12 @@ def check_names(scenario: Scenario, sectors: set[str], zones: set[str]) -> None:
 
 
 def ipf(prior: np.ndarray, rows: np.ndarray, cols: np.ndarray, iters: int = 200) -> np.ndarray:
-    """Iterative proportional fitting of a positive matrix to row and column sums;
-    ends on a row step, so rows are exact and columns within the printed tolerance."""
+    """`prior` scaled so its row sums are `rows` and its column sums `cols` (IPF).
+
+    Iterative proportional fitting of a positive matrix to row and column sums;
+    ends on a row step, so rows are exact and columns within the printed tolerance.
+    `cols` is first rescaled to the total of `rows`.
+    """
     m = prior.astype(float).copy()
     cols = cols * rows.sum() / cols.sum()
     for _ in range(iters):
@@ -389,7 +413,11 @@ def calibrate(
     firms: FirmTable, sectors: pd.DataFrame, targets: dict[str, float]
 ) -> dict[str, float]:
     """Scale tax, R&D, employees and energy so base-year totals meet the targets.
-    Returns the factors applied (1.0 = the sector table already matched)."""
+
+    `firms` is changed in place. Targets are in the units their names give (revenue in
+    亿元, employment in 万 persons, direct CO2 in t, electricity in MWh, shares as
+    fractions). Returns the factors applied (1.0 = the sector table already matched).
+    """
     va = firms.output_wan * firms.va_ratio
     factors: dict[str, float] = {}
     zone_va = va.sum()
@@ -429,8 +457,11 @@ def calibrate(
 
 
 def firm_table(df: pd.DataFrame, zones: pd.DataFrame, sectors: pd.DataFrame) -> FirmTable:
-    """Firms from the checked rows of a firm file (`load_dataset`; columns in
-    sim.runs.checks.FIRMS, documented in scenarios/data/README.md)."""
+    """The firm table of a firm file: rates per 万元 derived from each firm's totals.
+
+    Firms from the checked rows of a firm file (`load_dataset`; columns in
+    sim.runs.checks.FIRMS, documented in scenarios/data/README.md).
+    """
     zidx = {z: i for i, z in enumerate(zones["zone_id"])}
     sidx = {s: i for i, s in enumerate(sectors["sector"])}
     out = df["output_wan"].to_numpy(float)
@@ -463,9 +494,12 @@ def firm_table(df: pd.DataFrame, zones: pd.DataFrame, sectors: pd.DataFrame) -> 
 
 
 def zone_land(zones: pd.DataFrame, firms: FirmTable, data_cfg: DataConfig) -> pd.DataFrame:
-    """Base-year land pools. The boundary is the land the zone manages: at least its
+    """The zone table with its base-year land pools added: stock, ready and boundary (mu).
+
+    Base-year land pools. The boundary is the land the zone manages: at least its
     approved area, and large enough that built + stock + ready is the development rate
-    of it (approved area is far smaller than managed land; see the data README)."""
+    of it (approved area is far smaller than managed land; see the data README).
+    """
     built = np.bincount(firms.zone, firms.land_mu, minlength=len(zones))
     out = zones.copy()
     out["stock_mu"] = built * data_cfg.idle_share_2020

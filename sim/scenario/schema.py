@@ -39,9 +39,12 @@ _INPUTS_KEPT = 4
 
 @dataclass(frozen=True)
 class Range:
-    """The allowed values of a number: [lo, hi] (above lo, not equal, if `positive`),
+    """The allowed values of a numeric field: bounds, whole numbers only, null allowed.
+
+    The allowed values of a number: [lo, hi] (above lo, not equal, if `positive`),
     finite; `whole`: whole numbers only. Every numeric field of the schema carries one
-    (tests/test_reliability_yaml.py checks), so messages and the lever table say it."""
+    (tests/test_reliability_yaml.py checks), so messages and the lever table say it.
+    """
 
     lo: float
     hi: float
@@ -50,6 +53,7 @@ class Range:
     limit: bool = False  # null (None) allowed: no limit
 
     def text(self) -> str:
+        """The allowed values in words, e.g. "a number from 0 to 1, or null (no limit)"."""
         kind = "a whole number" if self.whole else "a number"
         low = f"above {_fmt(self.lo)} and at most" if self.positive else f"from {_fmt(self.lo)} to"
         tail = ", or null (no limit)" if self.limit else ""
@@ -84,8 +88,11 @@ def _finite_number(value: Any, allowed: str, year: Any = None) -> None:
 
 
 def _numbers(rng: Range, value: Any) -> Any:
-    """Before validation: no booleans and no non-finite numbers anywhere in a number or
-    a {year: number} path (pydantic would take true as 1 and .nan as a number)."""
+    """Refuse booleans and non-finite numbers in a lever's raw value; return it unchanged.
+
+    Before validation: no booleans and no non-finite numbers anywhere in a number or
+    a {year: number} path (pydantic would take true as 1 and .nan as a number).
+    """
     if isinstance(value, dict):
         for year, v in value.items():
             if isinstance(year, bool):
@@ -108,14 +115,20 @@ def _checked(base: Any, rng: Range) -> Any:
 
 
 def Lever(lo: float, hi: float, *, positive: bool = False) -> Any:
-    """A numeric lever: a number or a {year: number} phase-in, every number finite and in
-    [lo, hi] (above lo, not equal, if `positive`)."""
+    """The field type of a numeric lever that may phase in over the years.
+
+    A numeric lever: a number or a {year: number} phase-in, every number finite and in
+    [lo, hi] (above lo, not equal, if `positive`).
+    """
     return _checked(TimePath, Range(lo, hi, positive))
 
 
 def WholeLever(lo: int, hi: int) -> Any:
-    """A lever counted in whole years: an integer or {year: integer}; a year between two
-    given years takes the interpolated value rounded to the nearest whole year."""
+    """The field type of a lever counted in whole years (a lag, a deadline) that may phase in.
+
+    A lever counted in whole years: an integer or {year: integer}; a year between two
+    given years takes the interpolated value rounded to the nearest whole year.
+    """
     return _checked(int | dict[int, int], Range(lo, hi, whole=True))
 
 
@@ -146,9 +159,12 @@ _NAME = re.compile(r"^[^\W_][\w.\-]{0,79}$")
 
 
 def safe_name(text: str) -> str:
-    """`text` made a valid scenario name: every run of characters a name may not hold
+    """A valid scenario name (it names the run folder) made from free text.
+
+    `text` made a valid scenario name: every run of characters a name may not hold
     (spaces, slashes, brackets, ...) replaced by "_" ("my scenario (v2)" ->
-    "my_scenario_v2"); "scenario" if nothing is left."""
+    "my_scenario_v2"); "scenario" if nothing is left.
+    """
     slug = re.sub(r"[^\w.\-]+", "_", text).strip("_.-")[:80]
     return slug if _NAME.match(slug) else "scenario"
 
@@ -194,13 +210,16 @@ class DataConfig(_Frozen):
 
 
 class GrowthElasticity(_Frozen):
-    """Zone growth per unit of the province's real GDP growth, by sector group (kind in
+    """Elasticities of zone growth to the province's GDP growth, one per sector group.
+
+    Zone growth per unit of the province's real GDP growth, by sector group (kind in
     sectors.csv): a group's VA-weighted trend growth is this × economy.province_gdp_growth.
 
     Calibrated on 2021-2022 only (scenarios/data/jiangsu_history.csv): manufacturing on
     above-scale industrial VA growth (12.8 % and 5.1 % against GDP 8.6 % and 2.8 %: 1.55
     in logs over the two years), clusters above heavy industry (estimate of the split),
-    services on tertiary growth (7.7 % in 2021, 1.7 % in Q1-Q3 2022: 0.83)."""
+    services on tertiary growth (7.7 % in 2021, 1.7 % in Q1-Q3 2022: 0.83).
+    """
 
     cluster: Lever(0.0, 5.0) = 1.8
     heavy: Lever(0.0, 5.0) = 0.8
@@ -252,8 +271,11 @@ class Land(_Frozen):
 
 
 class ClassShares(_Frozen):
-    """Shares of evaluated firms in classes A/B/C/D, best first; they sum to 1 in every
-    year."""
+    """How many evaluated firms each class takes when there are no absolute cut-offs.
+
+    Shares of evaluated firms in classes A/B/C/D, best first; they sum to 1 in every
+    year.
+    """
 
     A: Lever(0.0, 1.0) = 0.20
     B: Lever(0.0, 1.0) = 0.40
@@ -353,8 +375,13 @@ class Exit(_Frozen):
 
 
 class Carbon(_Frozen):
-    """Dual control of carbon (双控): total cap and intensity target of the province, and
-    optionally of each belt or zone; enforcement when a cap binds."""
+    """Carbon levers: caps, intensity targets, their enforcement and the abatement costs.
+
+    Dual control of carbon (双控): total cap and intensity target of the province, and
+    optionally of each belt or zone; enforcement when a cap binds. Caps are in Mt CO2
+    (`*_mt`), intensity reductions are fractions of the base-year intensity (t CO2 per
+    万元 VA), costs and prices in 万元 per t CO2, the green-power premium in 元/kWh.
+    """
 
     total_cap_mt: Limit(0.0, 1e4) | None = None
     intensity_reduction_vs_base: Limit(-1.0, 1.0) | None = Field(
@@ -457,8 +484,11 @@ class Integration(_Frozen):
 
 
 class Distribution(_Frozen):
-    """An uncertain lever for ensembles: uniform(low, high), triangular(low, mode, high),
-    normal(mean, sd) truncated to [low, high] where either is given, choice(values)."""
+    """The distribution an ensemble draws an uncertain lever from, in the lever's units.
+
+    An uncertain lever for ensembles: uniform(low, high), triangular(low, mode, high),
+    normal(mean, sd) truncated to [low, high] where either is given, choice(values).
+    """
 
     dist: Literal["uniform", "normal", "triangular", "choice"]
     low: FiniteFloat | None = None
@@ -610,9 +640,12 @@ class Scenario(_Frozen):
         return self
 
     def _support_in_range(self, key: str) -> None:
-        """The values a distribution names (choice values; the bounds of uniform and
+        """Check that the distribution of `key` names only values of its lever (ValueError).
+
+        The values a distribution names (choice values; the bounds of uniform and
         triangular; a normal's mean and its bounds where given) must be values of the
-        lever: in its range, whole for a lever in whole numbers (draws are rounded)."""
+        lever: in its range, whole for a lever in whole numbers (draws are rounded).
+        """
         d = self.uncertainty[key]
         rng = keys.number_range(type(self), key.split("."))
         if rng is None:
@@ -633,15 +666,22 @@ class Scenario(_Frozen):
                 ) from None
 
     def at(self, year: int) -> Scenario:
-        """The scenario as it stands in `year`: every phased-in lever replaced by its
+        """A copy of the scenario with a plain value for every lever: its value in `year`.
+
+        The scenario as it stands in `year`: every phased-in lever replaced by its
         value that year (levers in whole years rounded to the nearest year). The model
-        reads its levers from this view each year."""
+        reads its levers from this view each year. The copy is not validated again (its
+        paths were).
+        """
         return resolve(self, year)
 
     def sample(self, rng: Any) -> dict[str, float]:
-        """One draw of every uncertain lever, as --set style overrides (keys sorted, so
+        """Draw every uncertain lever once from `rng` (a numpy Generator): {key: value}.
+
+        One draw of every uncertain lever, as --set style overrides (keys sorted, so
         the same generator gives the same draw whatever the file's key order). A lever
-        counted in whole years gets its draw rounded to the nearest year."""
+        counted in whole years gets its draw rounded to the nearest year.
+        """
         out: dict[str, float] = {}
         for key in sorted(self.uncertainty):
             value = self.uncertainty[key].draw(rng)
@@ -655,9 +695,12 @@ class Scenario(_Frozen):
         return range(self.years.base + 1, self.years.end + 1)
 
     def data_path(self, rel: str) -> Path:
-        """Resolve a data path: absolute, else relative to the scenario's folder, else to
+        """The file a data path of the scenario (`rel`, as written in data:) names.
+
+        Resolve a data path: absolute, else relative to the scenario's folder, else to
         the shipped scenarios/ folder (so a scenario copied elsewhere still finds the
-        default data)."""
+        default data).
+        """
         p = Path(rel)
         if p.is_absolute():
             return p
