@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from models.firms import CLASS_A, FirmTable
+from models.firms import CLASS_A, EXIT_MANDATORY, EXIT_MARKET, FirmTable
 from models.inputs import SectorArrays
 from models.production import co2_per_tce
 from models.quota import built_mu
@@ -69,29 +69,70 @@ def new_firm_intensity(firms: FirmTable, sectors: SectorArrays, factor: float) -
     return current * factor
 
 
+# Sectors whose land is not industrial land (工业用地): the industrial-land floor
+# (optimizer.min_industrial_share) counts every other sector.
+NON_INDUSTRIAL = ("services",)
+
+
+def exited_output(firms: FirmTable, n_zones: int, n_sectors: int, year: int) -> np.ndarray:
+    """(Z,S) output (万元) of the firms that left for low efficiency this year."""
+    rows = (firms.exit_year == year) & np.isin(
+        firms.exit_reason, (EXIT_MANDATORY, EXIT_MARKET)
+    )
+    _, output = cells(firms, n_zones, n_sectors, rows)
+    return output
+
+
 def demand(
     firms: FirmTable,
     zones: ZoneTable,
     sectors: SectorArrays,
     growth: np.ndarray,
     levers: Scenario,
+    frontier_wan_per_mu: np.ndarray,
+    year: int,
 ) -> np.ndarray | None:
     """(Z,S) investors' demand for land this year (project_demand), None for no bound.
 
-    A firms get priority: their land counts (1 + land.a_class_land_priority) times.
+    The output new projects are to add: the new-project share of the sector's growth
+    of the zone-sector's output, (1 − economy.incumbent_growth_share) · g_s · output,
+    plus land.exit_replacement_share of the output that left for low efficiency this
+    year (its buyers turn partly to new suppliers), in mu at the zone-sector's frontier
+    output per mu. A firms get priority: their output counts
+    (1 + land.a_class_land_priority) times.
     """
     n_z, n_s = len(zones), len(sectors.names)
-    land, _ = cells(firms, n_z, n_s)
-    land_a, _ = cells(firms, n_z, n_s, firms.alive() & (firms.cls == CLASS_A))
+    _, output = cells(firms, n_z, n_s)
+    _, output_a = cells(firms, n_z, n_s, firms.alive() & (firms.cls == CLASS_A))
     cfg = levers.land
+    new_share = 1.0 - levers.economy.incumbent_growth_share
     return project_demand(
-        land + cfg.a_class_land_priority * land_a,
-        growth,
+        safe_div(output + cfg.a_class_land_priority * output_a, frontier_wan_per_mu),
+        new_share * np.maximum(growth, 0.0),
         zones.leading(sectors),
         sectors.project_size_mu,
         cfg.demand_multiplier,
         cfg.leading_entry_projects,
+        safe_div(
+            cfg.exit_replacement_share * exited_output(firms, n_z, n_s, year),
+            frontier_wan_per_mu,
+        ),
     )
+
+
+def industrial_floor(
+    zones: Sequence[Zone], sectors: SectorArrays, min_share: dict[str, float]
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """The industrial-land floor of each zone, (Z,) shares, and the industrial mask (S,).
+
+    optimizer.min_industrial_share gives the floor by level (national: the national
+    ETDZ, high-tech and other zones; provincial); None where no level has one.
+    """
+    industrial = np.array([s not in NON_INDUSTRIAL for s in sectors.names])
+    if not min_share:
+        return None, industrial
+    key = ["provincial" if z.level == "provincial" else "national" for z in zones]
+    return np.array([float(min_share.get(k, 0.0)) for k in key]), industrial
 
 
 def frontier_output_per_mu(
@@ -149,19 +190,29 @@ def project_demand(
     project_size_mu: np.ndarray,
     multiplier: float | None,
     leading_projects: float,
+    replacement_mu: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """(Z,S) most land each zone-sector can take this year: investors' demand.
 
-        u[z,s] = multiplier · max(g_s, 0) · land[z,s] + leading_projects · size_s · [s leads z]
-
-    Without it the LP's optimum is a corner: every mu to the one pair with the highest
-    value per mu. None (no multiplier) means no bound.
+    Finite by sector, growing with it, shared among zones:
+        D_s    = multiplier · Σ_z (max(g_s, 0) · L[z,s] + R[z,s])
+        w[z,s] = max(g_s, 0) · L[z,s] + R[z,s] + leading_projects · size_s · [s leads z]
+        u[z,s] = D_s · w[z,s] / Σ_z w[z,s]
+    L is the zone-sector's output in mu at its frontier (`demand` passes it), g the
+    growth that new projects are to supply, R the mu that replaces exited output; a
+    zone's leading sectors draw a larger part of their sector's demand (the typical
+    projects they attract), not more of it. Land beyond demand stays ready or in stock.
+    Without a bound the LP's optimum is a corner: every mu to the one pair with the
+    highest value per mu. None (no multiplier) means no bound.
     """
     if multiplier is None:
         return None
-    return multiplier * np.maximum(growth, 0.0)[None, :] * land_zs_mu + (
-        leading_projects * project_size_mu[None, :] * leading
-    )
+    want = np.maximum(growth, 0.0)[None, :] * land_zs_mu
+    if replacement_mu is not None:
+        want = want + replacement_mu
+    weight = want + leading_projects * project_size_mu[None, :] * leading
+    share = safe_div(weight, weight.sum(axis=0)[None, :])
+    return multiplier * want.sum(axis=0)[None, :] * share
 
 
 def build_snapshot(
@@ -185,6 +236,7 @@ def build_snapshot(
 ) -> Snapshot:
     """The optimiser's input for this year (zones that were merged away are not passed)."""
     va, co2 = frontier(output_per_mu_wan, sectors, ei_new, grid_t_per_mwh)
+    floor, industrial = industrial_floor(zones, sectors, dict(optimizer.min_industrial_share))
     return Snapshot(
         year=year,
         zone_ids=tuple(z.zone_id for z in zones),
@@ -208,6 +260,8 @@ def build_snapshot(
         investment_wan_per_mu=np.tile(sectors.investment_wan_per_mu, (len(zones), 1)),
         project_size_mu=sectors.project_size_mu,
         max_land_mu=max_land_mu,
+        min_industrial_share=floor,
+        industrial_sectors=industrial,
     )
 
 

@@ -66,6 +66,10 @@ class Structure:
     """For each belt in share_belts, the ids of its zones."""
     has_max_zone_share: bool
     projects: bool
+    floor_zones: tuple[str, ...] = ()
+    """Zones with an industrial-land floor (optimizer.min_industrial_share > 0)."""
+    industrial_sectors: tuple[str, ...] = ()
+    """The sectors the floor counts as industrial land."""
 
     @property
     def has_carbon(self) -> bool:
@@ -97,6 +101,10 @@ def structure_of(snapshot: Snapshot, projects: bool = False) -> Structure:
         belt_members=members,
         has_max_zone_share=snapshot.max_zone_share is not None,
         projects=projects,
+        floor_zones=tuple(np.array(snapshot.zone_ids)[snapshot.floor_zones].tolist()),
+        industrial_sectors=()
+        if snapshot.industrial_sectors is None
+        else tuple(np.array(snapshot.sectors)[snapshot.industrial_sectors].tolist()),
     )
 
 
@@ -185,6 +193,11 @@ def build_model(structure: Structure, allowed: np.ndarray) -> ConcreteModel:
         m.total_land = Var(within=NonNegativeReals, doc="total land allocated (mu)")
         m.total_land_def = Constraint(rule=rules.total_land_rule)
         m.max_zone_share_row = Constraint(m.zones, rule=rules.max_zone_share_rule)
+    if structure.floor_zones:
+        m.floor_zones = Set(initialize=structure.floor_zones, ordered=True)
+        m.industrial_sectors = set(structure.industrial_sectors)
+        m.min_industrial_share = Param(m.floor_zones, mutable=True, initialize=0.0)
+        m.industrial_floor = Constraint(m.floor_zones, rule=rules.industrial_floor_rule)
     if structure.projects:
         m.k = Var(m.pairs, within=NonNegativeIntegers, doc="whole projects (count)")
         m.project_lumps = Constraint(m.pairs, rule=rules.project_lumps_rule)
@@ -278,6 +291,9 @@ class BuiltModel:
             self._set("min_share", np.array([s.min_share_by_belt[b]
                                              for b in self.structure.share_belts]))
             m.new_land_cost.value = new_land_cost_wan_per_mu(s)
+        if self.structure.floor_zones:
+            assert s.min_industrial_share is not None
+            self._set("floor", s.min_industrial_share[s.floor_zones])
         if self.structure.projects:
             assert s.project_size_mu is not None
             self._set("size", s.project_size_mu)
@@ -395,6 +411,7 @@ def _make(structure: Structure, allowed: np.ndarray) -> BuiltModel:
         "link": [m.link_cap_mu[z] for z in m.link_capped_zones],
         "min_share": [m.min_share[b] for b in m.share_belts],
         "size": [m.project_size_mu[s] for s in m.sectors],
+        "floor": [m.min_industrial_share[z] for z in getattr(m, "floor_zones", ())],
     }
     return bm
 

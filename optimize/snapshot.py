@@ -55,6 +55,10 @@ FIELD_RULES: dict[str, FieldRule] = {
     "investment_wan_per_mu": FieldRule("ZS", optional=True),
     "project_size_mu": FieldRule("S", optional=True, lower="> 0"),
     "max_land_mu": FieldRule("ZS", optional=True, inf=True),
+    # industrial-land floor (工业用地控制线): a share per zone (0: none), and which
+    # sectors count as industrial land; the floor needs the mask
+    "min_industrial_share": FieldRule("Z", optional=True, share=True),
+    "industrial_sectors": FieldRule("S", optional=True, dtype=np.bool_),
 }
 """Field → rule for every numeric field of `Snapshot` (ids, belts and the belt-share
 mapping are checked by `Snapshot.__post_init__` itself)."""
@@ -143,6 +147,11 @@ class Snapshot:
     """(S,) mu per whole project; required when `SolveOptions.projects` is set."""
     max_land_mu: np.ndarray | None = None
     """(Z,S) most land the pair can take this year (project demand); inf = no bound."""
+    min_industrial_share: np.ndarray | None = None
+    """(Z,) least share of a zone's allocated land (new and revitalised) that goes to
+    industrial sectors (工业用地控制线); 0 or None = no floor."""
+    industrial_sectors: np.ndarray | None = None
+    """(S,) bool: the sectors whose land is industrial land (required with the floor)."""
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -179,11 +188,24 @@ class Snapshot:
             shares[belt] = _number(f"Snapshot.min_share_by_belt[{belt}]", share, share_rule)
         put(self, "min_share_by_belt", FrozenMap(dict(sorted(shares.items()))))
 
+        if self.min_industrial_share is not None and self.industrial_sectors is None:
+            raise ValueError(
+                "Snapshot.min_industrial_share needs industrial_sectors "
+                "(which sectors count as industrial land)"
+            )
+
         if self.min_investment_wan_per_mu is not None and self.investment_wan_per_mu is None:
             raise ValueError(
                 "Snapshot.min_investment_wan_per_mu needs investment_wan_per_mu "
                 "(the zone-sector investment intensity to compare with)"
             )
+
+    @property
+    def floor_zones(self) -> np.ndarray:
+        """(Z,) bool: zones with an industrial-land floor above 0."""
+        if self.min_industrial_share is None:
+            return np.zeros(len(self.zone_ids), dtype=bool)
+        return self.min_industrial_share > 0
 
     @property
     def effective_allowed(self) -> np.ndarray:
