@@ -55,6 +55,7 @@ REGRESSION = {
     # instead of ~147,000 亿元
     "horizon_2035": (2035, 98826.18059054147, 217913742.72054508, 41201, 1775807.3935543043),
 }
+
 # Scenarios that run past 2025 are checked in 2025 too (the plan's end year).
 REGRESSION_2025 = {
     # re-recorded for issue 12 (MACRO), as the baseline's
