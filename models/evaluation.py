@@ -217,13 +217,21 @@ def stationary_sd(persistence: float, shock_sd: float) -> float:
 
 
 def advance_productivity(
-    firms: FirmTable, persistence: float, shock_sd: float, rng: np.random.Generator
+    firms: FirmTable,
+    persistence: float,
+    shock_sd: float,
+    rng: np.random.Generator,
+    ceiling_wan: np.ndarray | None = None,
 ) -> None:
     """Move every live firm's productivity one year and scale its output, in place.
 
         u' = ρ·u + σ·η;   output' = output · exp(u' − u) / m
     with m the output-weighted mean of exp(u' − u) over the moved firms, so that the
     province's output is unchanged by the shocks (growth comes from step 1's drivers).
+    `ceiling_wan` (by firm row) is the most output a shock may give a firm (production's
+    density ceiling, less this year's growth): output a shock would put above it goes to
+    the other moved firms pro rata, so shocks move output between firms and never
+    destroy it (production's one-sided ceiling would otherwise cut the upper tail).
     Ramping new projects and idle projects keep their output (their u still moves).
     One draw per row of the firm table, so the stream does not depend on who exited.
     """
@@ -240,9 +248,30 @@ def advance_productivity(
     factor = np.exp(firms.productivity[moved] - old[np.searchsorted(live, moved)])
     out = firms.output_wan[moved]
     total = out.sum()
-    if total > 0:
-        factor = factor / ((out * factor).sum() / total)
-    firms.output_wan[moved] = out * factor
+    if total <= 0:
+        return
+    shocked = out * factor * (total / (out * factor).sum())
+    if ceiling_wan is not None:
+        shocked = _within_ceiling(shocked, np.maximum(ceiling_wan[moved], out))
+    firms.output_wan[moved] = shocked
+
+
+def _within_ceiling(out: np.ndarray, ceiling: np.ndarray, rounds: int = 50) -> np.ndarray:
+    """`out` with every value at most `ceiling`, the excess spread pro rata over the
+    values below their ceiling (same total while there is room)."""
+    out = out.copy()
+    for _ in range(rounds):
+        over = out > ceiling
+        if not over.any():
+            break
+        excess = float((out[over] - ceiling[over]).sum())
+        out[over] = ceiling[over]
+        room = out < ceiling
+        base = float(out[room].sum())
+        if base <= 0:
+            break
+        out[room] *= 1.0 + excess / base
+    return np.minimum(out, ceiling)
 
 
 def burn_in(

@@ -147,8 +147,15 @@ class ProvinceModel(mesa.Model):
         alive = f.alive()  # a firm curtailed last year may have been closed since
         f.output_wan[alive] = self.cuts.uncurtailed(f.output_wan)[alive]
         pricing.invest_in_efficiency(f, self.levers.evaluation.efficiency_response)
+        # a shock moves output between firms up to the density ceiling less this year's
+        # growth (production.produce), so neither cuts the province's output
+        g = np.maximum(self.drivers.incumbent_growth, 0.0)[f.sector]
+        ceiling = (
+            f.land_mu * self.sectors.frontier_output_per_mu_wan[f.sector]
+            * eco.density_cap_factor / (1.0 + g)
+        )
         evaluation.advance_productivity(
-            f, eco.productivity_persistence, eco.productivity_shock_sd, self.rng
+            f, eco.productivity_persistence, eco.productivity_shock_sd, self.rng, ceiling
         )
         production.produce(
             f,

@@ -57,9 +57,14 @@ def test_carbon_price_never_raises_co2_added_by_new_land(tiny_base):
     """With a price p on CO2 in the objective, the LP's optimum x_p satisfies
     p·(e·x_0 − e·x_p) ≥ v·x_0 − v·x_p ≥ 0 against the unpriced optimum x_0 on the same
     feasible set: the first year's new-land CO2 cannot rise. Later years start from
-    different states; the total over the run is checked as well."""
-    co2_0 = tiny_base.allocations.groupby("year")["co2_added_t"].sum()
-    priced = _run(**{"carbon.carbon_price_wan_per_t": 0.05})  # 500 yuan/t
+    different states; the total over the run is checked as well. The same feasible set
+    needs the price in the objective only: on margins (carbon.carbon_price_on_margins)
+    it changes exits and rectification before the allocation, and so the frontier and
+    the demand that replaces exited output (issue 12), which can add carbon-intensive
+    land while the zones' CO2 falls."""
+    off = {"carbon.carbon_price_on_margins": False}
+    co2_0 = _run(**off).allocations.groupby("year")["co2_added_t"].sum()
+    priced = _run(**off, **{"carbon.carbon_price_wan_per_t": 0.05})  # 500 yuan/t
     co2_p = priced.allocations.groupby("year")["co2_added_t"].sum()
     first = co2_0.index.min()
     assert co2_p.loc[first] <= co2_0.loc[first] * (1 + 1e-9) + 1e-6

@@ -124,15 +124,23 @@ def test_heavy_plants_are_in_their_documented_zones(base):
 
 
 def test_no_synchronised_exit_waves_to_2035():
-    p = small_run(**{"years.end": 2035}).province.set_index("year")
+    """At full scale, as issue 12 measures it (~40 s). At firm_scale 0.1 exits trend up
+    4× by 2035 (82 in 2023, 348 in 2035) without waves: new projects enter as firms of
+    real project size while each base-year firm stands for ten, so the rated population
+    (and its D count) grows with entry, and a zone's recovery capacity lets at least one
+    firm exit a year however small 1 % of its built land is next to a tenfold firm."""
+    p = small_run(**{"years.end": 2035, "data.firm_scale": 1.0}).province.set_index("year")
     exits = p.firms_exited_low_efficiency.loc[2021:]
     assert exits.max() <= 2 * exits.median()
 
 
 @pytest.mark.xfail(
-    reason="province-wide ranking (the default until issue 12 item 8 sets the ranking "
-    "unit) puts D on textiles, building materials and steel: 27-33 % of their firms "
-    "leave by 2025; within-sector ranking gives at most 7 %",
+    reason="the default 亩均 ranking (city unit, all sectors together, the cited rules) "
+    "puts D on the sectors with the lowest tax and VA per mu: in 2020 40 % of textile and "
+    "34 % of building-material firms are D (no services firm is), so even with rating "
+    "history, AR(1) productivity, rectification and the recovery capacity 22 % and 26 % "
+    "of their 2020 firms leave by 2025 at full scale; the sector gap is structural, not "
+    "a wave (within-sector ranking, evaluation.within_sector=true, gives at most 3.4 %)",
     strict=False,
 )
 def test_no_sector_loses_more_than_15_percent_to_low_efficiency_exit_by_2025(base):

@@ -366,7 +366,7 @@ PLANTS = TableSpec(
     "data.plants",
     "plants.csv",
     (
-        Col("plant", "id", meaning="the plant or base (English)", unique=True, noun="plant"),
+        Col("plant", "text", meaning="the plant or base (English)", unique=True),
         Col("plant_zh", "text", meaning="name"),
         Col("sector", "choice", meaning="its sector (steel plants, petrochemical bases)",
             choices=("steel", "chemicals"), noun="sector"),
