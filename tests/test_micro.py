@@ -138,7 +138,7 @@ def test_no_synchronised_exit_waves_to_2035():
     reason="the default 亩均 ranking (city unit, all sectors together, the cited rules) "
     "puts D on the sectors with the lowest tax and VA per mu: in 2020 40 % of textile and "
     "34 % of building-material firms are D (no services firm is), so even with rating "
-    "history, AR(1) productivity, rectification and the recovery capacity 22 % and 26 % "
+    "history, AR(1) productivity, rectification and the recovery capacity 22 % and 27 % "
     "of their 2020 firms leave by 2025 at full scale; the sector gap is structural, not "
     "a wave (within-sector ranking, evaluation.within_sector=true, gives at most 3.4 %)",
     strict=False,

@@ -258,9 +258,9 @@ def test_coastal_shift_moves_chemicals_from_the_yangtze_to_the_coast(runs):
 
 def test_horizon_2035_runs_to_2035_under_its_cap_and_peaks_before_2030(runs):
     """The cap path is the file's (linear between its years), CO2 stays within it every
-    year, peaks before 2030 (碳达峰) and 2035 is below 2030. In this model the zones'
-    CO2 falls from 2021 on its own (see horizon_2035.yaml), so the peak holds without
-    the cap too: the test checks the scenario's answer, not that the cap causes it."""
+    year, peaks before 2030 (碳达峰) and 2035 is below 2030. Since issue 12 items 4-7
+    the zones' CO2 peaks in 2021, plateaus to 2029 and the cap binds from 2030 (see
+    horizon_2035.yaml): the test checks the scenario's answer."""
     p = _p(runs["horizon_2035"])
     assert p.index.max() == 2035
     cap = p["carbon_cap_t"].astype(float) / 1e6
