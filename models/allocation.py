@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from models.firms import CLASS_A, FirmTable
+from models import entry
+from models.firms import CLASS_A, EXIT_MANDATORY, EXIT_MARKET, FirmTable
 from models.inputs import SectorArrays
 from models.production import co2_per_tce
 from models.quota import built_mu
@@ -70,22 +71,46 @@ def new_firm_intensity(firms: FirmTable, sectors: SectorArrays, factor: float) -
     return current * factor
 
 
+# Sectors whose land is not industrial land (工业用地): the industrial-land floor
+# (optimizer.min_industrial_share) counts every other sector.
+NON_INDUSTRIAL = ("services",)
+
+
+def exited_output(firms: FirmTable, n_zones: int, n_sectors: int, year: int) -> np.ndarray:
+    """(Z,S) output (万元) of the firms that left for low efficiency or margins this year."""
+    rows = (firms.exit_year == year) & np.isin(
+        firms.exit_reason, (EXIT_MANDATORY, EXIT_MARKET)
+    )
+    _, output = cells(firms, n_zones, n_sectors, rows)
+    return output
+
+
 def demand(
     firms: FirmTable,
     zones: ZoneTable,
     sectors: SectorArrays,
     growth: np.ndarray,
     levers: Scenario,
+    frontier_wan_per_mu: np.ndarray,
+    year: int,
 ) -> np.ndarray | None:
-    """(Z,S) investors' demand for land this year (project_demand), None for no bound.
+    """(Z,S) investors' demand for new land this year (mu), None for no bound.
 
-    A firms get priority: their land counts (1 + land.a_class_land_priority) times.
+    The one demand mechanism (issue 12 items 2 and 5), finite by sector:
+    - growth: the zones' candidate demand `project_demand` (A firms' land counts
+      1 + land.a_class_land_priority times), capped sector by sector at the land whose
+      full capacity adds the growth incumbents do not make (`entry.new_project_need_wan`,
+      `entry.cap_demand`: (1 − economy.incumbent_growth_share) · g_s · VA_s);
+    - replacement: land.exit_replacement_share of the output that left this year for
+      low efficiency or margins (its buyers turn partly to new suppliers), in mu at the
+      zone-sector's frontier output per mu, in the zone-sector it left.
+    Exited land is refilled only as far as these allow; the rest stays ready or in stock.
     """
     n_z, n_s = len(zones), len(sectors.names)
     land, _ = cells(firms, n_z, n_s)
     land_a, _ = cells(firms, n_z, n_s, firms.alive() & (firms.cls == CLASS_A))
     cfg = levers.land
-    return project_demand(
+    want = project_demand(
         land + cfg.a_class_land_priority * land_a,
         growth,
         zones.leading(sectors),
@@ -93,6 +118,34 @@ def demand(
         cfg.demand_multiplier,
         cfg.leading_entry_projects,
     )
+    if want is None:
+        return None
+    need = entry.new_project_need_wan(
+        firms, n_s, growth, levers.economy.incumbent_growth_share
+    )
+    want = entry.cap_demand(want, frontier_wan_per_mu * sectors.va_ratio[None, :], need)
+    assert want is not None
+    replace_mu = safe_div(
+        cfg.exit_replacement_share * exited_output(firms, n_z, n_s, year), frontier_wan_per_mu
+    )
+    want = want + replace_mu
+    # slivers no investor asks for (see entry.cap_demand)
+    return np.where(want < entry.MIN_DEMAND_MU, 0.0, want)
+
+
+def industrial_floor(
+    zones: Sequence[Zone], sectors: SectorArrays, min_share: dict[str, float]
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """The industrial-land floor of each zone, (Z,) shares, and the industrial mask (S,).
+
+    optimizer.min_industrial_share gives the floor by level (national: the national
+    ETDZ, high-tech and other zones; provincial); None where no level has one.
+    """
+    industrial = np.array([s not in NON_INDUSTRIAL for s in sectors.names])
+    if not min_share:
+        return None, industrial
+    key = ["provincial" if z.level == "provincial" else "national" for z in zones]
+    return np.array([float(min_share.get(k, 0.0)) for k in key]), industrial
 
 
 def frontier_output_per_mu(
@@ -151,12 +204,12 @@ def project_demand(
     multiplier: float | None,
     leading_projects: float,
 ) -> np.ndarray | None:
-    """(Z,S) most land each zone-sector can take this year: investors' demand.
+    """(Z,S) zones' candidate demand for new land, before `demand` caps it at the need.
 
         u[z,s] = multiplier · max(g_s, 0) · land[z,s] + leading_projects · size_s · [s leads z]
 
-    Without it the LP's optimum is a corner: every mu to the one pair with the highest
-    value per mu. None (no multiplier) means no bound.
+    Without a bound the LP's optimum is a corner: every mu to the one pair with the
+    highest value per mu. None (no multiplier) means no bound.
     """
     if multiplier is None:
         return None
@@ -187,6 +240,7 @@ def build_snapshot(
 ) -> Snapshot:
     """The optimiser's input for this year (zones that were merged away are not passed)."""
     va, co2 = frontier(output_per_mu_wan, sectors, ei_new, grid_t_per_mwh)
+    floor, industrial = industrial_floor(zones, sectors, dict(optimizer.min_industrial_share))
     return Snapshot(
         year=year,
         zone_ids=tuple(z.zone_id for z in zones),
@@ -210,6 +264,8 @@ def build_snapshot(
         investment_wan_per_mu=np.tile(sectors.investment_wan_per_mu, (len(zones), 1)),
         project_size_mu=sectors.project_size_mu,
         max_land_mu=max_land_mu,
+        min_industrial_share=floor,
+        industrial_sectors=industrial,
         **({} if abatement is None else abatement.snapshot_fields()),
     )
 

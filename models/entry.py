@@ -12,7 +12,8 @@ capacity adds that rest (`new_project_need_wan`, `cap_demand`):
     need_s = (1 − incumbent_growth_share) · max(g_s, 0) · VA_s        (万元 VA)
     Σ_z demand[z,s] · v[z,s] ≤ need_s,   v = frontier VA per mu at full output
 so new land follows the province's growth path instead of the quota alone. Land freed
-by exits is not refilled beyond this need (exits lower output).
+by exits is refilled only beyond this need by land.exit_replacement_share of the exited
+output (allocation.demand, the one demand mechanism): forced exits lower output.
 
 New projects take their sector's current average rates (VA-weighted over live firms,
 i.e. after the base-year calibration and the years' productivity gains): tax, R&D and

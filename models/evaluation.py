@@ -7,6 +7,12 @@ optionally the firm's sector within it, 分行业评价): the group's ratio of s
 Classes by rank within the group and the configured shares (A best). Class T (不参评:
 firms younger than the exemption age, utilities, exempted sectors) is neither scored
 nor ranked, pays no surcharge and never exits as low-efficiency.
+
+Ratings move as results move: each firm's output per mu carries a persistent shock
+    u' = ρ·u + σ·η,   output' = output · exp(u' − u) / mean
+(`advance_productivity`; the mean, output-weighted, keeps the sector paths), and the
+base year starts with a rating history (`burn_in`): Jiangsu's 亩均 evaluation predates
+the plan, so in 2020 firms have spent different numbers of years in class D.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from models.exit import years_in_d
-from models.firms import ACTIVE, CLASS_D, CLASS_T, RECTIFYING, FirmTable
+from models.firms import ACTIVE, CLASS_D, CLASS_T, EXITED, RECTIFYING, FirmTable
 from models.inputs import SectorArrays
 from models.units import safe_div
 
@@ -196,3 +202,119 @@ def rate(
     firms.cls[rows] = cls
     firms.years_in_d[rows] = years_in_d(firms.years_in_d[rows], cls)
     firms.status[rows] = np.where(cls == CLASS_D, RECTIFYING, ACTIVE)
+
+
+def productivity_step(
+    u: np.ndarray, persistence: float, shock_sd: float, draws: np.ndarray
+) -> np.ndarray:
+    """Next year's log productivity deviation: u' = ρ·u + σ·η (η: standard normal draws)."""
+    return persistence * u + shock_sd * draws
+
+
+def stationary_sd(persistence: float, shock_sd: float) -> float:
+    """Standard deviation of the AR(1)'s stationary distribution: σ / sqrt(1 − ρ²)."""
+    return shock_sd / float(np.sqrt(max(1.0 - persistence * persistence, 1e-9)))
+
+
+def advance_productivity(
+    firms: FirmTable,
+    persistence: float,
+    shock_sd: float,
+    rng: np.random.Generator,
+    ceiling_wan: np.ndarray | None = None,
+) -> None:
+    """Move every live firm's productivity one year and scale its output, in place.
+
+        u' = ρ·u + σ·η;   output' = output · exp(u' − u) / m
+    with m the output-weighted mean of exp(u' − u) over the moved firms, so that the
+    province's output is unchanged by the shocks (growth comes from step 1's drivers).
+    `ceiling_wan` (by firm row) is the most output a shock may give a firm (production's
+    density ceiling, less this year's growth): output a shock would put above it goes to
+    the other moved firms pro rata, so shocks move output between firms and never
+    destroy it (production's one-sided ceiling would otherwise cut the upper tail).
+    Ramping new projects and idle projects keep their output (their u still moves).
+    One draw per row of the firm table, so the stream does not depend on who exited.
+    """
+    draws = rng.standard_normal(len(firms))
+    live = np.flatnonzero(firms.alive())
+    if len(live) == 0 or shock_sd <= 0:
+        return
+    old = firms.productivity[live]
+    new = productivity_step(old, persistence, shock_sd, draws[live])
+    firms.productivity[live] = new
+    moved = live[(firms.capacity_output_wan[live] == 0) & (firms.idle_until[live] == 0)]
+    if len(moved) == 0:
+        return
+    factor = np.exp(firms.productivity[moved] - old[np.searchsorted(live, moved)])
+    out = firms.output_wan[moved]
+    total = out.sum()
+    if total <= 0:
+        return
+    shocked = out * factor * (total / (out * factor).sum())
+    if ceiling_wan is not None:
+        shocked = _within_ceiling(shocked, np.maximum(ceiling_wan[moved], out))
+    firms.output_wan[moved] = shocked
+
+
+def _within_ceiling(out: np.ndarray, ceiling: np.ndarray, rounds: int = 50) -> np.ndarray:
+    """`out` with every value at most `ceiling`, the excess spread pro rata over the
+    values below their ceiling (same total while there is room)."""
+    out = out.copy()
+    for _ in range(rounds):
+        over = out > ceiling
+        if not over.any():
+            break
+        excess = float((out[over] - ceiling[over]).sum())
+        out[over] = ceiling[over]
+        room = out < ceiling
+        base = float(out[room].sum())
+        if base <= 0:
+            break
+        out[room] *= 1.0 + excess / base
+    return np.minimum(out, ceiling)
+
+
+def burn_in(
+    firms: FirmTable,
+    zones: ZoneTable,
+    sectors: SectorArrays,
+    levers: Scenario,
+    year: int,
+    firm_scale: float,
+    rng: np.random.Generator,
+) -> None:
+    """Rate the base-year firms in `evaluation.history_years` earlier years, in place.
+
+    Each firm's productivity path is drawn backwards from a stationary start
+    (u_{−K} ~ N(0, σ²/(1 − ρ²)), then K steps of the AR(1) to the base year), its
+    earlier output is output_base · exp(u_t − u_base) (accounts scale with it; sector
+    growth is ignored), and it is rated in each earlier year as `rate` would, counting
+    consecutive D ratings. Firms in the base year are survivors: a firm rated D in as
+    many consecutive years as the rectification window would already have left, so its
+    count is held to window − 1. Writes years_in_d and productivity (u_base).
+    """
+    k = int(levers.evaluation.history_years)
+    eco = levers.economy
+    rho, sd = eco.productivity_persistence, eco.productivity_shock_sd
+    n = len(firms)
+    u = rng.normal(0.0, stationary_sd(rho, sd), size=n) if sd > 0 else np.zeros(n)
+    path = [u]
+    for _ in range(k):
+        u = productivity_step(u, rho, sd, rng.standard_normal(n))
+        path.append(u)
+    firms.productivity[:] = path[-1]
+    if k == 0:
+        return
+    window = int(levers.exit.rectification_years)
+    past = firms.copy()
+    base = firms.columns()
+    count = np.zeros(n, dtype=firms.years_in_d.dtype)
+    for t, u_t in enumerate(path[:-1]):
+        scale = np.exp(u_t - path[-1])
+        for col in ("output_wan", "va_wan", "tax_wan", "rd_wan", "energy_tce", "elec_mwh", "co2_t"):
+            getattr(past, col)[:] = base[col] * scale
+        past.years_in_d[:] = count
+        rate(past, zones, sectors, levers, year - k + t, firm_scale)
+        count = np.minimum(past.years_in_d, max(window - 1, 0)).astype(count.dtype)
+    alive = firms.status != EXITED
+    firms.years_in_d[alive] = count[alive]

@@ -1,7 +1,15 @@
 """Step 5, low-efficiency exit (低效退出), and the land of every firm that closes.
 
-Mandatory mode: a firm that stays in class D longer than the rectification window
-exits. Market mode: each firm exits with hazard
+Mandatory mode: a firm rated D in as many consecutive evaluations as the
+rectification window (exit.rectification_years: 3 = "D three years in a row") exits.
+Either mode: a D firm that stays rectifies with probability
+    p = clip(p_0 + a · surcharge / output + b · max(margin, 0), 0, 1)
+(the surcharge pushes, the margin pays for the upgrade); success gives back the land
+the firm does not need (its output per mu rises by the rectification gain; the land
+goes to the zone's stock pool). Exits are bounded by what land recovery can
+process: at most exit.capacity_share_of_built of a zone's built land a year, the
+lowest-scored firms first; the others stay due and leave in a later year.
+Market mode: each firm exits with hazard
     h = [class D] · h_base + slope · (surcharge / output + max(0, −margin)),
 i.e. rising with the margin it loses. Before either, 限期开发: a supplied project left
 idle past its development deadline is closed and its land recovered, free.
@@ -29,8 +37,55 @@ def years_in_d(prev_years: np.ndarray, cls: np.ndarray) -> np.ndarray:
 
 
 def mandatory_exits(years_d: np.ndarray, rectification_years: int) -> np.ndarray:
-    """Mask of firms that stayed D past the rectification window."""
-    return years_d > rectification_years
+    """Mask of firms rated D in `rectification_years` consecutive evaluations (or more)."""
+    return years_d >= rectification_years
+
+
+def within_capacity(
+    rows: np.ndarray,
+    zone: np.ndarray,
+    land_mu: np.ndarray,
+    score: np.ndarray,
+    capacity_mu: np.ndarray,
+) -> np.ndarray:
+    """The exits `rows` that recovery can process this year (a subset of rows).
+
+    In each zone, firms in order of score (lowest first; unscored last) while their
+    cumulated land stays within capacity_mu[zone]; the first firm of a zone always
+    fits (a zone can take at least one exit a year).
+    """
+    if len(rows) == 0:
+        return rows
+    z = zone[rows]
+    key = np.where(np.isnan(score[rows]), np.inf, score[rows])
+    order = np.lexsort((rows, key, z))
+    r, zo = rows[order], z[order]
+    land = land_mu[r]
+    cum = np.cumsum(land)
+    start = np.searchsorted(zo, zo, side="left")
+    before = cum - land - np.where(start > 0, cum[start - 1], 0.0)
+    first = np.arange(len(r)) == start
+    keep = first | (before + land <= capacity_mu[zo])
+    return np.sort(r[keep])
+
+
+def rectification_success(
+    margin: np.ndarray,
+    surcharge_wan: np.ndarray,
+    output_wan: np.ndarray,
+    base: float,
+    per_surcharge: float,
+    per_margin: float,
+    draws: np.ndarray,
+) -> np.ndarray:
+    """Mask of D firms whose rectification (整改) succeeds this year.
+
+        p = clip(base + per_surcharge · surcharge / output + per_margin · max(margin, 0), 0, 1)
+    """
+    p = base + per_surcharge * safe_div(surcharge_wan, output_wan) + per_margin * np.maximum(
+        margin, 0.0
+    )
+    return draws < np.clip(p, 0.0, 1.0)
 
 
 def market_exits(
@@ -84,6 +139,33 @@ def low_efficiency_rows(
         draws[live],
     )
     return live[leave], EXIT_MARKET
+
+
+def rectify(
+    firms: FirmTable, levers: Scenario, draws: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Apply this year's successful rectifications among live D firms, in place.
+
+    A success gives back the land the firm does not need (分割转让 / 退让 of idle
+    land): land × exp(−exit.rectification_gain) at unchanged output, so its output per
+    mu rises and the zone gets the land back (no output is created). Returns (rows,
+    mu given back by each). `draws`: one uniform draw per row of the firm table.
+    """
+    cfg = levers.exit
+    d = np.flatnonzero(firms.alive() & (firms.cls == CLASS_D))
+    ok = rectification_success(
+        firms.margin[d],
+        firms.surcharge_wan[d],
+        firms.output_wan[d],
+        cfg.rectification_success_base,
+        cfg.rectification_success_per_surcharge,
+        cfg.rectification_success_per_margin,
+        draws[d],
+    )
+    rows = d[ok]
+    freed = firms.land_mu[rows] * (1.0 - np.exp(-cfg.rectification_gain))
+    firms.land_mu[rows] -= freed
+    return rows, freed
 
 
 def close_firms(

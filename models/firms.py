@@ -57,7 +57,8 @@ COLUMNS: dict[str, Any] = {
     "exempt": np.int8,  # 1: never rated (class T), e.g. a water, power or gas utility
     "score": np.float64,
     "cls": np.int8,  # CLASS_NAMES
-    "years_in_d": np.int16,
+    "years_in_d": np.int16,  # consecutive D ratings, this one included
+    "productivity": np.float64,  # log deviation of output per mu from the firm's level, AR(1)
     "status": np.int8,  # STATUS_NAMES
     "exit_year": np.int16,  # -1 while alive
     "exit_reason": np.int8,  # EXIT_REASONS

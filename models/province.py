@@ -101,6 +101,10 @@ class ProvinceModel(mesa.Model):
         self.province_extra: list[dict[str, Any]] = []
         grid = self.levers.economy.grid_factor_t_per_mwh
         production.apply_accounts(self.firms, self.sectors, grid)
+        scale = scenario.data.firm_scale
+        evaluation.burn_in(
+            self.firms, self.zones, self.sectors, self.levers, self.year, scale, self.rng
+        )
         self._evaluate()
         self._price()
         f, live = self.firms, self.firms.alive()
@@ -143,6 +147,16 @@ class ProvinceModel(mesa.Model):
         alive = f.alive()  # a firm curtailed last year may have been closed since
         f.output_wan[alive] = self.cuts.uncurtailed(f.output_wan)[alive]
         pricing.invest_in_efficiency(f, self.levers.evaluation.efficiency_response)
+        # a shock moves output between firms up to the density ceiling less this year's
+        # growth (production.produce), so neither cuts the province's output
+        g = np.maximum(self.drivers.incumbent_growth, 0.0)[f.sector]
+        ceiling = (
+            f.land_mu * self.sectors.frontier_output_per_mu_wan[f.sector]
+            * eco.density_cap_factor / (1.0 + g)
+        )
+        evaluation.advance_productivity(
+            f, eco.productivity_persistence, eco.productivity_shock_sd, self.rng, ceiling
+        )
         production.produce(
             f,
             self.sectors,
@@ -170,12 +184,18 @@ class ProvinceModel(mesa.Model):
         # One draw per row whatever the mode, so switching modes does not shift the stream.
         draws = self.rng.random(len(f))
         rows, reason = exit.low_efficiency_rows(f, self.levers, draws)
+        capacity = self.levers.exit.capacity_share_of_built * quota.built_mu(f, len(self.zones))
+        rows = exit.within_capacity(rows, f.zone, f.land_mu, f.score, capacity)
         self._close(rows, reason)
         self._book_firms("firms_exited_low_efficiency", rows)
         # Surcharges and the carbon price act on margins in every exit mode (issue 13).
         pushed = pricing.margin_exit_rows(f, self.levers, draws)
         self._close(pushed, EXIT_MARKET)
         self._book_firms("firms_exited_margin", pushed)
+        # D firms that rectify give part of their land back (issue 12 item 4).
+        fixed, freed = exit.rectify(f, self.levers, self.rng.random(len(f)))
+        given_back = np.bincount(f.zone[fixed], freed, minlength=len(self.zones))
+        self.zones.receive_idle(given_back, self.year + self.levers.land.recovery_lag_years)
 
     def _relocate(self) -> None:
         f, zones, n_z = self.firms, self.zones, len(self.zones)
@@ -219,13 +239,9 @@ class ProvinceModel(mesa.Model):
         idx = np.flatnonzero(~zones.merged)
         active = [zones[i] for i in idx]
         live = f.alive()
-        want = allocation.demand(f, zones, self.sectors, self.drivers.growth, lv)
-        # new projects supply only the growth incumbents do not make (entry.py)
-        need = entry.new_project_need_wan(
-            f, len(self.sectors.names), self.drivers.growth, lv.economy.incumbent_growth_share
+        want = allocation.demand(
+            f, zones, self.sectors, self.drivers.growth, lv, self.frontier_wan_per_mu, self.year
         )
-        va_per_mu = self.frontier_wan_per_mu * self.sectors.va_ratio[None, :]
-        want = entry.cap_demand(want, va_per_mu, need)
         snap = allocation.build_snapshot(
             self.year,
             active,

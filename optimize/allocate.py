@@ -206,7 +206,7 @@ def _allocation(s: Snapshot, o: SolveOptions, bm: BuiltModel, raw: RawSolution,
         binding = binding_lp(duals, s.zone_ids, belts, tol)
     elif ok:
         point = MipPoint(s, zone_total, raw.n, co2_added, va_added, raw.carbon_gap_t,
-                         bm.structure.belt_members, abated_t, lost)
+                         bm.structure.belt_members, abated_t, lost, pair_land=land)
         binding = binding_mip(point, belts)
     shadow = shadows(duals, nz)
 

@@ -190,3 +190,17 @@ def abatement_def_rule(m: Model, j: str) -> Any:
 def project_lumps_rule(m: Model, z: str, s: str) -> Any:
     r"""Whole projects (MIP, mu): x[z,s] = size[s]·k[z,s], k[z,s] ∈ {0, 1, 2, …}."""
     return m.x[z, s] - m.project_size_mu[s] * m.k[z, s] == 0
+
+
+def industrial_floor_rule(m: Model, z: str) -> Any:
+    r"""Industrial-land floor 工业用地控制线 (mu): Σ_{s ∈ I} x[z,s] ≥ φ[z]·y[z].
+
+    I the industrial sectors (all but services), φ[z] the floor of the zone's level
+    (optimizer.min_industrial_share), y[z] = Σ_s x[z,s] the zone's new and revitalised
+    land this year. Written Σ_{s ∈ I} x[z,s] − φ[z]·y[z] ≥ 0: homogeneous, so x = 0
+    always meets it and it never makes a year infeasible. Only for zones with φ > 0.
+    Dual ≤ 0 (a ≥ row of the maximisation): 万元 of objective per mu by which the
+    industrial land may fall short of the floor; 0 where the floor does not bind.
+    """
+    ind = [p for p in m.pairs_of_zone[z] if p[1] in m.industrial_sectors]
+    return sum(m.x[p] for p in ind) - m.min_industrial_share[z] * m.y[z] >= 0

@@ -68,6 +68,10 @@ class Structure:
     projects: bool
     abatement: tuple[str, ...] = ()
     """The abatement measure-tiers j of the columns a[z,j] (() = none)."""
+    floor_zones: tuple[str, ...] = ()
+    """Zones with an industrial-land floor (optimizer.min_industrial_share > 0)."""
+    industrial_sectors: tuple[str, ...] = ()
+    """The sectors the floor counts as industrial land."""
 
     @property
     def has_carbon(self) -> bool:
@@ -100,6 +104,10 @@ def structure_of(snapshot: Snapshot, projects: bool = False) -> Structure:
         has_max_zone_share=snapshot.max_zone_share is not None,
         projects=projects,
         abatement=snapshot.abatement_measures,
+        floor_zones=tuple(np.array(snapshot.zone_ids)[snapshot.floor_zones].tolist()),
+        industrial_sectors=()
+        if snapshot.industrial_sectors is None
+        else tuple(np.array(snapshot.sectors)[snapshot.industrial_sectors].tolist()),
     )
 
 
@@ -194,6 +202,11 @@ def build_model(structure: Structure, allowed: np.ndarray) -> ConcreteModel:
         m.project_lumps = Constraint(m.pairs, rule=rules.project_lumps_rule)
     if structure.abatement:
         m.abatement_def = Constraint(m.measures, rule=rules.abatement_def_rule)
+    if structure.floor_zones:
+        m.floor_zones = Set(initialize=structure.floor_zones, ordered=True)
+        m.industrial_sectors = set(structure.industrial_sectors)
+        m.min_industrial_share = Param(m.floor_zones, mutable=True, initialize=0.0)
+        m.industrial_floor = Constraint(m.floor_zones, rule=rules.industrial_floor_rule)
     return m
 
 
@@ -311,6 +324,9 @@ class BuiltModel:
             self._set("min_share", np.array([s.min_share_by_belt[b]
                                              for b in self.structure.share_belts]))
             m.new_land_cost.value = new_land_cost_wan_per_mu(s)
+        if self.structure.floor_zones:
+            assert s.min_industrial_share is not None
+            self._set("floor", s.min_industrial_share[s.floor_zones])
         if self.structure.projects:
             assert s.project_size_mu is not None
             self._set("size", s.project_size_mu)
@@ -435,6 +451,7 @@ def _make(structure: Structure, allowed: np.ndarray) -> BuiltModel:
         "link": [m.link_cap_mu[z] for z in m.link_capped_zones],
         "min_share": [m.min_share[b] for b in m.share_belts],
         "size": [m.project_size_mu[s] for s in m.sectors],
+        "floor": [m.min_industrial_share[z] for z in getattr(m, "floor_zones", ())],
     }
     return bm
 

@@ -59,6 +59,8 @@ class Allocation:
     shadow_province_quota_wan_per_mu: float | None
     shadow_total_cap_wan_per_t: float | None
     shadow_intensity_cap_wan_per_t: float | None
+    shadow_industrial_floor_wan_per_mu: np.ndarray
+    """(Z,) dual of the industrial-land floor (≤ 0; 0 where none or not binding)."""
     binding: tuple[str, ...]
     gaps: Mapping[str, float]
     message: str

@@ -50,6 +50,8 @@ class MipPoint:
     """Σ a: t CO2 abated (issue 13)."""
     va_lost_wan: float = 0.0
     """Σ λ·a: existing value added lost to curtailment and forced exit (万元)."""
+    pair_land: np.ndarray | None = None
+    """(Z,S) land of each pair (mu), for the industrial-land floor."""
 
 
 Slack = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -162,6 +164,15 @@ def _min_belt_share(p: MipPoint) -> Slack | None:
     return slack, np.full(len(belts), new_total), np.ones(len(belts), dtype=bool)
 
 
+def _industrial_floor(p: MipPoint) -> Slack | None:
+    s = p.snapshot
+    if s.min_industrial_share is None or s.industrial_sectors is None or p.pair_land is None:
+        return None
+    ind = (p.pair_land * s.industrial_sectors[None, :]).sum(axis=1)
+    slack = ind - s.min_industrial_share * p.zone_land
+    return slack, p.zone_land, s.floor_zones & (p.zone_land > 0)
+
+
 def _max_zone_share(p: MipPoint) -> Slack | None:
     total = float(p.zone_land.sum())
     share = p.snapshot.max_zone_share
@@ -192,6 +203,8 @@ ROW_FAMILIES: tuple[RowFamily, ...] = (
     RowFamily("project_lumps", "pl", "project_lumps", "pair", "=="),
     # Abatement (issue 13): the tonnes of each measure-tier, A[j] = Σ_z a[z,j].
     RowFamily("abatement_def", "ad", "abatement_total", "measure", "=="),
+    RowFamily("industrial_floor", "if", "industrial_floor", "zone", ">=",
+              "shadow_industrial_floor_wan_per_mu", _industrial_floor),
 )
 """Every row family, in the order `build_model` declares them (which is the order of
 the rows in a solver file) and `binding` lists them."""

@@ -60,6 +60,10 @@ FIELD_RULES: dict[str, FieldRule] = {
     "abatement_max_t": FieldRule("ZJ", optional=True),
     "abatement_cost_wan_per_t": FieldRule("ZJ", optional=True),
     "abatement_va_lost_wan_per_t": FieldRule("ZJ", optional=True),
+    # industrial-land floor (工业用地控制线): a share per zone (0: none), and which
+    # sectors count as industrial land; the floor needs the mask
+    "min_industrial_share": FieldRule("Z", optional=True, share=True),
+    "industrial_sectors": FieldRule("S", optional=True, dtype=np.bool_),
 }
 """Field → rule for every numeric field of `Snapshot` (ids, belts and the belt-share
 mapping are checked by `Snapshot.__post_init__` itself)."""
@@ -164,6 +168,11 @@ class Snapshot:
     """(Z,J) value added a tonne abated by j removes from the existing VA (万元/t): 0 for
     retrofits and green power, VA/CO2 of the firms for curtailment and forced exit. It
     enters the intensity row: E − Σa + Σe·x ≤ I·(VA − Σλ·a + Σv·x)."""
+    min_industrial_share: np.ndarray | None = None
+    """(Z,) least share of a zone's allocated land (new and revitalised) that goes to
+    industrial sectors (工业用地控制线); 0 or None = no floor."""
+    industrial_sectors: np.ndarray | None = None
+    """(S,) bool: the sectors whose land is industrial land (required with the floor)."""
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -209,11 +218,24 @@ class Snapshot:
             shares[belt] = _number(f"Snapshot.min_share_by_belt[{belt}]", share, share_rule)
         put(self, "min_share_by_belt", FrozenMap(dict(sorted(shares.items()))))
 
+        if self.min_industrial_share is not None and self.industrial_sectors is None:
+            raise ValueError(
+                "Snapshot.min_industrial_share needs industrial_sectors "
+                "(which sectors count as industrial land)"
+            )
+
         if self.min_investment_wan_per_mu is not None and self.investment_wan_per_mu is None:
             raise ValueError(
                 "Snapshot.min_investment_wan_per_mu needs investment_wan_per_mu "
                 "(the zone-sector investment intensity to compare with)"
             )
+
+    @property
+    def floor_zones(self) -> np.ndarray:
+        """(Z,) bool: zones with an industrial-land floor above 0."""
+        if self.min_industrial_share is None:
+            return np.zeros(len(self.zone_ids), dtype=bool)
+        return self.min_industrial_share > 0
 
     @property
     def effective_allowed(self) -> np.ndarray:

@@ -88,7 +88,10 @@ def test_mandatory_exit_after_rectification_window():
         y = exit.years_in_d(y, np.array([c, CLASS_C, c]))
     assert list(y) == [4, 0, 4]
     assert list(exit.mandatory_exits(y, 3)) == [True, False, True]
-    assert not exit.mandatory_exits(y, 4).any()
+    # Changed with issue 12 item 4: the window counts consecutive D ratings exactly
+    # (4 D ratings meet a 4-rating window; the old rule waited for a fifth).
+    assert list(exit.mandatory_exits(y, 4)) == [True, False, True]
+    assert not exit.mandatory_exits(y, 5).any()
 
 
 def test_market_hazard_rises_with_margin_loss():

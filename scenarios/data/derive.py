@@ -79,6 +79,31 @@ NATIONAL_OUTPUT_PER_MU_2011_WAN = 865.7  # revenue per mu of industrial land, 34
 LAND_OUTPUT_GROWTH_2011_2020 = 0.03  # nominal yearly growth to 2020 (estimate)
 PROVINCIAL_TO_NATIONAL_LAND_PRODUCTIVITY = 0.7  # provincial zones' output per mu (estimate)
 INDUSTRIAL_LAND_SHARE = 0.6863  # Jiangsu national zones 2024 monitoring (MNR)
+# ---------------------------------------------------------------------------
+# Zone heterogeneity (README "Zone factors"): multipliers of a firm's output per mu,
+# tax rate and energy intensity by zone level, city and zone type, used by firm
+# synthesis (sim/runs/data.py). All estimates unless stated.
+# ---------------------------------------------------------------------------
+# GDP per head 2020 (万元), commonly quoted city bulletin figures (not re-verified).
+CITY_GDP_PER_HEAD_2020_WAN = {
+    "Nanjing": 15.9, "Wuxi": 16.6, "Xuzhou": 8.1, "Changzhou": 14.9, "Suzhou": 15.8,
+    "Nantong": 13.0, "Lianyungang": 7.1, "Huaian": 8.8, "Yancheng": 8.9,
+    "Yangzhou": 13.2, "Zhenjiang": 13.2, "Taizhou": 11.6, "Suqian": 6.6,
+}
+CITY_PRODUCTIVITY_ELASTICITY = 0.5  # output per mu ∝ (city GDP per head)^this (estimate)
+# 高新 zones vs development zones (MLR 2011: HTZ industry 1,778 vs 866 万元/mu for all
+# national zones; shrunk, estimate)
+HITECH_PRODUCTIVITY = 1.15
+SIP_ZONE_ID = "G321090"  # Suzhou Industrial Park: first in the national ETDZ evaluation
+SIP_PRODUCTIVITY = 1.4  # estimate
+ZONE_PRODUCTIVITY_SD = 0.25  # lognormal spread of the zone's own factor (estimate)
+ZONE_FACTOR_SEED = 20200101  # fixed, so zones.csv is reproducible
+# tax / VA ∝ productivity factor^this (estimate; SIP's budget revenue is 13 % of its
+# GDP vs 8.8 % in Jiangsu)
+TAX_PRODUCTIVITY_ELASTICITY = 0.5
+# energy / VA within a sector ∝ (CEADs city CO2 / GDP)^this (estimate: CEADs counts
+# power plants and firms outside zones)
+CITY_ENERGY_ELASTICITY = 0.5
 FRONTIER_MULTIPLIER = {"cluster": 1.5, "heavy": 1.25, "other": 1.25, "services": 1.25}
 TARGET_FIRMS = 100_000  # firms in all zones at firm_scale 1 (order of 10^5)
 
@@ -696,6 +721,78 @@ def zone_va(zones: pd.DataFrame, cities: pd.DataFrame) -> np.ndarray:
     return out
 
 
+def plant_columns(zones: pd.DataFrame, plants: pd.DataFrame) -> pd.DataFrame:
+    """Per zone: crude steel (Mt/yr) and petrochemical base size of the listed plants.
+
+    plants.csv lists each heavy plant with its host zone and size (sources there);
+    synthesis puts STEEL_PLANT_SHARE / CHEMICALS_PLANT_SHARE of the sector's zone VA
+    on these zones in proportion to size.
+    """
+    unknown = set(plants["zone_id"]) - set(zones["zone_id"])
+    if unknown:
+        raise ValueError(f"plants.csv: unknown zone_id {sorted(unknown)}")
+    out = pd.DataFrame(index=zones["zone_id"])
+    for sector, col in (("steel", "steel_plant_mt"), ("chemicals", "chemicals_plant_size")):
+        rows = plants[plants["sector"] == sector]
+        size = rows.groupby("zone_id")["size"].sum()
+        out[col] = size.reindex(out.index).fillna(0.0).to_numpy()
+    return out.reset_index(drop=True)
+
+
+def zone_factors(
+    zones: pd.DataFrame, cities: pd.DataFrame, sectors: pd.DataFrame
+) -> pd.DataFrame:
+    """Per zone: output per mu, tax and energy factors for firm synthesis (estimates).
+
+    productivity f_z = L_level · (gdp_head_c / gdp_head)^0.5 · [1.15 high-tech]
+                       · [1.4 SIP] · e_z,   ln e_z ~ N(0, 0.25²) (fixed seed)
+    L_national / L_provincial is solved so that national zones' output per mu is
+    1 / PROVINCIAL_TO_NATIONAL_LAND_PRODUCTIVITY times the provincial zones' given the
+    synthesised sector mix, and f is scaled so the zones' total land is the sector
+    table's (Σ output / output_per_mu_s): the province's average stays the anchor.
+    tax factor = f^0.5 (normalised to a VA-weighted mean of 1; calibration rescales
+    the total); energy factor = (CEADs city CO2 per GDP / the province's)^0.5.
+    """
+    from sim.runs.data import zone_sector_va  # the synthesis's own zone × sector split
+
+    head = zones["city"].map(CITY_GDP_PER_HEAD_2020_WAN).to_numpy(float)
+    gdp = cities.set_index("city")["gdp_2020_yi"]
+    pop = gdp / pd.Series(CITY_GDP_PER_HEAD_2020_WAN)  # 万人
+    mean_head = float(gdp.sum() / pop.sum())
+    hitech = zones["name_zh"].str.contains("高新").to_numpy()
+    rng = np.random.default_rng(ZONE_FACTOR_SEED)
+    e = np.exp(rng.normal(0.0, ZONE_PRODUCTIVITY_SD, len(zones)))
+    raw = (head / mean_head) ** CITY_PRODUCTIVITY_ELASTICITY * np.where(
+        hitech, HITECH_PRODUCTIVITY, 1.0
+    ) * np.where(zones["zone_id"] == SIP_ZONE_ID, SIP_PRODUCTIVITY, 1.0) * e
+    va = zone_sector_va(zones, sectors)
+    out = va / sectors["va_ratio"].to_numpy(float)[None, :]
+    base_land = (out / sectors["output_per_mu_wan"].to_numpy(float)[None, :]).sum(axis=1)
+    national = (zones["level"] != "provincial").to_numpy()
+    out_z = out.sum(axis=1)
+
+    def group_opm(f: np.ndarray, g: np.ndarray) -> float:
+        return float(out_z[g].sum() / (base_land[g] / f[g]).sum())
+
+    ratio = group_opm(raw, national) / group_opm(raw, ~national)
+    level = np.where(national, (1 / PROVINCIAL_TO_NATIONAL_LAND_PRODUCTIVITY) / ratio, 1.0)
+    f = raw * level
+    f *= (base_land / f).sum() / base_land.sum()
+    tax = f**TAX_PRODUCTIVITY_ELASTICITY
+    tax /= float((tax * out_z).sum() / out_z.sum())
+    ceads = cities.set_index("city")
+    intensity = ceads["co2_ceads_latest_mt"] / ceads["gdp_2020_yi"]
+    mean_int = float(ceads["co2_ceads_latest_mt"].sum() / ceads["gdp_2020_yi"].sum())
+    energy = (zones["city"].map(intensity).to_numpy(float) / mean_int) ** CITY_ENERGY_ELASTICITY
+    return pd.DataFrame(
+        {
+            "productivity_factor": np.round(f, 4),
+            "tax_factor": np.round(tax, 4),
+            "energy_factor": np.round(energy, 4),
+        }
+    )
+
+
 def ceads_frames(shared: Path) -> tuple[pd.DataFrame, pd.Series]:
     """CEADs 2019 sectoral CO2 (Mt) and each sector's fossil energy (Mtce, estimate)."""
     c = read_csv(shared / "ceads_jiangsu_2019_sectoral_co2_Mt.csv").set_index("sector")
@@ -1235,6 +1332,45 @@ def sources() -> pd.DataFrame:
             "1 = city assigned by name in the source and checked here: "
             + " | ".join(f"{k}: {v}" for k, v in CITY_ROW_CHECKS.items()),
         ),
+        (
+            "steel_plant_mt",
+            "scenarios/data/plants.csv (each plant with its source and host zone)",
+            "yes",
+            "crude steel capacity (Mt/yr) of the listed plants in the zone; synthesis puts "
+            "62 % of zone steel VA on them by capacity (74 of ≈120 Mt, estimate)",
+        ),
+        (
+            "chemicals_plant_size",
+            "scenarios/data/plants.csv (each base with its source and host zone)",
+            "yes",
+            "relative size of the listed petrochemical bases; synthesis puts 45 % of zone "
+            "chemicals VA on them by size (estimate)",
+        ),
+        (
+            "productivity_factor",
+            f"{SRC_LAND}; {SRC_CITY}; {SRC_DERIVE}",
+            "yes",
+            "multiplier of firms' output per mu: level (national/provincial 1.43 = "
+            "1,130/791 万元/mu, calibration_targets) × (city GDP per head)^0.5 (2020 "
+            "bulletins as commonly quoted, not re-verified) × 1.15 high-tech (MLR 2011 HTZ "
+            "1,778 vs 866 万元/mu, shrunk) × 1.4 Suzhou Industrial Park × lognormal sd 0.25; "
+            "zones' total land kept",
+        ),
+        (
+            "tax_factor",
+            f"{SRC_LAND}; {SRC_DERIVE}",
+            "yes",
+            "multiplier of firms' tax / VA: productivity_factor^0.5, VA-weighted mean 1 "
+            "(SIP budget revenue 13 % of GDP vs 8.8 % for Jiangsu); total calibrated",
+        ),
+        (
+            "energy_factor",
+            f"{SRC_CITY}; {SRC_DERIVE}",
+            "yes",
+            "multiplier of firms' energy / VA within their sector: (CEADs city CO2 / city "
+            "GDP ÷ the province's)^0.5 (half the gap: CEADs counts power plants and firms "
+            "outside zones); total calibrated",
+        ),
     ]
     sector_cols = [
         ("sector", SRC_DERIVE, "no", "13 clusters of the Jiangsu 14th FYP + heavy + services"),
@@ -1364,6 +1500,14 @@ def sources() -> pd.DataFrame:
             "mixed: the estimate column of each row says which values are estimates",
         ),
         (
+            "plants.csv",
+            "(all)",
+            "the source column of each row (public pages found with a web search, 2026)",
+            "yes",
+            "hand-made list of the major steel plants and petrochemical bases with their host "
+            "zone; sizes and some hosts are estimates (host_note says which)",
+        ),
+        (
             "jiangsu_cities.geojson",
             "(all)",
             SRC_GEO,
@@ -1448,6 +1592,9 @@ def build(shared: Path, out: Path) -> dict[str, int]:
     check_zones(zones)
     sectors, mapping, totals = sector_table(shared)
     check_sectors(sectors, mapping, totals)
+    plants = pd.read_csv(HERE / "plants.csv", encoding="utf-8-sig")
+    zones = pd.concat([zones, plant_columns(zones, plants)], axis=1)
+    zones = pd.concat([zones, zone_factors(zones, cities, sectors)], axis=1)
     targets = calibration_targets(zones, totals)
     out.mkdir(parents=True, exist_ok=True)
     files = {

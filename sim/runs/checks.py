@@ -233,6 +233,21 @@ ZONES = TableSpec(
             "values are estimates)"),
         Col("city_row_check", "flag", meaning="1 = city assigned by name in the source, "
             "checked here", required=False),
+        # firm synthesis (issue 12 item 7; derive.py, sources.csv): absent = no plant, factor 1
+        Col("steel_plant_mt", "number", "Mt/yr", "crude steel capacity of the listed plants "
+            "in the zone (plants.csv); synthesis puts 62 % of zone steel VA on them by "
+            "capacity (estimate)", lo=0.0, hi=200.0, required=False),
+        Col("chemicals_plant_size", "number", "–", "relative size of the listed "
+            "petrochemical bases in the zone (plants.csv); synthesis puts 45 % of zone "
+            "chemicals VA on them by size (estimate)", lo=0.0, hi=100.0, required=False),
+        Col("productivity_factor", "number", "–", "multiplier of firms' output per mu by "
+            "level, city, type and zone (estimate; derive.py)", lo=0.05, hi=20.0,
+            lo_open=True, required=False),
+        Col("tax_factor", "number", "–", "multiplier of firms' tax / VA (estimate; total "
+            "calibrated)", lo=0.05, hi=20.0, lo_open=True, required=False),
+        Col("energy_factor", "number", "–", "multiplier of firms' energy / VA within their "
+            "sector, from CEADs city CO2 per GDP (estimate; total calibrated)", lo=0.05,
+            hi=20.0, lo_open=True, required=False),
     ),
 )
 
@@ -345,6 +360,31 @@ ABATEMENT = TableSpec(
             empty_ok=True),
     ),
 )
+
+
+PLANTS = TableSpec(
+    "data.plants",
+    "plants.csv",
+    (
+        Col("plant", "text", meaning="the plant or base (English)", unique=True),
+        Col("plant_zh", "text", meaning="name"),
+        Col("sector", "choice", meaning="its sector (steel plants, petrochemical bases)",
+            choices=("steel", "chemicals"), noun="sector"),
+        Col("city", "choice", meaning="prefecture city", ref="a city of cities.csv",
+            noun="city"),
+        Col("zone_id", "choice", meaning="the host zone whose firms it joins (host_note says "
+            "where the host is an estimate)", ref="a zone_id of zones.csv", noun="zone_id"),
+        Col("size", "number", "unit column", "capacity (steel, Mt crude steel/yr) or relative "
+            "size (chemicals)", lo=0.0, hi=1000.0, lo_open=True),
+        Col("unit", "text", meaning="the unit of size"),
+        Col("estimate", "text", meaning="yes where size or host is an estimate"),
+        Col("source", "text", meaning="where the plant, host and size come from"),
+        Col("host_note", "text", meaning="how the host zone was chosen", empty_ok=True),
+    ),
+)
+"""The heavy-plant list (issue 12 item 7): a source of derive.py, whose zone columns
+steel_plant_mt and chemicals_plant_size carry it into zones.csv; checked at validate so
+the two agree."""
 
 
 FIRMS = TableSpec(
@@ -823,7 +863,7 @@ def targets_markdown() -> str:
     return "\n".join(rows)
 
 
-SPECS = (ZONES, SECTORS, CITIES, TARGETS, FIRMS, ABATEMENT)
+SPECS = (ZONES, SECTORS, CITIES, TARGETS, FIRMS, ABATEMENT, PLANTS)
 
 
 def readme_tables() -> dict[str, str]:

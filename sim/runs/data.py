@@ -38,6 +38,7 @@ from sim.runs.checks import (
     CITIES,
     FIRMS,
     MAX_FIRMS,
+    PLANTS,
     SECTORS,
     TARGETS,
     ZONES,
@@ -55,6 +56,19 @@ if TYPE_CHECKING:
     from sim.scenario.schema import DataConfig
 HEAVY_GATED = ("chemicals", "steel")  # only where a zone lists them or is a chemical park
 SYNTHESIZE = "synthesize"  # data.firms: synthesise the firms instead of reading a file
+# Optional zone columns for firm synthesis (scenarios/data/derive.py; sources.csv):
+# column -> value where the file lacks it (no plant; factor 1).
+ZONE_FACTOR_COLUMNS = {
+    "steel_plant_mt": 0.0,
+    "chemicals_plant_size": 0.0,
+    "productivity_factor": 1.0,
+    "tax_factor": 1.0,
+    "energy_factor": 1.0,
+}
+# Share of a sector's zone VA on the listed plants (plants.csv), by the plants' size:
+# steel 62 % = the listed plants' 74 Mt of Jiangsu's ≈120 Mt crude steel (2020, commonly
+# quoted, estimate); chemicals 45 % on the listed petrochemical bases (estimate).
+PLANT_SHARE = {"steel": ("steel_plant_mt", 0.62), "chemicals": ("chemicals_plant_size", 0.45)}
 
 
 @dataclass(frozen=True)
@@ -88,6 +102,7 @@ def data_paths(scenario: Scenario) -> dict[str, Path]:
     keys = {s.key: getattr(d, s.key.split(".")[1]) for s in (ZONES, SECTORS, CITIES, TARGETS)}
     keys["data.boundaries"] = d.boundaries
     keys["data.abatement_tiers"] = d.abatement_tiers
+    keys["data.plants"] = d.plants
     if d.firms != SYNTHESIZE:
         keys["data.firms"] = d.firms
     paths: dict[str, Path] = {}
@@ -152,6 +167,12 @@ def load_dataset(scenario: Scenario) -> Dataset:
         check_sectors(paths["data.sectors"], sectors, zones, scenario, calibrating)
         check_boundaries(paths["data.boundaries"], cities["city"])
         tiers = check_abatement_tiers(paths["data.abatement_tiers"], sectors)
+        plants, plant_lines = check_table(
+            paths["data.plants"],
+            PLANTS,
+            refs={"city": cities["city"], "zone_id": zones["zone_id"]},
+        )
+        check_plants(paths["data.plants"], plants, plant_lines, zones)
         check_names(scenario, set(sectors["sector"]), set(zones["zone_id"]))
         firms = None
         if d.firms != SYNTHESIZE:
@@ -171,6 +192,35 @@ def load_dataset(scenario: Scenario) -> Dataset:
         firms,
         tiers,
     )
+
+
+def check_plants(
+    path: Path, plants: pd.DataFrame, lines: np.ndarray, zones: pd.DataFrame
+) -> None:
+    """The plant list agrees with the zone file: each plant lies in its host zone's city,
+    and where zones.csv has the plant columns (derive.py writes them from this list),
+    each zone's steel capacity and petrochemical size are the list's sums."""
+    problems = []
+    city = dict(zip(zones["zone_id"], zones["city"], strict=True))
+    for line, row in zip(lines, plants.itertuples(index=False), strict=True):
+        if city.get(row.zone_id, row.city) != row.city:
+            problems.append(
+                f"line {line}: plant {row.plant!r} is in {row.city} but its zone "
+                f"{row.zone_id} is in {city[row.zone_id]}"
+            )
+    for sector, (column, _) in PLANT_SHARE.items():
+        if column not in zones:
+            continue
+        listed = plants[plants["sector"] == sector].groupby("zone_id")["size"].sum()
+        have = zones.set_index("zone_id")[column].astype(float)
+        want = listed.reindex(have.index).fillna(0.0)
+        for zid in have.index[~np.isclose(have, want, rtol=1e-6, atol=1e-9)]:
+            problems.append(
+                f"zone {zid}: zones.csv {column} = {have[zid]:g} but the plant list sums to "
+                f"{want[zid]:g} (run scenarios/data/derive.py after editing the list)"
+            )
+    if problems:
+        raise DataError(path, problems)
 
 
 def check_sectors(
@@ -310,8 +360,22 @@ def ipf(prior: np.ndarray, rows: np.ndarray, cols: np.ndarray, iters: int = 200)
     return m
 
 
+def zone_factor(zones: pd.DataFrame, column: str) -> np.ndarray:
+    """(Z,) a zone factor column (ZONE_FACTOR_COLUMNS), its default where absent."""
+    if column in zones:
+        return zones[column].to_numpy(float)
+    return np.full(len(zones), ZONE_FACTOR_COLUMNS[column])
+
+
 def zone_sector_va(zones: pd.DataFrame, sectors: pd.DataFrame) -> np.ndarray:
-    """(Z,S) 2020 value added in 万元: zone totals exact, sector shares by IPF."""
+    """(Z,S) 2020 value added in 万元: zone totals exact, sector shares by IPF.
+
+    Heavy plants first: for steel and chemicals, PLANT_SHARE of the sector's VA goes
+    to the zones of the listed plants (plants.csv, as zone columns) by their size, at
+    most half a zone's VA; the rest of each zone's VA is split by IPF, with prior
+    weights favouring the zone's leading sectors and keeping heavy sectors out of
+    zones that neither list them nor are chemical parks.
+    """
     names = list(sectors["sector"])
     prior = np.ones((len(zones), len(names)))
     for i, row in enumerate(zones.itertuples(index=False)):
@@ -323,7 +387,16 @@ def zone_sector_va(zones: pd.DataFrame, sectors: pd.DataFrame) -> np.ndarray:
                 prior[i, j] = 0.05
     rows = zones["va_2020_yi"].to_numpy(float) * WAN_PER_YI
     cols = sectors["zone_va_share_2020"].to_numpy(float)
-    return ipf(prior, rows, cols / cols.sum())
+    cols = cols / cols.sum() * rows.sum()
+    fixed = np.zeros_like(prior)
+    for sector, (column, share) in PLANT_SHARE.items():
+        size = zone_factor(zones, column)
+        if sector not in names or size.sum() <= 0:
+            continue
+        j = names.index(sector)
+        fixed[:, j] = np.minimum(share * cols[j] * size / size.sum(), 0.5 * rows)
+    rest = ipf(prior, rows - fixed.sum(axis=1), cols - fixed.sum(axis=0))
+    return rest + fixed
 
 
 def _rescale(values: np.ndarray, group: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -358,16 +431,21 @@ def synthesize_firms(
 
     output = _rescale(spread(size_sigma), cell, out_cell.ravel())
     va = _rescale(output * va_ratio[s] * spread(0.15), cell, va_cell.ravel())
+    # Zone factors (zones.csv, derive.py): output per mu, energy / VA and tax / VA
+    # by level, city and type; the sector totals of energy and tax stay the table's.
     opm_s = sectors["output_per_mu_wan"].to_numpy(float)
     cap = sectors["frontier_output_per_mu_wan"].to_numpy(float) * density_cap_factor
-    opm = np.minimum(opm_s[s] * spread(0.35), 0.95 * cap[s])
+    f_land = zone_factor(zones, "productivity_factor")[z]
+    opm = np.minimum(opm_s[s] * f_land * spread(0.35), 0.95 * cap[s])
     land = output / opm
     va_s = np.bincount(s, va, minlength=n_s)
     ei_s = sectors["energy_intensity_tce_per_wan"].to_numpy(float)
-    ei = _rescale(va * ei_s[s] * spread(0.35), s, va_s * ei_s) / va
+    f_energy = zone_factor(zones, "energy_factor")[z]
+    ei = _rescale(va * ei_s[s] * f_energy * spread(0.35), s, va_s * ei_s) / va
+    f_tax = zone_factor(zones, "tax_factor")[z]
     tax_rate = (
         _rescale(
-            va * sectors["tax_rate"].to_numpy(float)[s] * spread(0.3),
+            va * sectors["tax_rate"].to_numpy(float)[s] * f_tax * spread(0.3),
             s,
             va_s * sectors["tax_rate"].to_numpy(float),
         )

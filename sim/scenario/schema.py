@@ -200,6 +200,7 @@ class DataConfig(_Frozen):
     targets: str = "data/calibration_targets.csv"
     boundaries: str = "data/jiangsu_cities.geojson"
     abatement_tiers: str = "data/abatement_tiers.csv"
+    plants: str = "data/plants.csv"
     firms: str = "synthesize"
     firm_scale: Number(0.0, 20.0, positive=True) = 1.0
     calibrate: bool = True
@@ -249,6 +250,9 @@ class Economy(_Frozen):
     density_cap_factor: Lever(1.0, 10.0) = 1.5
     new_firm_efficiency: Lever(0.0, 2.0, positive=True) = 0.8
     frontier_zone_elasticity: Lever(0.0, 2.0) = 0.5
+    # firms' persistent productivity (ratings move as results move: issue 12 item 4)
+    productivity_persistence: Lever(0.0, 0.99) = 0.7
+    productivity_shock_sd: Lever(0.0, 1.0) = 0.15
 
 
 class Land(_Frozen):
@@ -268,6 +272,7 @@ class Land(_Frozen):
     development_deadline_years: WholeLever(1, 10) = 2
     demand_multiplier: Lever(0.0, 1000.0) | None = 1.5
     leading_entry_projects: Lever(0.0, 1000.0) = 1.0
+    exit_replacement_share: Lever(0.0, 1.0) = 0.5
 
 
 class ClassShares(_Frozen):
@@ -349,6 +354,7 @@ class Evaluation(_Frozen):
         default_factory=lambda: {"A": 0.0, "B": 0.0, "C": 0.0, "D": 0.0}
     )
     efficiency_response: Lever(0.0, 100.0) = 0.5
+    history_years: WholeLever(0, 10) = 3
 
     @field_validator("weights", "small_firm_weights")
     @classmethod
@@ -372,6 +378,11 @@ class Exit(_Frozen):
     rectification_years: WholeLever(1, 20) = 3
     market_hazard_base: Lever(0.0, 1.0) = 0.01
     market_hazard_per_margin_loss: Lever(0.0, 100.0) = 2.0
+    capacity_share_of_built: Lever(0.0, 1.0) = 0.01
+    rectification_success_base: Lever(0.0, 1.0) = 0.2
+    rectification_success_per_surcharge: Lever(0.0, 1000.0) = 10.0
+    rectification_success_per_margin: Lever(0.0, 100.0) = 1.0
+    rectification_gain: Lever(0.0, 2.0) = 0.25
 
 
 class Carbon(_Frozen):
@@ -441,6 +452,9 @@ class Optimizer(_Frozen):
     bans: tuple[Ban, ...] = (Ban(sector="chemicals", belt="yangtze", except_flag="chemical_park"),)
     min_share_by_belt: dict[Belt, Lever(0.0, 1.0)] = Field(default_factory=dict)
     max_zone_share: Lever(0.0, 1.0, positive=True) | None = None
+    min_industrial_share: dict[Literal["national", "provincial"], Lever(0.0, 1.0)] = Field(
+        default_factory=lambda: {"national": 0.6, "provincial": 0.6}
+    )
     projects: bool = False
     time_limit_s: Number(0.0, 86400.0, positive=True) = 60.0
 
