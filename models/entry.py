@@ -46,8 +46,10 @@ def idle_projects(rows: np.ndarray, share: float) -> np.ndarray:
 def new_project_need_wan(
     firms: FirmTable, n_sectors: int, growth: np.ndarray, incumbent_share: float
 ) -> np.ndarray:
-    """(S,) VA (万元) new projects should add this year: the part of g_s · VA_s that
-    incumbents do not grow themselves."""
+    """Return the VA new projects should add this year, by sector ((S,), 万元).
+
+    It is the part of g_s · VA_s that incumbents do not grow themselves.
+    """
     live = firms.alive()
     va = np.bincount(firms.sector[live], firms.va_wan[live], minlength=n_sectors)
     return (1.0 - incumbent_share) * np.maximum(growth, 0.0) * va

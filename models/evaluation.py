@@ -257,8 +257,10 @@ def advance_productivity(
 
 
 def _within_ceiling(out: np.ndarray, ceiling: np.ndarray, rounds: int = 50) -> np.ndarray:
-    """`out` with every value at most `ceiling`, the excess spread pro rata over the
-    values below their ceiling (same total while there is room)."""
+    """Cap `out` at `ceiling`, spreading the excess pro rata over the values below theirs.
+
+    The total stays the same while there is room under the ceilings.
+    """
     out = out.copy()
     for _ in range(rounds):
         over = out > ceiling

@@ -80,7 +80,7 @@ def rectification_success(
 ) -> np.ndarray:
     """Mask of D firms whose rectification (整改) succeeds this year.
 
-        p = clip(base + per_surcharge · surcharge / output + per_margin · max(margin, 0), 0, 1)
+    p = clip(base + per_surcharge · surcharge / output + per_margin · max(margin, 0), 0, 1)
     """
     p = base + per_surcharge * safe_div(surcharge_wan, output_wan) + per_margin * np.maximum(
         margin, 0.0

@@ -273,9 +273,11 @@ class ProvinceModel(mesa.Model):
         return alloc
 
     def _abatement_supply(self, idx: np.ndarray) -> abatement.Supply | None:
-        """The year's abatement columns (models/abatement.py), None when the lever
-        carbon.abatement_in_allocation turns them off (then caps are met by less land
-        and by enforcement only, as before issue 13)."""
+        """Build the year's abatement columns (models/abatement.py).
+
+        None when the lever carbon.abatement_in_allocation turns them off (then caps are
+        met by less land and by enforcement only, as before issue 13).
+        """
         c, lv = self.levers.carbon, self.levers
         self.supply = None
         if not c.abatement_in_allocation:
@@ -337,8 +339,11 @@ class ProvinceModel(mesa.Model):
         self.carbon_log.append(record)
 
     def _ungreen(self, rows: np.ndarray) -> None:
-        """Take this year's green-power tonnes off the CO2 of `rows` after their accounts
-        were recomputed (a yearly contract: production recomputes CO2 next year)."""
+        """Take this year's green-power tonnes off the CO2 of `rows`.
+
+        Called after their accounts were recomputed (a yearly contract: production
+        recomputes CO2 next year).
+        """
         if len(rows) and len(self.green_t) == len(self.firms):
             g = self.green_t[rows]
             self.firms.co2_t[rows] = np.maximum(self.firms.co2_t[rows] - g, 0.0)

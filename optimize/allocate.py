@@ -48,8 +48,9 @@ _ABATED_ZERO_T = 1e-6
 
 
 def allocate(snapshot: Snapshot, options: SolveOptions | None = None) -> Allocation:
-    """Share the year's new construction land and ready land among zones and sectors, and
-    choose the abatement the caps need (when the snapshot carries abatement columns).
+    """Share the year's new and ready land among zones and sectors, and choose abatement.
+
+    The abatement is the one the caps need, when the snapshot carries abatement columns.
 
     Maximise Σ (v − price·e)·x + Σ (price − c)·a subject to the rows of
     `optimize.constraints`. A pure function of the snapshot and the run's options

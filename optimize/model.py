@@ -363,8 +363,11 @@ class BuiltModel:
 
     def _set_bounds(self, upper: np.ndarray | None, key: str = "x_ub",
                     variables: list[Any] | None = None) -> None:
-        """Upper bounds of a variable list: x[z,s] ≤ max_land_mu[z,s] (project demand) by
-        default, or a[z,j] ≤ abatement_max_t[z,j]; inf or None = none."""
+        """Set the upper bounds of a variable list where they changed.
+
+        x[z,s] ≤ max_land_mu[z,s] (project demand) by default, or a[z,j] ≤
+        abatement_max_t[z,j]; inf or None = none.
+        """
         variables = self.model.x_list if variables is None else variables
         values = (np.full(len(variables), np.inf) if upper is None
                   else np.asarray(upper, float))

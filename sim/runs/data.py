@@ -197,9 +197,12 @@ def load_dataset(scenario: Scenario) -> Dataset:
 def check_plants(
     path: Path, plants: pd.DataFrame, lines: np.ndarray, zones: pd.DataFrame
 ) -> None:
-    """The plant list agrees with the zone file: each plant lies in its host zone's city,
-    and where zones.csv has the plant columns (derive.py writes them from this list),
-    each zone's steel capacity and petrochemical size are the list's sums."""
+    """Check that the plant list agrees with the zone file.
+
+    Each plant lies in its host zone's city, and where zones.csv has the plant columns
+    (derive.py writes them from this list), each zone's steel capacity and petrochemical
+    size are the list's sums.
+    """
     problems = []
     city = dict(zip(zones["zone_id"], zones["city"], strict=True))
     for line, row in zip(lines, plants.itertuples(index=False), strict=True):
