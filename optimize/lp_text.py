@@ -1,0 +1,359 @@
+"""The solver's CPLEX LP file, written row by row from a cache (byte-identical to Pyomo's).
+
+`optimize.glpk` hands glpsol the text Pyomo's `LPWriter` would write with the built
+model's compact labels, but most of a year's rows are the same as last year's: Pyomo
+re-walks and re-formats every one (~60 ms a year on the Jiangsu case). This writer
+keeps, per row, Pyomo's own linear representation (its `LinearRepnVisitor`, so every
+coefficient and right-hand side is computed by the same arithmetic) and the formatted
+text, and redoes a row only when it may have changed:
+
+* its body is a new expression object (a row rebuilt by `BuiltModel._set_row`), or
+* a mutable parameter in it, a fixed variable's value or fixed flag, or its evaluated
+  bounds differ from those the text was made with, or
+* the order of the variable components it holds changed (Pyomo sorts a row's terms by
+  the order in which each variable component first appears in the file, e.g. the gap g
+  comes first when it is the objective).
+
+Rows with many terms (the objective, the carbon rows) are not cached: checking them
+would cost as much as walking them. The variable bounds are formatted from each
+variable's bounds and domain, cached on those. Nothing here knows the row families:
+it writes whatever active objective and constraints the model has, in Pyomo's order.
+
+The layout, term order, labels and number formatting follow
+`pyomo.repn.plugins.lp_writer` (Pyomo 6.10); tests/test_lp_text.py checks that the
+text equals Pyomo's on province-sized years, every phase and the MIP. A component
+the writer does not know (a variable or row without a compact label, a quadratic or
+nonlinear term, an SOS) raises `Unsupported`, and the caller uses Pyomo's writer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import chain, pairwise
+from typing import Any
+
+from pyomo.common.gc_manager import PauseGC
+from pyomo.core.expr.visitor import identify_mutable_parameters, identify_variables
+from pyomo.environ import Constraint, Objective, Var, minimize
+from pyomo.repn.linear import LinearRepnVisitor
+from pyomo.repn.util import FileDeterminism, FileDeterminism_to_SortComponents
+
+_SORTER = FileDeterminism_to_SortComponents(FileDeterminism.ORDERED)
+_BIG_ROW = 200
+"""Rows with more terms than this are walked every time instead of checked."""
+
+
+class Unsupported(Exception):
+    """The model has something this writer does not write like Pyomo's LPWriter."""
+
+
+class _RowRecorder:
+    """A var recorder for one walk: which variable components appear, in what order.
+
+    Like Pyomo's OrderedVarRecorder it maps every unfixed variable of a component when
+    the walk first meets one of them (from a per-file cache of those maps).
+    """
+
+    def __init__(self) -> None:
+        self.var_map: dict[int, Any] = {}
+        self.components: list[Any] = []
+        self.unfixed: dict[int, dict[int, Any]] = {}
+        """id(variable component) -> its unfixed variables by id (for one file)."""
+
+    def reset(self) -> None:
+        self.var_map.clear()
+        self.components = []
+
+    def add(self, var: Any) -> None:
+        pc = var.parent_component()
+        self.components.append(pc)
+        found = self.unfixed.get(id(pc))
+        if found is None:
+            datas = pc.values(_SORTER) if pc.is_indexed() else (pc,)
+            found = {id(v): v for v in datas if not v.fixed}
+            self.unfixed[id(pc)] = found
+        self.var_map.update(found)
+        self.var_map[id(var)] = var  # a var fixed after the map was made: as Pyomo
+
+
+@dataclass
+class _Row:
+    """One row (or the objective) as Pyomo's visitor represented it, and its text."""
+
+    body: Any
+    bounds: tuple[Any, Any]
+    linear: dict[int, Any]
+    offset: Any
+    components: list[Any]
+    params: list[Any] | None = None
+    """Mutable parameters of the body (None: a big row, never reused)."""
+    param_values: tuple[Any, ...] = ()
+    vars_: list[Any] = field(default_factory=list)
+    var_state: tuple[Any, ...] = ()
+    ranks: tuple[int, ...] | None = None
+    text: str = ""
+    order: list[int] = field(default_factory=list)
+    """The row's variable ids in written (sorted) order."""
+
+
+def _var_state(variables: list[Any]) -> tuple[Any, ...]:
+    return tuple((v.fixed, v.value if v.fixed else None) for v in variables)
+
+
+class CompactLPWriter:
+    """Writes one built model's active problem as Pyomo's LPWriter would (compact labels)."""
+
+    def __init__(self, names: dict[int, str]) -> None:
+        self._names = names
+        self._recorder = _RowRecorder()
+        self._visitor = LinearRepnVisitor({}, var_recorder=self._recorder)
+        self._rows: dict[int, _Row] = {}
+        self._positions: dict[int, dict[int, int]] = {}
+        """id(variable component) -> id(var data) -> position in the component."""
+        self._bounds: dict[int, tuple[Any, str, str]] = {}
+        """id(var data) -> (bounds key, bounds line, "i"/"b"/"")."""
+        self._domains: dict[int, tuple[Any, tuple[Any, Any]]] = {}
+        self._datas: dict[int, list[Any]] = {}
+        self._one = Var(name="ONE_VAR_CONSTANT", bounds=(1, 1))
+        self._one.construct()
+        self._one_id = id(self._one)
+        self._labels = {**names, self._one_id: "ONE_VAR_CONSTANT"}
+
+    # --- one row -------------------------------------------------------------------
+    def _walk(self, body: Any, bounds: tuple[Any, Any], cacheable: bool) -> _Row:
+        rec = self._recorder
+        rec.reset()
+        self._visitor.subexpression_cache.clear()
+        repn = self._visitor.walk_expression(body)
+        if repn.nonlinear is not None or getattr(repn, "quadratic", None):
+            raise Unsupported("a nonlinear term")
+        row = _Row(body=body, bounds=bounds, linear=repn.linear, offset=repn.constant,
+                   components=rec.components)
+        if cacheable and len(repn.linear) <= _BIG_ROW:
+            row.params = list(identify_mutable_parameters(body))
+            row.param_values = tuple(p.value for p in row.params)
+            row.vars_ = list(identify_variables(body, include_fixed=True))
+            row.var_state = _var_state(row.vars_)
+        return row
+
+    def _row(self, key: Any, body: Any, bounds: tuple[Any, Any]) -> _Row:
+        row = self._rows.get(id(key))
+        if (row is not None and row.params is not None and row.body is body
+                and all(p.value == v for p, v in zip(row.params, row.param_values,
+                                                      strict=True))
+                and _var_state(row.vars_) == row.var_state):
+            row.bounds = bounds  # only the right-hand side's text depends on them
+            return row
+        row = self._walk(body, bounds, cacheable=True)
+        self._rows[id(key)] = row
+        return row
+
+    # --- the file --------------------------------------------------------------------
+    def write(self, model: Any) -> tuple[str, list[str], list[str]]:
+        """(LP text, row labels in file order, column labels in first-use order).
+
+        glpsol numbers rows in file order and columns by first appearance. The garbage
+        collector is paused meanwhile, as in Pyomo's writer.
+        """
+        with PauseGC():
+            return self._write(model)
+
+    def _write(self, model: Any) -> tuple[str, list[str], list[str]]:
+        self._recorder.unfixed = {}
+        names = self._names
+        objectives = list(model.component_data_objects(Objective, active=True, sort=_SORTER))
+        if len(objectives) != 1:
+            raise Unsupported("not exactly one active objective")
+        obj = objectives[0]
+        if not _safe(obj.name):
+            raise Unsupported("an objective name the LP format does not accept")
+        entries: list[tuple[str, str, _Row, Any]] = []
+        obj_row = self._row(obj, obj.expr, (None, None))
+        if obj_row.offset or not obj_row.linear:
+            # Pyomo writes an objective constant (or an empty objective) on a fixed var.
+            obj_row = _Row(body=obj_row.body, bounds=obj_row.bounds,
+                           linear={**obj_row.linear, self._one_id: obj_row.offset},
+                           offset=0, components=[self._one, *obj_row.components])
+        for con in model.component_data_objects(Constraint, active=True, sort=_SORTER):
+            lb, body, ub = con.to_bounded_expression(True)
+            if lb is None and ub is None:
+                continue
+            label = names.get(id(con))
+            if label is None:
+                raise Unsupported(f"row {con.name} has no compact label")
+            row = self._row(con, body, (lb, ub))
+            if not row.linear:
+                row = _Row(body=row.body, bounds=row.bounds, linear={self._one_id: 0},
+                           offset=row.offset, components=[self._one])
+            entries.append((label, "", row, con))
+        ranks = self._ranks(obj_row, [e[2] for e in entries])
+        order = self._order(ranks)
+
+        out = [f"\\* Source Pyomo model name={model.name} *\\\n\n",
+               ("min \n%s:\n" if obj.sense == minimize else "max \n%s:\n") % obj.name]
+        out.append(self._terms(obj_row, ranks, order))
+        out.append("\ns.t.\n")
+        row_labels: list[str] = []
+        have_nontrivial = False
+        for label, _, row, _con in entries:
+            if row.linear.keys() != {self._one_id}:
+                have_nontrivial = True
+            terms = self._terms(row, ranks, order)
+            lb, ub = row.bounds
+            offset = row.offset
+            if lb is not None:
+                if ub is None:
+                    name = f"c_l_{label}_"
+                    out.append(f"\n{name}:\n{terms}>= {(lb - offset)!s}\n")
+                    row_labels.append(name)
+                elif lb == ub:
+                    name = f"c_e_{label}_"
+                    out.append(f"\n{name}:\n{terms}= {(lb - offset)!s}\n")
+                    row_labels.append(name)
+                else:
+                    out.append(f"\nr_l_{label}_:\n{terms}>= {(lb - offset)!s}\n")
+                    out.append(f"\nr_u_{label}_:\n{terms}<= {(ub - offset)!s}\n")
+                    row_labels += [f"r_l_{label}_", f"r_u_{label}_"]
+            else:
+                name = f"c_u_{label}_"
+                out.append(f"\n{name}:\n{terms}<= {(ub - offset)!s}\n")
+                row_labels.append(name)
+        if not have_nontrivial:
+            raise Unsupported("no row with a variable")
+        written = dict.fromkeys(chain(obj_row.order, *(e[2].order for e in entries)))
+        one, names = self._one_id, self._names
+        columns = ["ONE_VAR_CONSTANT" if vid == one else names[vid] for vid in written]
+        out.append("\nbounds")
+        out += self._bound_lines(written)
+        out.append("\nend\n")
+        return "".join(out), row_labels, columns
+
+    def _ranks(self, obj_row: _Row, rows: list[_Row]) -> dict[int, int]:
+        """Rank of each variable component by first appearance (objective, then rows)."""
+        # Pyomo's ONE_VAR_CONSTANT is always the first column of its var map.
+        ranks: dict[int, int] = {id(self._one): 0}
+        self._rank_components: list[Any] = [self._one]
+        for row in chain((obj_row,), rows):
+            for comp in row.components:
+                if id(comp) not in ranks:
+                    ranks[id(comp)] = len(ranks)
+                    self._rank_components.append(comp)
+        return ranks
+
+    def _order(self, ranks: dict[int, int]) -> dict[int, int]:
+        """Sort key of each variable id: (component rank, position) as one integer."""
+        key = tuple(ranks.items())
+        cached = getattr(self, "_order_cache", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        order: dict[int, int] = {}
+        for comp in self._rank_components:
+            base = ranks[id(comp)] << 32
+            for vid, pos in self._component_positions(comp).items():
+                order[vid] = base + pos
+        self._order_cache = (key, order)
+        return order
+
+    def _component_positions(self, comp: Any) -> dict[int, int]:
+        pos = self._positions.get(id(comp))
+        if pos is None:
+            if comp is self._one:
+                pos = {self._one_id: 0}
+            else:
+                pos = {id(v): i for i, v in enumerate(comp.values(_SORTER))}
+            self._positions[id(comp)] = pos
+        return pos
+
+    def _terms(self, row: _Row, ranks: dict[int, int], order: dict[int, int]) -> str:
+        row_ranks = tuple(ranks[id(c)] for c in row.components)
+        if row.ranks == row_ranks and row.text:
+            return row.text
+        names = self._labels
+        keys = list(row.linear)
+        ranks_of = list(map(order.__getitem__, keys))
+        if any(a > b for a, b in pairwise(ranks_of)):
+            keys = [k for _, k in sorted(zip(ranks_of, keys, strict=True))]
+        coefs = list(map(row.linear.__getitem__, keys))
+        try:
+            labels = list(map(names.__getitem__, keys))
+        except KeyError:
+            raise Unsupported("a variable without a compact label") from None
+        row.text = "".join([f"{c!s} {n}\n" if c < 0 else f"+{c!s} {n}\n"
+                            for c, n in zip(coefs, labels, strict=True)])
+        row.order = keys
+        row.ranks = row_ranks
+        return row.text
+
+    def _bound_lines(self, written: dict[int, None]) -> list[str]:
+        """The bounds section's lines (and general/binary lists) as Pyomo writes them.
+
+        Per variable the line is cached with its bounds and domain; when only the upper
+        bound changed (a plain number, as `BuiltModel._set_bounds` writes), only its
+        end is formatted again.
+        """
+        names = self._labels
+        lines: list[str] = []
+        integers: list[str] = []
+        binaries: list[str] = []
+        cache = self._bounds
+        for comp in self._rank_components:
+            for v in self._component_datas(comp):
+                vid = id(v)
+                if vid not in written:
+                    continue
+                lo, up, dom = v._lb, v._ub, v._domain
+                c = cache.get(vid)
+                if c is None or c[0] is not dom or c[1] != lo or not _plain(lo):
+                    c = self._bound_line(v, names[vid])
+                    cache[vid] = c
+                elif c[2] != up:
+                    if _plain(up):
+                        dup = c[6]
+                        bup = dup if up is None else (up if dup is None else min(up, dup))
+                        c[2], c[3] = up, c[5] + ("+inf" if bup is None else str(bup))
+                    else:
+                        c = self._bound_line(v, names[vid])
+                        cache[vid] = c
+                lines.append(c[3])
+                if c[4] == "i":
+                    integers.append(names[vid])
+                elif c[4] == "b":
+                    binaries.append(names[vid])
+        if integers:
+            lines.append("\ngeneral\n  " + "\n  ".join(integers))
+        if binaries:
+            lines.append("\nbinary\n  " + "\n  ".join(binaries))
+        return lines
+
+    def _bound_line(self, v: Any, name: str) -> list[Any]:
+        """[domain, _lb, _ub, line, "i"/"b"/"", line up to the upper bound, domain's ub]."""
+        blo, bup = v.bounds
+        kind = "b" if v.is_binary() else ("i" if v.is_integer() else "")
+        head = f"\n   {'-inf' if blo is None else str(blo)} <= {name} <= "
+        line = head + ("+inf" if bup is None else str(bup))
+        # NaN marks a non-plain upper bound: never equal, so recomputed every time.
+        up = v._ub if _plain(v._ub) else float("nan")
+        return [v._domain, v._lb, up, line, kind, head, self._domain_bounds(v._domain)[1]]
+
+    def _domain_bounds(self, dom: Any) -> tuple[Any, Any]:
+        found = self._domains.get(id(dom))
+        if found is None or found[0] is not dom:
+            found = (dom, dom.bounds())
+            self._domains[id(dom)] = found
+        return found[1]
+
+    def _component_datas(self, comp: Any) -> list[Any]:
+        datas = self._datas.get(id(comp))
+        if datas is None:
+            datas = [self._one] if comp is self._one else list(comp.values(_SORTER))
+            self._datas[id(comp)] = datas
+        return datas
+
+
+def _plain(x: Any) -> bool:
+    """A finite int or float, or None (a bound Var.bounds passes through unchanged)."""
+    return x is None or (type(x) in (int, float) and x - x == 0)
+
+
+def _safe(name: str) -> bool:
+    return bool(name) and all(ch.isalnum() or ch in "_." for ch in name) and name.isascii()
