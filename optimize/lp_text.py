@@ -29,14 +29,16 @@ nonlinear term, an SOS) raises `Unsupported`, and the caller uses Pyomo's writer
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import chain, pairwise
+from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 from pyomo.common.gc_manager import PauseGC
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 from pyomo.core.expr.visitor import identify_mutable_parameters, identify_variables
 from pyomo.environ import Constraint, Objective, Var, minimize
-from pyomo.repn.linear import LinearRepnVisitor
-from pyomo.repn.util import FileDeterminism, FileDeterminism_to_SortComponents
+from pyomo.repn.linear import LinearBeforeChildDispatcher, LinearRepnVisitor
+from pyomo.repn.util import ExprType, FileDeterminism, FileDeterminism_to_SortComponents
 
 _SORTER = FileDeterminism_to_SortComponents(FileDeterminism.ORDERED)
 _BIG_ROW = 200
@@ -59,6 +61,8 @@ class _RowRecorder:
         self.components: list[Any] = []
         self.unfixed: dict[int, dict[int, Any]] = {}
         """id(variable component) -> its unfixed variables by id (for one file)."""
+        self.kept: dict[int, tuple[list[Any], list[bool], dict[int, Any]]] = {}
+        """id(variable component) -> (its variables, their fixed flags, the unfixed map)."""
 
     def reset(self) -> None:
         self.var_map.clear()
@@ -69,11 +73,85 @@ class _RowRecorder:
         self.components.append(pc)
         found = self.unfixed.get(id(pc))
         if found is None:
-            datas = pc.values(_SORTER) if pc.is_indexed() else (pc,)
-            found = {id(v): v for v in datas if not v.fixed}
-            self.unfixed[id(pc)] = found
+            datas, flags, kept = self.kept.get(id(pc)) or (
+                list(pc.values(_SORTER) if pc.is_indexed() else (pc,)), None, None)
+            now = list(map(_FIXED, datas))
+            if now != flags:
+                kept = {id(v): v for v, f in zip(datas, now, strict=True) if not f}
+                self.kept[id(pc)] = (datas, now, kept)
+            found = self.unfixed[id(pc)] = kept
         self.var_map.update(found)
         self.var_map[id(var)] = var  # a var fixed after the map was made: as Pyomo
+
+
+def _plain_linear(visitor: Any, child: Any) -> tuple[bool, Any]:
+    """Pyomo's `_before_linear` for a long Σ c·x of distinct variables (a pair_sum).
+
+    The same result (the same dict, built in term order; a fixed variable's c·value
+    added to the constant in term order) with few Python calls per term; anything else
+    (a parameter coefficient, a repeated variable, a zero coefficient, a constant term)
+    goes to Pyomo's own handler.
+    """
+    args = child.args
+    if not args or set(map(type, args)) != {MonomialTermExpression}:
+        return LinearBeforeChildDispatcher._before_linear(visitor, child)
+    pairs = list(map(_ARGS, args))
+    coefs = [p[0] for p in pairs]
+    variables = [p[1] for p in pairs]
+    ids = list(map(id, variables))
+    if (not set(map(type, coefs)) <= {float, int} or not all(coefs)
+            or len(set(ids)) != len(ids)):
+        return LinearBeforeChildDispatcher._before_linear(visitor, child)
+    var_map = visitor.var_map
+    ans = visitor.Result()
+    flags = list(map(_FIXED, variables))
+    if any(flags):
+        at = [i for i, f in enumerate(flags) if f and ids[i] not in var_map]
+        for i in at:
+            value = variables[i]._value
+            if value.__class__ not in (float, int):
+                return LinearBeforeChildDispatcher._before_linear(visitor, child)
+            ans.constant += coefs[i] * value
+        for i in reversed(at):
+            del coefs[i], variables[i], ids[i]
+    missing = set(ids).difference(var_map)
+    if missing:
+        position = dict(zip(ids, range(len(ids)), strict=True))
+        while missing:
+            # The first variable (in term order) not yet mapped; adding it maps its
+            # whole component, as Pyomo's recorder does.
+            i = min(map(position.__getitem__, missing))
+            visitor.var_recorder.add(variables[i])
+            missing = missing.difference(var_map)
+    ans.constant += 0  # Pyomo adds the (here empty) sum of constant terms
+    ans.linear = dict(zip(ids, coefs, strict=True))
+    if ans.linear:
+        return False, (ExprType.LINEAR, ans)
+    return False, (ExprType.CONSTANT, ans.constant)
+
+
+_ARGS = attrgetter("_args_")
+_FIXED = attrgetter("_fixed")
+_LB = attrgetter("_lb")
+_UB = attrgetter("_ub")
+_DOMAIN = attrgetter("_domain")
+
+
+class _Dispatcher(LinearBeforeChildDispatcher):
+    def __init__(self) -> None:
+        super().__init__()
+        self[LinearExpression] = _plain_linear
+
+
+class _Visitor(LinearRepnVisitor):
+    """Pyomo's linear visitor with a faster (same-result) handler for long sums."""
+
+    before_child_dispatcher = _Dispatcher()
+
+    def _filter_zeros(self, ans: Any) -> None:
+        # Pyomo's, with a C-level test first: most rows have no zero coefficient.
+        if not all(ans.linear.values()):
+            super()._filter_zeros(ans)
 
 
 @dataclass
@@ -97,7 +175,11 @@ class _Row:
 
 
 def _var_state(variables: list[Any]) -> tuple[Any, ...]:
-    return tuple((v.fixed, v.value if v.fixed else None) for v in variables)
+    """Which variables are fixed, and at what values."""
+    flags = tuple(map(_FIXED, variables))
+    if not any(flags):
+        return flags
+    return flags + tuple(v._value for v, f in zip(variables, flags, strict=True) if f)
 
 
 class CompactLPWriter:
@@ -106,7 +188,7 @@ class CompactLPWriter:
     def __init__(self, names: dict[int, str]) -> None:
         self._names = names
         self._recorder = _RowRecorder()
-        self._visitor = LinearRepnVisitor({}, var_recorder=self._recorder)
+        self._visitor = _Visitor({}, var_recorder=self._recorder)
         self._rows: dict[int, _Row] = {}
         self._positions: dict[int, dict[int, int]] = {}
         """id(variable component) -> id(var data) -> position in the component."""
@@ -114,6 +196,8 @@ class CompactLPWriter:
         """id(var data) -> (bounds key, bounds line, "i"/"b"/"")."""
         self._domains: dict[int, tuple[Any, tuple[Any, Any]]] = {}
         self._datas: dict[int, list[Any]] = {}
+        self._comp_bounds: dict[int, tuple[Any, list[str], list[str], list[str]]] = {}
+        """id(variable component) -> (bounds signature, its lines, integers, binaries)."""
         self._one = Var(name="ONE_VAR_CONSTANT", bounds=(1, 1))
         self._one.construct()
         self._one_id = id(self._one)
@@ -144,7 +228,13 @@ class CompactLPWriter:
                 and _var_state(row.vars_) == row.var_state):
             row.bounds = bounds  # only the right-hand side's text depends on them
             return row
+        old = row
         row = self._walk(body, bounds, cacheable=True)
+        if (old is not None and old.text and old.linear == row.linear
+                and list(map(type, old.linear.values())) == list(map(type, row.linear.values()))):
+            # The same terms (a rebuilt row, or a phase of the same year): the same text
+            # if its components keep their order (checked by `_terms`).
+            row.text, row.order, row.ranks = old.text, old.order, old.ranks
         self._rows[id(key)] = row
         return row
 
@@ -271,7 +361,7 @@ class CompactLPWriter:
         names = self._labels
         keys = list(row.linear)
         ranks_of = list(map(order.__getitem__, keys))
-        if any(a > b for a, b in pairwise(ranks_of)):
+        if ranks_of != sorted(ranks_of):
             keys = [k for _, k in sorted(zip(ranks_of, keys, strict=True))]
         coefs = list(map(row.linear.__getitem__, keys))
         try:
@@ -297,7 +387,18 @@ class CompactLPWriter:
         binaries: list[str] = []
         cache = self._bounds
         for comp in self._rank_components:
-            for v in self._component_datas(comp):
+            datas = self._component_datas(comp)
+            ids = list(map(id, datas))
+            signature = (list(map(written.__contains__, ids)), list(map(_LB, datas)),
+                         list(map(_UB, datas)), list(map(_DOMAIN, datas)))
+            same = self._comp_bounds.get(id(comp))
+            if same is not None and same[0] == signature:
+                lines += same[1]
+                integers += same[2]
+                binaries += same[3]
+                continue
+            first = (len(lines), len(integers), len(binaries))
+            for v in datas:
                 vid = id(v)
                 if vid not in written:
                     continue
@@ -319,6 +420,9 @@ class CompactLPWriter:
                     integers.append(names[vid])
                 elif c[4] == "b":
                     binaries.append(names[vid])
+            if all(map(_plain, signature[1])) and all(map(_plain, signature[2])):
+                self._comp_bounds[id(comp)] = (signature, lines[first[0]:],
+                                               integers[first[1]:], binaries[first[2]:])
         if integers:
             lines.append("\ngeneral\n  " + "\n  ".join(integers))
         if binaries:
