@@ -196,8 +196,9 @@ class CompactLPWriter:
         """id(var data) -> (bounds key, bounds line, "i"/"b"/"")."""
         self._domains: dict[int, tuple[Any, tuple[Any, Any]]] = {}
         self._datas: dict[int, list[Any]] = {}
-        self._comp_bounds: dict[int, tuple[Any, list[str], list[str], list[str]]] = {}
-        """id(variable component) -> (bounds signature, its lines, integers, binaries)."""
+        self._comp_bounds: dict[int, tuple[Any, ...]] = {}
+        """id(variable component) -> (bounds signature, its lines, integers, binaries, the
+        lines up to the upper bound, whether no domain has an upper bound)."""
         self._one = Var(name="ONE_VAR_CONSTANT", bounds=(1, 1))
         self._one.construct()
         self._one_id = id(self._one)
@@ -397,7 +398,22 @@ class CompactLPWriter:
                 integers += same[2]
                 binaries += same[3]
                 continue
+            if (same is not None and same[5] and same[0][0] == signature[0]
+                    and same[0][1] == signature[1] and same[0][3] == signature[3]
+                    and all(map(_plain, signature[2]))):
+                # Only upper bounds changed, on domains without one: Var.bounds is the
+                # bound itself, so only the end of each line changes.
+                ups = [u for u, w in zip(signature[2], signature[0], strict=True) if w]
+                new = [h + ("+inf" if u is None else str(u))
+                       for h, u in zip(same[4], ups, strict=True)]
+                self._comp_bounds[id(comp)] = (signature, new, *same[2:])
+                lines += new
+                integers += same[2]
+                binaries += same[3]
+                continue
             first = (len(lines), len(integers), len(binaries))
+            heads: list[str] = []
+            open_top = True
             for v in datas:
                 vid = id(v)
                 if vid not in written:
@@ -416,13 +432,16 @@ class CompactLPWriter:
                         c = self._bound_line(v, names[vid])
                         cache[vid] = c
                 lines.append(c[3])
+                heads.append(c[5])
+                open_top = open_top and c[6] is None
                 if c[4] == "i":
                     integers.append(names[vid])
                 elif c[4] == "b":
                     binaries.append(names[vid])
             if all(map(_plain, signature[1])) and all(map(_plain, signature[2])):
                 self._comp_bounds[id(comp)] = (signature, lines[first[0]:],
-                                               integers[first[1]:], binaries[first[2]:])
+                                               integers[first[1]:], binaries[first[2]:],
+                                               heads, open_top)
         if integers:
             lines.append("\ngeneral\n  " + "\n  ".join(integers))
         if binaries:
