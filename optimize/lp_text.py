@@ -34,8 +34,8 @@ from operator import attrgetter
 from typing import Any
 
 from pyomo.common.gc_manager import PauseGC
+from pyomo.common.numeric_types import native_types
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
-from pyomo.core.expr.visitor import identify_mutable_parameters, identify_variables
 from pyomo.environ import Constraint, Objective, Var, minimize
 from pyomo.repn.linear import LinearBeforeChildDispatcher, LinearRepnVisitor
 from pyomo.repn.util import ExprType, FileDeterminism, FileDeterminism_to_SortComponents
@@ -174,6 +174,34 @@ class _Row:
     """The row's variable ids in written (sorted) order."""
 
 
+def _leaves(body: Any) -> tuple[list[Any], list[Any]] | None:
+    """(parameters, variables) an expression's value depends on; None if something else.
+
+    A row's text can be reused while these keep their values (and the variables their
+    fixed flags): the expression is a tree of operators over them and numbers. A named
+    expression (whose content can change under the same object) or any other leaf
+    makes the row one that is walked every time.
+    """
+    params: list[Any] = []
+    variables: list[Any] = []
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        if node.__class__ in native_types:
+            continue
+        if node.is_expression_type():
+            if node.is_named_expression_type():
+                return None
+            stack.extend(node.args)
+        elif node.is_variable_type():
+            variables.append(node)
+        elif node.is_parameter_type():
+            params.append(node)
+        elif not node.is_constant():
+            return None
+    return params, variables
+
+
 def _var_state(variables: list[Any]) -> tuple[Any, ...]:
     """Which variables are fixed, and at what values."""
     flags = tuple(map(_FIXED, variables))
@@ -215,10 +243,11 @@ class CompactLPWriter:
         row = _Row(body=body, bounds=bounds, linear=repn.linear, offset=repn.constant,
                    components=rec.components)
         if cacheable and len(repn.linear) <= _BIG_ROW:
-            row.params = list(identify_mutable_parameters(body))
-            row.param_values = tuple(p.value for p in row.params)
-            row.vars_ = list(identify_variables(body, include_fixed=True))
-            row.var_state = _var_state(row.vars_)
+            leaves = _leaves(body)
+            if leaves is not None:
+                row.params, row.vars_ = leaves
+                row.param_values = tuple(p.value for p in row.params)
+                row.var_state = _var_state(row.vars_)
         return row
 
     def _row(self, key: Any, body: Any, bounds: tuple[Any, Any]) -> _Row:
