@@ -95,8 +95,9 @@ def measure_names(n_retrofit_tiers: int) -> tuple[str, ...]:
     )
 
 
-def tier_arrays(tiers: pd.DataFrame | None,
-                sectors: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+def tier_arrays(
+    tiers: pd.DataFrame | None, sectors: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray]:
     """(K,S) share of CO2 per year and (K,S) cost (万元/t) of the retrofit tiers."""
     if tiers is None or len(tiers) == 0:
         return np.zeros((0, len(sectors))), np.zeros((0, len(sectors)))
@@ -112,8 +113,9 @@ def tier_arrays(tiers: pd.DataFrame | None,
     return share, cost
 
 
-def _tiers_by_lambda(zpos: np.ndarray, lam: np.ndarray, t: np.ndarray, nz: int,
-                     n_tiers: int) -> tuple[np.ndarray, np.ndarray]:
+def _tiers_by_lambda(
+    zpos: np.ndarray, lam: np.ndarray, t: np.ndarray, nz: int, n_tiers: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Order pieces by (zone, λ) and give each the tier of equal tonnes it falls in."""
     order = np.lexsort((lam, zpos))
     zs, ts = zpos[order], t[order]
@@ -154,8 +156,9 @@ def build_supply(
     # carbon.retrofit_max_share bounds a firm's retrofits in a year: the tiers together
     # hold at most that share of its CO2 (scaled down pro rata where they hold more).
     total = share.sum(axis=0)
-    share = share * np.minimum(1.0, np.divide(retrofit_max_share, total,
-                                              out=np.ones_like(total), where=total > 0))
+    share = share * np.minimum(
+        1.0, np.divide(retrofit_max_share, total, out=np.ones_like(total), where=total > 0)
+    )
     n_k = share.shape[0]
     measures = measure_names(n_k)
     nj = len(measures)
@@ -171,10 +174,14 @@ def build_supply(
     # green power: a share of the firm's electricity bought green this year
     j_green = n_k
     green_t = green_max_share * f.elec_mwh[live] * grid_t_per_mwh
-    green_cost = (green_premium_yuan_per_kwh * 1000.0 / grid_t_per_mwh / YUAN_PER_WAN
-                  if grid_t_per_mwh > 0 else 0.0)
-    pieces["green_power"] = Pieces(live, zp, green_t, np.full(len(live), green_cost),
-                                   np.full(len(live), j_green))
+    green_cost = (
+        green_premium_yuan_per_kwh * 1000.0 / grid_t_per_mwh / YUAN_PER_WAN
+        if grid_t_per_mwh > 0
+        else 0.0
+    )
+    pieces["green_power"] = Pieces(
+        live, zp, green_t, np.full(len(live), green_cost), np.full(len(live), j_green)
+    )
     # curtailment of C and D firms, λ by zone-sector
     cls = f.cls[live]
     cd = (cls == CLASS_C) | (cls == CLASS_D)
@@ -192,8 +199,9 @@ def build_supply(
     r_d, z_d = live[d], zp[d]
     lam_d = f.va_wan[r_d] / f.co2_t[r_d]
     tier_d, _ = _tiers_by_lambda(z_d, lam_d, f.co2_t[r_d], nz, EXIT_TIERS)
-    pieces["forced_exit"] = Pieces(r_d, z_d, f.co2_t[r_d].copy(), lam_d,
-                                   j_green + 1 + CURTAILMENT_TIERS + tier_d)
+    pieces["forced_exit"] = Pieces(
+        r_d, z_d, f.co2_t[r_d].copy(), lam_d, j_green + 1 + CURTAILMENT_TIERS + tier_d
+    )
 
     max_t = np.zeros((nz, nj))
     spend = np.zeros((nz, nj))
@@ -203,7 +211,7 @@ def build_supply(
         spend += _sum(idx, p.t * p.cost, minlength=nz * nj).reshape(nz, nj)
     cost = np.divide(spend, max_t, out=np.zeros_like(spend), where=max_t > 0)
     lost = np.zeros_like(cost)
-    lost[:, j_green + 1:] = cost[:, j_green + 1:]
+    lost[:, j_green + 1 :] = cost[:, j_green + 1 :]
     return Supply(measures, max_t, cost, lost, pieces)
 
 
@@ -288,8 +296,9 @@ def _per_firm(rows: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return u[keep], total[keep]
 
 
-def plan_application(firms: FirmTable, supply: Supply, plan_t: np.ndarray,
-                     price_wan_per_t: float) -> Applied:
+def plan_application(
+    firms: FirmTable, supply: Supply, plan_t: np.ndarray, price_wan_per_t: float
+) -> Applied:
     """Which firms do what: the plan (Z,J) of the LP turned into firm-level actions.
 
     Nothing is changed here; `models.carbon.apply_plan` applies the result.

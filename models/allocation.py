@@ -78,9 +78,7 @@ NON_INDUSTRIAL = ("services",)
 
 def exited_output(firms: FirmTable, n_zones: int, n_sectors: int, year: int) -> np.ndarray:
     """(Z,S) output (万元) of the firms that left for low efficiency or margins this year."""
-    rows = (firms.exit_year == year) & np.isin(
-        firms.exit_reason, (EXIT_MANDATORY, EXIT_MARKET)
-    )
+    rows = (firms.exit_year == year) & np.isin(firms.exit_reason, (EXIT_MANDATORY, EXIT_MARKET))
     _, output = cells(firms, n_zones, n_sectors, rows)
     return output
 
@@ -120,9 +118,7 @@ def demand(
     )
     if want is None:
         return None
-    need = entry.new_project_need_wan(
-        firms, n_s, growth, levers.economy.incumbent_growth_share
-    )
+    need = entry.new_project_need_wan(firms, n_s, growth, levers.economy.incumbent_growth_share)
     want = entry.cap_demand(want, frontier_wan_per_mu * sectors.va_ratio[None, :], need)
     assert want is not None
     replace_mu = safe_div(
@@ -280,10 +276,15 @@ def cap_cost(snapshot: Snapshot, alloc: Allocation, options: SolveOptions) -> di
     abatement it buys. Zeros when no carbon row binds (then the caps cost nothing at
     the margin) or the year was solved in whole projects (no duals to tell).
     """
-    out = {"cap_land_forgone_mu": 0.0, "cap_va_forgone_wan": 0.0, "cap_abated_extra_t": 0.0,
-           "cap_abatement_cost_extra_wan": 0.0}
+    out = {
+        "cap_land_forgone_mu": 0.0,
+        "cap_va_forgone_wan": 0.0,
+        "cap_abated_extra_t": 0.0,
+        "cap_abatement_cost_extra_wan": 0.0,
+    }
     duals = (alloc.shadow_total_cap_wan_per_t or 0.0) + (
-        alloc.shadow_intensity_cap_wan_per_t or 0.0)
+        alloc.shadow_intensity_cap_wan_per_t or 0.0
+    )
     if duals <= 0 or alloc.mip_gap is not None or alloc.status.value not in ("optimal", "relaxed"):
         return out
     free = replace(snapshot, total_cap_t=None, intensity_cap_t_per_wan=None)
@@ -292,7 +293,8 @@ def cap_cost(snapshot: Snapshot, alloc: Allocation, options: SolveOptions) -> di
     out["cap_va_forgone_wan"] = max(0.0, base.va_added_wan - alloc.va_added_wan)
     out["cap_abated_extra_t"] = max(0.0, alloc.abated_t - base.abated_t)
     out["cap_abatement_cost_extra_wan"] = max(
-        0.0, alloc.abatement_cost_wan - base.abatement_cost_wan)
+        0.0, alloc.abatement_cost_wan - base.abatement_cost_wan
+    )
     return out
 
 

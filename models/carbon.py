@@ -274,9 +274,7 @@ class YearCuts:
     @classmethod
     def start(cls, n_firms: int) -> YearCuts:
         """No cut yet, for a firm table of `n_firms` rows."""
-        return cls(
-            np.zeros(n_firms), np.zeros(n_firms), np.zeros(0, dtype=np.int64), np.zeros(0)
-        )
+        return cls(np.zeros(n_firms), np.zeros(n_firms), np.zeros(0, dtype=np.int64), np.zeros(0))
 
     def uncurtailed(self, output_wan: np.ndarray) -> np.ndarray:
         """Every firm's output before this year's curtailment (万元).
@@ -460,30 +458,36 @@ def plan_record(
     mac = alloc.marginal_abatement_cost_yuan_per_t
     out["marginal_abatement_cost_yuan_per_t"] = np.nan if mac is None else mac
     out["average_abatement_cost_yuan_per_t"] = (
-        total_cost / total_t * YUAN_PER_WAN if total_t >= 1.0 else np.nan)
+        total_cost / total_t * YUAN_PER_WAN if total_t >= 1.0 else np.nan
+    )
     tc, ic = alloc.shadow_total_cap_wan_per_t, alloc.shadow_intensity_cap_wan_per_t
     out["shadow_price_carbon_yuan_per_t"] = np.nan if tc is None else tc * YUAN_PER_WAN
     out["shadow_price_intensity_yuan_per_t"] = np.nan if ic is None else ic * YUAN_PER_WAN
     out.update(cap_cost)
     out["cap_va_forgone_yuan_per_t"] = (
-        cap_cost.get("cap_va_forgone_wan", 0.0) * YUAN_PER_WAN
-        / cap_cost["cap_abated_extra_t"] if cap_cost.get("cap_abated_extra_t", 0.0) > 0
-        else np.nan)
+        cap_cost.get("cap_va_forgone_wan", 0.0) * YUAN_PER_WAN / cap_cost["cap_abated_extra_t"]
+        if cap_cost.get("cap_abated_extra_t", 0.0) > 0
+        else np.nan
+    )
     out["abatement_plan_shortfall_t"] = max(0.0, sum(planned.values()) - sum(done.values()))
     out["carbon_status"] = status_line(alloc, out, record, cap_cost)
     return out
 
 
-def status_line(alloc: Allocation, out: dict[str, Any], record: dict[str, Any],
-                cap_cost: dict[str, float]) -> str:
+def status_line(
+    alloc: Allocation, out: dict[str, Any], record: dict[str, Any], cap_cost: dict[str, float]
+) -> str:
     """What step 8 and 10 did about the caps this year, in one line.
 
     "cap met by retrofit 9.1 Mt, green_power 1.2 Mt at ≤ 420 元/t and 3,100 mu less new
     land"; "cap not met: 2.3 Mt left (…)"; "no carbon row binds"; never "relaxed" when
     the cap was met after enforcement.
     """
-    parts = [f"{k} {out[f'abatement_{k}_t'] / T_PER_MT:,.1f} Mt" for k in PLAN_KINDS
-             if out[f"abatement_{k}_t"] >= 0.05 * T_PER_MT]
+    parts = [
+        f"{k} {out[f'abatement_{k}_t'] / T_PER_MT:,.1f} Mt"
+        for k in PLAN_KINDS
+        if out[f"abatement_{k}_t"] >= 0.05 * T_PER_MT
+    ]
     mac = out["marginal_abatement_cost_yuan_per_t"]
     gap = float(record.get("carbon_gap_t", 0.0))
     land = cap_cost.get("cap_land_forgone_mu", 0.0)
@@ -493,13 +497,17 @@ def status_line(alloc: Allocation, out: dict[str, Any], record: dict[str, Any],
     if land >= 0.5:
         how += f" and {land:,.0f} mu less new land"
     if gap > 0:
-        why = ("no allocation could meet it (the LP relaxed)"
-               if alloc.status.value == "relaxed" else "firm-level granularity")
+        why = (
+            "no allocation could meet it (the LP relaxed)"
+            if alloc.status.value == "relaxed"
+            else "firm-level granularity"
+        )
         return f"cap not met: {gap / T_PER_MT:,.2f} Mt left ({why}); {how}"
     if alloc.status.value == "relaxed":
         return f"cap met after enforcement (the allocation alone could not); {how}"
     binding = (alloc.shadow_total_cap_wan_per_t or 0.0) + (
-        alloc.shadow_intensity_cap_wan_per_t or 0.0) > 0
+        alloc.shadow_intensity_cap_wan_per_t or 0.0
+    ) > 0
     if not binding and not parts:
         return "caps not binding"
     return f"cap met by {how}"

@@ -51,8 +51,13 @@ def _factors(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     i = pos(e / pos(va_s))[:, None] * np.ones((1, 2))
     m = pos(e_k / pos(e)[:, None])
     f = pos(c_k / pos(e_k))
-    return {"va": np.array(va), "structure": s, "energy_intensity": i,
-            "electricity_share": m, "emission_factor": f}
+    return {
+        "va": np.array(va),
+        "structure": s,
+        "energy_intensity": i,
+        "electricity_share": m,
+        "emission_factor": f,
+    }
 
 
 def decompose(frame: pd.DataFrame, base_year: int | None = None) -> pd.DataFrame:

@@ -82,8 +82,10 @@ def rectification_success(
 
     p = clip(base + per_surcharge · surcharge / output + per_margin · max(margin, 0), 0, 1)
     """
-    p = base + per_surcharge * safe_div(surcharge_wan, output_wan) + per_margin * np.maximum(
-        margin, 0.0
+    p = (
+        base
+        + per_surcharge * safe_div(surcharge_wan, output_wan)
+        + per_margin * np.maximum(margin, 0.0)
     )
     return draws < np.clip(p, 0.0, 1.0)
 
@@ -141,9 +143,7 @@ def low_efficiency_rows(
     return live[leave], EXIT_MARKET
 
 
-def rectify(
-    firms: FirmTable, levers: Scenario, draws: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def rectify(firms: FirmTable, levers: Scenario, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Apply this year's successful rectifications among live D firms, in place.
 
     A success gives back the land the firm does not need (分割转让 / 退让 of idle

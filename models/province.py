@@ -151,8 +151,10 @@ class ProvinceModel(mesa.Model):
         # growth (production.produce), so neither cuts the province's output
         g = np.maximum(self.drivers.incumbent_growth, 0.0)[f.sector]
         ceiling = (
-            f.land_mu * self.sectors.frontier_output_per_mu_wan[f.sector]
-            * eco.density_cap_factor / (1.0 + g)
+            f.land_mu
+            * self.sectors.frontier_output_per_mu_wan[f.sector]
+            * eco.density_cap_factor
+            / (1.0 + g)
         )
         evaluation.advance_productivity(
             f, eco.productivity_persistence, eco.productivity_shock_sd, self.rng, ceiling
@@ -285,10 +287,17 @@ class ProvinceModel(mesa.Model):
         pos = np.full(len(self.zones), -1)
         pos[idx] = np.arange(len(idx))
         self.supply = abatement.build_supply(
-            self.firms, pos, len(idx), self.sectors.names, self.abatement_tiers,
-            lv.economy.grid_factor_t_per_mwh, c.green_power_max_share,
-            c.green_power_premium_yuan_per_kwh, c.curtailment_max_share,
-            c.retrofit_max_share)
+            self.firms,
+            pos,
+            len(idx),
+            self.sectors.names,
+            self.abatement_tiers,
+            lv.economy.grid_factor_t_per_mwh,
+            c.green_power_max_share,
+            c.green_power_premium_yuan_per_kwh,
+            c.curtailment_max_share,
+            c.retrofit_max_share,
+        )
         return self.supply
 
     def _enter(self, alloc: Allocation) -> None:
@@ -308,8 +317,9 @@ class ProvinceModel(mesa.Model):
         """
         f = self.firms
         self.cuts = carbon.YearCuts.start(len(f))
-        plan = carbon.apply_plan(f, self.zones, self.supply, self.allocations[-1],
-                                 self.levers, self.cuts)
+        plan = carbon.apply_plan(
+            f, self.zones, self.supply, self.allocations[-1], self.levers, self.cuts
+        )
         self.green_t = np.zeros(len(f))
         if plan is not None:
             self.green_t[plan.green_rows] = plan.green_t
@@ -468,4 +478,3 @@ class ProvinceModel(mesa.Model):
     def firm(self, i: int) -> FirmView:
         """A readable view of firm i."""
         return self.firms.view(i)
-

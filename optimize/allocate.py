@@ -70,8 +70,12 @@ def allocate(snapshot: Snapshot, options: SolveOptions | None = None) -> Allocat
             _add(timings, raw.timings)
             relaxed_gap: float | None = None
             if _breaks_carbon_rows(bm, snapshot, raw):
-                logger.warning("year %d: %s reported a solution that breaks a carbon cap; "
-                               "solving the elastic problem", snapshot.year, opts.solver)
+                logger.warning(
+                    "year %d: %s reported a solution that breaks a carbon cap; "
+                    "solving the elastic problem",
+                    snapshot.year,
+                    opts.solver,
+                )
                 raw.outcome = SolverOutcome.INFEASIBLE
             if raw.outcome is SolverOutcome.INFEASIBLE and bm.structure.has_carbon:
                 raw, relaxed_gap = _solve_elastic(bm, snapshot, opts, timings)
@@ -130,15 +134,17 @@ def _abatement(s: Snapshot, raw: RawSolution) -> np.ndarray:
     return np.minimum(a, s.abatement_max_t)
 
 
-def _pair_excesses(bm: BuiltModel, s: Snapshot, land: np.ndarray,
-                   abated: np.ndarray | None = None) -> dict[str, float]:
+def _pair_excesses(
+    bm: BuiltModel, s: Snapshot, land: np.ndarray, abated: np.ndarray | None = None
+) -> dict[str, float]:
     zi, si = bm.pair_index
     a_t, lost = 0.0, 0.0
     if abated is not None and abated.size:
         assert s.abatement_va_lost_wan_per_t is not None
         a_t, lost = float(abated.sum()), float((abated * s.abatement_va_lost_wan_per_t).sum())
-    return carbon_excesses(s, float(land @ s.co2_per_mu[zi, si]),
-                           float(land @ s.va_per_mu[zi, si]), a_t, lost)
+    return carbon_excesses(
+        s, float(land @ s.co2_per_mu[zi, si]), float(land @ s.va_per_mu[zi, si]), a_t, lost
+    )
 
 
 def _breaks_carbon_rows(bm: BuiltModel, s: Snapshot, raw: RawSolution) -> bool:
@@ -153,8 +159,9 @@ def _breaks_carbon_rows(bm: BuiltModel, s: Snapshot, raw: RawSolution) -> bool:
     return any(v > tol for v in excess.values())
 
 
-def _solve_elastic(bm: BuiltModel, s: Snapshot, o: SolveOptions,
-                   timings: dict[str, float]) -> tuple[RawSolution, float | None]:
+def _solve_elastic(
+    bm: BuiltModel, s: Snapshot, o: SolveOptions, timings: dict[str, float]
+) -> tuple[RawSolution, float | None]:
     """Phase 1 (least gap) then phase 2 (best allocation at that gap)."""
     bm.set_phase("min_gap")
     first = _solve(bm, o)
@@ -163,8 +170,9 @@ def _solve_elastic(bm: BuiltModel, s: Snapshot, o: SolveOptions,
         return first, None
     # The phase-1 allocation (rounded, for a MIP) is feasible at its own worst excess, so
     # phase 2 is feasible with g fixed there, whatever the solver's tolerances did.
-    at_point = max(_pair_excesses(bm, s, _pair_land(bm, s, first),
-                                  _abatement(s, first)).values(), default=0.0)
+    at_point = max(
+        _pair_excesses(bm, s, _pair_land(bm, s, first), _abatement(s, first)).values(), default=0.0
+    )
     gap = max(0.0, first.carbon_gap_t, at_point)
     bm.set_phase("relaxed", gap)
     second = _solve(bm, o)
@@ -176,8 +184,14 @@ def _solve_elastic(bm: BuiltModel, s: Snapshot, o: SolveOptions,
     return second, gap
 
 
-def _allocation(s: Snapshot, o: SolveOptions, bm: BuiltModel, raw: RawSolution,
-                relaxed_gap: float | None, timings: dict[str, float]) -> Allocation:
+def _allocation(
+    s: Snapshot,
+    o: SolveOptions,
+    bm: BuiltModel,
+    raw: RawSolution,
+    relaxed_gap: float | None,
+    timings: dict[str, float],
+) -> Allocation:
     nz, ns = len(s.zone_ids), len(s.sectors)
     zi, si = bm.pair_index
     land = np.zeros((nz, ns))
@@ -195,8 +209,9 @@ def _allocation(s: Snapshot, o: SolveOptions, bm: BuiltModel, raw: RawSolution,
         assert s.abatement_va_lost_wan_per_t is not None
         cost = float((abated * s.abatement_cost_wan_per_t).sum())
         lost = float((abated * s.abatement_va_lost_wan_per_t).sum())
-    objective = float((land * s.net_value_wan_per_mu).sum()
-                      + (abated * s.abatement_net_wan_per_t).sum())
+    objective = float(
+        (land * s.net_value_wan_per_mu).sum() + (abated * s.abatement_net_wan_per_t).sum()
+    )
 
     belts = bm.structure.share_belts
     binding: list[str] = []
@@ -206,8 +221,18 @@ def _allocation(s: Snapshot, o: SolveOptions, bm: BuiltModel, raw: RawSolution,
         tol = 1e-9 * max(1.0, float(np.abs(s.net_value_wan_per_mu).max(initial=0.0)))
         binding = binding_lp(duals, s.zone_ids, belts, tol)
     elif ok:
-        point = MipPoint(s, zone_total, raw.n, co2_added, va_added, raw.carbon_gap_t,
-                         bm.structure.belt_members, abated_t, lost, pair_land=land)
+        point = MipPoint(
+            s,
+            zone_total,
+            raw.n,
+            co2_added,
+            va_added,
+            raw.carbon_gap_t,
+            bm.structure.belt_members,
+            abated_t,
+            lost,
+            pair_land=land,
+        )
         binding = binding_mip(point, belts)
     shadow = shadows(duals, nz)
 
@@ -239,19 +264,46 @@ def _allocation(s: Snapshot, o: SolveOptions, bm: BuiltModel, raw: RawSolution,
     for arr in (land, new_land, ready_used, allowed, abated, *arrays):
         arr.setflags(write=False)
     return Allocation(
-        year=s.year, zone_ids=s.zone_ids, sectors=s.sectors, status=status, land_mu=land,
-        new_land_mu=new_land, ready_used_mu=ready_used, objective_wan=objective,
-        va_added_wan=va_added, co2_added_t=co2_added, **shadow,  # type: ignore[arg-type]
-        binding=tuple(binding), gaps=FrozenMap(gaps),
-        message=allocation_message(s, o, status, raw, land, new_land, ready_used, va_added,
-                                   co2_added, binding, gaps, abated, cost),
+        year=s.year,
+        zone_ids=s.zone_ids,
+        sectors=s.sectors,
+        status=status,
+        land_mu=land,
+        new_land_mu=new_land,
+        ready_used_mu=ready_used,
+        objective_wan=objective,
+        va_added_wan=va_added,
+        co2_added_t=co2_added,
+        **shadow,  # type: ignore[arg-type]
+        binding=tuple(binding),
+        gaps=FrozenMap(gaps),
+        message=allocation_message(
+            s,
+            o,
+            status,
+            raw,
+            land,
+            new_land,
+            ready_used,
+            va_added,
+            co2_added,
+            binding,
+            gaps,
+            abated,
+            cost,
+        ),
         build_seconds=timings.get("model", 0.0) + timings.get("write", 0.0),
         solve_seconds=timings.get("solver", 0.0) + timings.get("read", 0.0),
         mip_gap=raw.mip_gap if o.projects and ok else None,
-        allowed=allowed, va_per_mu=s.va_per_mu, co2_per_mu=s.co2_per_mu, solver=o.solver,
+        allowed=allowed,
+        va_per_mu=s.va_per_mu,
+        co2_per_mu=s.co2_per_mu,
+        solver=o.solver,
         timings=FrozenMap(timings),
-        abatement_measures=s.abatement_measures, abatement_t=abated,
-        abatement_cost_wan=cost, va_lost_wan=lost,
+        abatement_measures=s.abatement_measures,
+        abatement_t=abated,
+        abatement_cost_wan=cost,
+        va_lost_wan=lost,
         carbon_price_wan_per_t=s.carbon_price_wan_per_t,
         abatement_unit_cost_wan_per_t=s.abatement_cost_wan_per_t,
     )

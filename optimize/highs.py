@@ -22,8 +22,6 @@ logger = logging.getLogger(__name__)
 HIGHS_INSTALL = "pip install highspy"
 
 
-
-
 def highs_available() -> bool:
     """Whether highspy can be imported (HiGHS is optional: pip install highspy)."""
     try:
@@ -33,13 +31,16 @@ def highs_available() -> bool:
     return True
 
 
-def solve_highs(bm: BuiltModel, *, is_mip: bool, time_limit_s: float,
-                mip_gap: float) -> RawSolution:
+def solve_highs(
+    bm: BuiltModel, *, is_mip: bool, time_limit_s: float, mip_gap: float
+) -> RawSolution:
     """Solve with HiGHS through Pyomo's persistent interface kept on the built model."""
     if not highs_available():
         raise SolverMissingError(
             f"the HiGHS solver (highspy) is not installed; install it with: {HIGHS_INSTALL}",
-            solver="highs", install_command=HIGHS_INSTALL)
+            solver="highs",
+            install_command=HIGHS_INSTALL,
+        )
     from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
     from pyomo.contrib.solver.solvers.highs import Highs
 
@@ -51,28 +52,31 @@ def solve_highs(bm: BuiltModel, *, is_mip: bool, time_limit_s: float,
     if is_mip:
         options["rel_gap"] = mip_gap
     try:
-        res = opt.solve(bm.model, load_solutions=False,
-                        raise_exception_on_nonoptimal_result=False, **options)
+        res = opt.solve(
+            bm.model, load_solutions=False, raise_exception_on_nonoptimal_result=False, **options
+        )
     except Exception as exc:  # a solver crash must not escape as a raw traceback
         bm.highs = None
         logger.warning("HiGHS failed: %s", exc)
-        return empty_solution(bm, SolverOutcome.ERROR, f"HiGHS failed: {exc}",
-                      {"solver": time.perf_counter() - t0})
+        return empty_solution(
+            bm, SolverOutcome.ERROR, f"HiGHS failed: {exc}", {"solver": time.perf_counter() - t0}
+        )
     t1 = time.perf_counter()
     tc, ss = res.termination_condition, res.solution_status
     has_solution = ss in (SolutionStatus.optimal, SolutionStatus.feasible)
     if tc == TerminationCondition.convergenceCriteriaSatisfied and has_solution:
         outcome = SolverOutcome.OPTIMAL
-    elif tc in (TerminationCondition.provenInfeasible,
-                TerminationCondition.infeasibleOrUnbounded,
-                TerminationCondition.locallyInfeasible):
+    elif tc in (
+        TerminationCondition.provenInfeasible,
+        TerminationCondition.infeasibleOrUnbounded,
+        TerminationCondition.locallyInfeasible,
+    ):
         # Land is bounded by each zone's space, so "infeasible or unbounded" is infeasible.
         outcome = SolverOutcome.INFEASIBLE
     elif tc == TerminationCondition.unbounded:
         outcome = SolverOutcome.UNBOUNDED
     elif tc == TerminationCondition.maxTimeLimit:
-        outcome = (SolverOutcome.FEASIBLE if has_solution and is_mip
-                   else SolverOutcome.NO_SOLUTION)
+        outcome = SolverOutcome.FEASIBLE if has_solution and is_mip else SolverOutcome.NO_SOLUTION
     else:
         outcome = SolverOutcome.ERROR
     timings = {"solver": t1 - t0}

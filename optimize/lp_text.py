@@ -104,8 +104,7 @@ def _plain_linear(visitor: Any, child: Any) -> tuple[bool, Any]:
     coefs = [p[0] for p in pairs]
     variables = [p[1] for p in pairs]
     ids = list(map(id, variables))
-    if (not set(map(type, coefs)) <= {float, int} or not all(coefs)
-            or len(set(ids)) != len(ids)):
+    if not set(map(type, coefs)) <= {float, int} or not all(coefs) or len(set(ids)) != len(ids):
         return LinearBeforeChildDispatcher._before_linear(visitor, child)
     var_map = visitor.var_map
     ans = visitor.Result()
@@ -246,8 +245,13 @@ class CompactLPWriter:
         repn = self._visitor.walk_expression(body)
         if repn.nonlinear is not None or getattr(repn, "quadratic", None):
             raise Unsupported("a nonlinear term")
-        row = _Row(body=body, bounds=bounds, linear=repn.linear, offset=repn.constant,
-                   components=rec.components)
+        row = _Row(
+            body=body,
+            bounds=bounds,
+            linear=repn.linear,
+            offset=repn.constant,
+            components=rec.components,
+        )
         if cacheable and len(repn.linear) <= _BIG_ROW:
             leaves = _leaves(body)
             if leaves is not None:
@@ -258,16 +262,23 @@ class CompactLPWriter:
 
     def _row(self, key: Any, body: Any, bounds: tuple[Any, Any]) -> _Row:
         row = self._rows.get(id(key))
-        if (row is not None and row.params is not None and row.body is body
-                and all(p.value == v for p, v in zip(row.params, row.param_values,
-                                                      strict=True))
-                and _var_state(row.vars_) == row.var_state):
+        if (
+            row is not None
+            and row.params is not None
+            and row.body is body
+            and all(p.value == v for p, v in zip(row.params, row.param_values, strict=True))
+            and _var_state(row.vars_) == row.var_state
+        ):
             row.bounds = bounds  # only the right-hand side's text depends on them
             return row
         old = row
         row = self._walk(body, bounds, cacheable=True)
-        if (old is not None and old.text and old.linear == row.linear
-                and list(map(type, old.linear.values())) == list(map(type, row.linear.values()))):
+        if (
+            old is not None
+            and old.text
+            and old.linear == row.linear
+            and list(map(type, old.linear.values())) == list(map(type, row.linear.values()))
+        ):
             # The same terms (a rebuilt row, or a phase of the same year): the same text
             # if its components keep their order (checked by `_terms`).
             row.text, row.order, row.ranks = old.text, old.order, old.ranks
@@ -297,9 +308,13 @@ class CompactLPWriter:
         obj_row = self._row(obj, obj.expr, (None, None))
         if obj_row.offset or not obj_row.linear:
             # Pyomo writes an objective constant (or an empty objective) on a fixed var.
-            obj_row = _Row(body=obj_row.body, bounds=obj_row.bounds,
-                           linear={**obj_row.linear, self._one_id: obj_row.offset},
-                           offset=0, components=[self._one, *obj_row.components])
+            obj_row = _Row(
+                body=obj_row.body,
+                bounds=obj_row.bounds,
+                linear={**obj_row.linear, self._one_id: obj_row.offset},
+                offset=0,
+                components=[self._one, *obj_row.components],
+            )
         for con in model.component_data_objects(Constraint, active=True, sort=_SORTER):
             lb, body, ub = con.to_bounded_expression(True)
             if lb is None and ub is None:
@@ -309,14 +324,21 @@ class CompactLPWriter:
                 raise Unsupported(f"row {con.name} has no compact label")
             row = self._row(con, body, (lb, ub))
             if not row.linear:
-                row = _Row(body=row.body, bounds=row.bounds, linear={self._one_id: 0},
-                           offset=row.offset, components=[self._one])
+                row = _Row(
+                    body=row.body,
+                    bounds=row.bounds,
+                    linear={self._one_id: 0},
+                    offset=row.offset,
+                    components=[self._one],
+                )
             entries.append((label, "", row, con))
         ranks = self._ranks(obj_row, [e[2] for e in entries])
         order = self._order(ranks)
 
-        out = [f"\\* Source Pyomo model name={model.name} *\\\n\n",
-               ("min \n%s:\n" if obj.sense == minimize else "max \n%s:\n") % obj.name]
+        out = [
+            f"\\* Source Pyomo model name={model.name} *\\\n\n",
+            ("min \n%s:\n" if obj.sense == minimize else "max \n%s:\n") % obj.name,
+        ]
         out.append(self._terms(obj_row, ranks, order))
         out.append("\ns.t.\n")
         row_labels: list[str] = []
@@ -402,8 +424,12 @@ class CompactLPWriter:
             labels = list(map(names.__getitem__, keys))
         except KeyError:
             raise Unsupported("a variable without a compact label") from None
-        row.text = "".join([f"{c!s} {n}\n" if c < 0 else f"+{c!s} {n}\n"
-                            for c, n in zip(coefs, labels, strict=True)])
+        row.text = "".join(
+            [
+                f"{c!s} {n}\n" if c < 0 else f"+{c!s} {n}\n"
+                for c, n in zip(coefs, labels, strict=True)
+            ]
+        )
         row.order = keys
         row.ranks = row_ranks
         return row.text
@@ -423,22 +449,32 @@ class CompactLPWriter:
         for comp in self._rank_components:
             datas = self._component_datas(comp)
             ids = list(map(id, datas))
-            signature = (list(map(written.__contains__, ids)), list(map(_LB, datas)),
-                         list(map(_UB, datas)), list(map(_DOMAIN, datas)))
+            signature = (
+                list(map(written.__contains__, ids)),
+                list(map(_LB, datas)),
+                list(map(_UB, datas)),
+                list(map(_DOMAIN, datas)),
+            )
             same = self._comp_bounds.get(id(comp))
             if same is not None and same[0] == signature:
                 lines += same[1]
                 integers += same[2]
                 binaries += same[3]
                 continue
-            if (same is not None and same[5] and same[0][0] == signature[0]
-                    and same[0][1] == signature[1] and same[0][3] == signature[3]
-                    and all(map(_plain, signature[2]))):
+            if (
+                same is not None
+                and same[5]
+                and same[0][0] == signature[0]
+                and same[0][1] == signature[1]
+                and same[0][3] == signature[3]
+                and all(map(_plain, signature[2]))
+            ):
                 # Only upper bounds changed, on domains without one: Var.bounds is the
                 # bound itself, so only the end of each line changes.
                 ups = [u for u, w in zip(signature[2], signature[0], strict=True) if w]
-                new = [h + ("+inf" if u is None else str(u))
-                       for h, u in zip(same[4], ups, strict=True)]
+                new = [
+                    h + ("+inf" if u is None else str(u)) for h, u in zip(same[4], ups, strict=True)
+                ]
                 self._comp_bounds[id(comp)] = (signature, new, *same[2:])
                 lines += new
                 integers += same[2]
@@ -472,9 +508,14 @@ class CompactLPWriter:
                 elif c[4] == "b":
                     binaries.append(names[vid])
             if all(map(_plain, signature[1])) and all(map(_plain, signature[2])):
-                self._comp_bounds[id(comp)] = (signature, lines[first[0]:],
-                                               integers[first[1]:], binaries[first[2]:],
-                                               heads, open_top)
+                self._comp_bounds[id(comp)] = (
+                    signature,
+                    lines[first[0] :],
+                    integers[first[1] :],
+                    binaries[first[2] :],
+                    heads,
+                    open_top,
+                )
         if integers:
             lines.append("\ngeneral\n  " + "\n  ".join(integers))
         if binaries:

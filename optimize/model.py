@@ -135,9 +135,15 @@ def build_model(structure: Structure, allowed: np.ndarray) -> ConcreteModel:
     zi, si = np.nonzero(allowed)
     pairs = [(zone_ids[a], sectors[b]) for a, b in zip(zi.tolist(), si.tolist(), strict=True)]
     link_zones = [
-        z for z, cap in zip(zone_ids, np.unpackbits(
-            np.frombuffer(structure.link_capped, dtype=np.uint8), count=len(zone_ids)
-        ).astype(bool), strict=True) if cap
+        z
+        for z, cap in zip(
+            zone_ids,
+            np.unpackbits(
+                np.frombuffer(structure.link_capped, dtype=np.uint8), count=len(zone_ids)
+            ).astype(bool),
+            strict=True,
+        )
+        if cap
     ]
 
     m = ConcreteModel(name="zonesim_land_quota")
@@ -154,8 +160,11 @@ def build_model(structure: Structure, allowed: np.ndarray) -> ConcreteModel:
 
     n_pairs = len(pairs)
     # Pair-level coefficients (see optimize.constraints): arrays, rows rebuilt on change.
-    m.coef = {"net_value": np.zeros(n_pairs), "co2": np.zeros(n_pairs),
-              "intensity": np.zeros(n_pairs)}
+    m.coef = {
+        "net_value": np.zeros(n_pairs),
+        "co2": np.zeros(n_pairs),
+        "intensity": np.zeros(n_pairs),
+    }
     m.ready_mu = Param(m.zones, mutable=True, initialize=0.0)
     m.link_cap_mu = Param(m.link_capped_zones, mutable=True, initialize=0.0)
     m.space_mu = Param(m.zones, mutable=True, initialize=0.0)
@@ -216,8 +225,9 @@ def _declare_abatement(m: ConcreteModel, structure: Structure) -> None:
     m.measures = Set(initialize=measures, ordered=True)
     cells = [(z, j) for z in structure.zone_ids for j in measures]
     m.abate_cells = Set(initialize=cells, dimen=2, ordered=True)
-    m.a = Var(m.abate_cells, within=NonNegativeReals,
-              doc="t CO2 abated in zone z by measure-tier j")
+    m.a = Var(
+        m.abate_cells, within=NonNegativeReals, doc="t CO2 abated in zone z by measure-tier j"
+    )
     m.a_list = [m.a[c] for c in cells]
     m.abated = Var(m.measures, within=NonNegativeReals, doc="t CO2 abated by measure-tier j")
     m.cells_of_measure = {j: [(z, j) for z in structure.zone_ids] for j in measures}
@@ -303,9 +313,14 @@ class BuiltModel:
         s, m = snapshot, self.model
         zi, si = self.pair_index
         abate = bool(self.structure.abatement)
-        self._set_row({"net_value": s.net_value_wan_per_mu[zi, si],
-                       "abate_net": s.abatement_net_wan_per_t.ravel()},
-                      m.net_value, rules.net_value_rule)
+        self._set_row(
+            {
+                "net_value": s.net_value_wan_per_mu[zi, si],
+                "abate_net": s.abatement_net_wan_per_t.ravel(),
+            },
+            m.net_value,
+            rules.net_value_rule,
+        )
         if s.total_cap_t is not None:
             self._set_row({"co2": s.co2_per_mu[zi, si]}, m.total_cap, rules.total_cap_rule)
         if s.intensity_cap_t_per_wan is not None:
@@ -323,8 +338,9 @@ class BuiltModel:
         self._set("space", s.space_mu)
         self._set("link", s.link_cap_mu[np.isfinite(s.link_cap_mu)])
         if self.structure.share_belts:
-            self._set("min_share", np.array([s.min_share_by_belt[b]
-                                             for b in self.structure.share_belts]))
+            self._set(
+                "min_share", np.array([s.min_share_by_belt[b] for b in self.structure.share_belts])
+            )
             m.new_land_cost.value = new_land_cost_wan_per_mu(s)
         if self.structure.floor_zones:
             assert s.min_industrial_share is not None
@@ -355,24 +371,25 @@ class BuiltModel:
     def _set_row(self, families: dict[str, np.ndarray], component: Any, rule: Any) -> None:
         """Rebuild a row from its coefficient arrays (by family) if any array changed."""
         new = {k: np.asarray(v, dtype=np.float64) for k, v in families.items()}
-        if all(self.last.get(k) is not None and np.array_equal(self.last[k], v)
-               for k, v in new.items()):
+        if all(
+            self.last.get(k) is not None and np.array_equal(self.last[k], v) for k, v in new.items()
+        ):
             return
         for k, v in new.items():
             self.model.coef[k] = v.copy()
             self.last[k] = self.model.coef[k]
         component.set_value(rule(self.model))
 
-    def _set_bounds(self, upper: np.ndarray | None, key: str = "x_ub",
-                    variables: list[Any] | None = None) -> None:
+    def _set_bounds(
+        self, upper: np.ndarray | None, key: str = "x_ub", variables: list[Any] | None = None
+    ) -> None:
         """Set the upper bounds of a variable list where they changed.
 
         x[z,s] ≤ max_land_mu[z,s] (project demand) by default, or a[z,j] ≤
         abatement_max_t[z,j]; inf or None = none.
         """
         variables = self.model.x_list if variables is None else variables
-        values = (np.full(len(variables), np.inf) if upper is None
-                  else np.asarray(upper, float))
+        values = np.full(len(variables), np.inf) if upper is None else np.asarray(upper, float)
         old = self.last.get(key)
         if old is not None and np.array_equal(old, values):
             return
@@ -484,8 +501,12 @@ def get_built(snapshot: Snapshot, projects: bool = False) -> tuple[BuiltModel, b
         _cache[key] = bm
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
-    logger.debug("built model for %d zones x %d sectors (%d pairs)",
-                 len(key.zone_ids), len(key.sectors), bm.n_pairs)
+    logger.debug(
+        "built model for %d zones x %d sectors (%d pairs)",
+        len(key.zone_ids),
+        len(key.sectors),
+        bm.n_pairs,
+    )
     return bm, True
 
 

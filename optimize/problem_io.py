@@ -46,8 +46,9 @@ _SENSE_NOTE = (
 )
 
 
-def write_problem(snapshot: Snapshot, path: str | Path,
-                  options: SolveOptions | None = None) -> Path:
+def write_problem(
+    snapshot: Snapshot, path: str | Path, options: SolveOptions | None = None
+) -> Path:
     """Write the snapshot's problem as .lp (CPLEX LP) or .mps (free MPS) by the suffix.
 
     The file minimises −Σ (v − price·e)·x (see the module docstring), so its optimum is
@@ -69,8 +70,14 @@ def write_problem(snapshot: Snapshot, path: str | Path,
         m.exported_objective = Objective(rule=rules.exported_objective_rule, sense=minimize)
         try:
             if suffix == ".lp":
-                write_lp(bm, path, readable=True, header=_SENSE_NOTE.format(
-                    c="\\", year=snapshot.year, command="glpsol --lp THIS_FILE"))
+                write_lp(
+                    bm,
+                    path,
+                    readable=True,
+                    header=_SENSE_NOTE.format(
+                        c="\\", year=snapshot.year, command="glpsol --lp THIS_FILE"
+                    ),
+                )
             else:
                 _write_mps(bm, path, snapshot.year)
         finally:
@@ -89,7 +96,12 @@ def _write_mps(bm: BuiltModel, path: Path, year: int) -> None:
         mps = Path(tmp, "p.mps")
         proc = subprocess.run(
             [glpsol.executable, "--cpxlp", str(lp), "--check", "--wfreemps", str(mps)],
-            env=glpsol.env, capture_output=True, text=True, timeout=120, check=False)
+            env=glpsol.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         if proc.returncode != 0 or not mps.is_file():
             tail = " | ".join(proc.stdout.strip().splitlines()[-3:])
             raise OptimizeError(f"write_problem: glpsol could not convert to MPS: {tail}")

@@ -93,8 +93,9 @@ class VarFamily:
     index: Index
 
 
-def carbon_excesses(s: Snapshot, co2_added: float, va_added: float, abated_t: float = 0.0,
-                    va_lost_wan: float = 0.0) -> dict[str, float]:
+def carbon_excesses(
+    s: Snapshot, co2_added: float, va_added: float, abated_t: float = 0.0, va_lost_wan: float = 0.0
+) -> dict[str, float]:
     """Each carbon row's activity minus its right-hand side at an allocation (t CO2).
 
     total_cap: E_exist − Σa + Σe·x − Cap; intensity_cap: E_exist − Σa + Σe·x −
@@ -106,7 +107,8 @@ def carbon_excesses(s: Snapshot, co2_added: float, va_added: float, abated_t: fl
         out["total_cap"] = emissions - s.total_cap_t
     if s.intensity_cap_t_per_wan is not None:
         out["intensity_cap"] = emissions - s.intensity_cap_t_per_wan * (
-            s.existing_va_wan - va_lost_wan + va_added)
+            s.existing_va_wan - va_lost_wan + va_added
+        )
     return out
 
 
@@ -140,8 +142,9 @@ def _province_quota(p: MipPoint) -> Slack | None:
 
 def _carbon(name: str) -> Callable[[MipPoint], Slack | None]:
     def slack(p: MipPoint) -> Slack | None:
-        excess = carbon_excesses(p.snapshot, p.co2_added_t, p.va_added_wan, p.abated_t,
-                                 p.va_lost_wan).get(name)
+        excess = carbon_excesses(
+            p.snapshot, p.co2_added_t, p.va_added_wan, p.abated_t, p.va_lost_wan
+        ).get(name)
         if excess is None:
             return None
         return _one(p.carbon_gap_t - excess), _one(p.snapshot.existing_co2_t), _one(True)
@@ -157,10 +160,12 @@ def _min_belt_share(p: MipPoint) -> Slack | None:
         return None
     zones = np.array(s.zone_ids)
     belts = sorted(s.min_share_by_belt)
-    slack = np.array([
-        p.new_land[np.isin(zones, np.array(members))].sum() - s.min_share_by_belt[b] * new_total
-        for b, members in zip(belts, p.belt_members, strict=True)
-    ])
+    slack = np.array(
+        [
+            p.new_land[np.isin(zones, np.array(members))].sum() - s.min_share_by_belt[b] * new_total
+            for b, members in zip(belts, p.belt_members, strict=True)
+        ]
+    )
     return slack, np.full(len(belts), new_total), np.ones(len(belts), dtype=bool)
 
 
@@ -183,28 +188,56 @@ def _max_zone_share(p: MipPoint) -> Slack | None:
 
 ROW_FAMILIES: tuple[RowFamily, ...] = (
     RowFamily("zone_total", "zt", "zone_total", "zone", "=="),
-    RowFamily("zone_land", "zl", "zone_land", "zone", "<=",
-              "shadow_zone_land_wan_per_mu", _zone_land),
-    RowFamily("link_cap", "lk", "link_cap", "zone", "<=",
-              "shadow_link_cap_wan_per_mu", _link_cap),
+    RowFamily(
+        "zone_land", "zl", "zone_land", "zone", "<=", "shadow_zone_land_wan_per_mu", _zone_land
+    ),
+    RowFamily("link_cap", "lk", "link_cap", "zone", "<=", "shadow_link_cap_wan_per_mu", _link_cap),
     RowFamily("space", "sp", "space", "zone", "<=", "shadow_space_wan_per_mu", _space),
-    RowFamily("province_quota", "pq", "province_quota", "scalar", "<=",
-              "shadow_province_quota_wan_per_mu", _province_quota),
-    RowFamily("total_cap", "tc", "total_cap", "scalar", "<=",
-              "shadow_total_cap_wan_per_t", _carbon("total_cap")),
-    RowFamily("intensity_cap", "ic", "intensity_cap", "scalar", "<=",
-              "shadow_intensity_cap_wan_per_t", _carbon("intensity_cap")),
+    RowFamily(
+        "province_quota",
+        "pq",
+        "province_quota",
+        "scalar",
+        "<=",
+        "shadow_province_quota_wan_per_mu",
+        _province_quota,
+    ),
+    RowFamily(
+        "total_cap",
+        "tc",
+        "total_cap",
+        "scalar",
+        "<=",
+        "shadow_total_cap_wan_per_t",
+        _carbon("total_cap"),
+    ),
+    RowFamily(
+        "intensity_cap",
+        "ic",
+        "intensity_cap",
+        "scalar",
+        "<=",
+        "shadow_intensity_cap_wan_per_t",
+        _carbon("intensity_cap"),
+    ),
     RowFamily("total_land_def", "td", "total_land_def", "scalar", "=="),
     RowFamily("new_used", "nu", "new_used", "zone", "<="),
-    RowFamily("min_belt_share", "ms", "min_belt_share", "belt", ">=",
-              mip_slack=_min_belt_share),
-    RowFamily("max_zone_share_row", "mz", "max_zone_share", "zone", "<=",
-              mip_slack=_max_zone_share),
+    RowFamily("min_belt_share", "ms", "min_belt_share", "belt", ">=", mip_slack=_min_belt_share),
+    RowFamily(
+        "max_zone_share_row", "mz", "max_zone_share", "zone", "<=", mip_slack=_max_zone_share
+    ),
     RowFamily("project_lumps", "pl", "project_lumps", "pair", "=="),
     # Abatement (issue 13): the tonnes of each measure-tier, A[j] = Σ_z a[z,j].
     RowFamily("abatement_def", "ad", "abatement_total", "measure", "=="),
-    RowFamily("industrial_floor", "if", "industrial_floor", "zone", ">=",
-              "shadow_industrial_floor_wan_per_mu", _industrial_floor),
+    RowFamily(
+        "industrial_floor",
+        "if",
+        "industrial_floor",
+        "zone",
+        ">=",
+        "shadow_industrial_floor_wan_per_mu",
+        _industrial_floor,
+    ),
 )
 """Every row family, in the order `build_model` declares them (which is the order of
 the rows in a solver file) and `binding` lists them."""
@@ -227,22 +260,24 @@ SHADOW_FAMILIES: tuple[RowFamily, ...] = tuple(f for f in ROW_FAMILIES if f.shad
 FAMILY_INDEX: dict[str, Index] = {f.short: f.index for f in (*ROW_FAMILIES, *VAR_FAMILIES)}
 
 
-def _element(index: Index, pos: int, zone_ids: tuple[str, ...],
-             belts: tuple[str, ...]) -> str:
+def _element(index: Index, pos: int, zone_ids: tuple[str, ...], belts: tuple[str, ...]) -> str:
     # Only reported families (zone or belt rows) are labelled here.
     return zone_ids[pos] if index == "zone" else belts[pos]
 
 
-def _labels(family: RowFamily, positions: np.ndarray, zone_ids: tuple[str, ...],
-            belts: tuple[str, ...]) -> list[str]:
+def _labels(
+    family: RowFamily, positions: np.ndarray, zone_ids: tuple[str, ...], belts: tuple[str, ...]
+) -> list[str]:
     if family.index == "scalar":
         return [family.label] if positions.size else []
-    return [f"{family.label}[{_element(family.index, i, zone_ids, belts)}]"
-            for i in positions.tolist()]
+    return [
+        f"{family.label}[{_element(family.index, i, zone_ids, belts)}]" for i in positions.tolist()
+    ]
 
 
-def binding_lp(duals: dict[str, np.ndarray], zone_ids: tuple[str, ...],
-               belts: tuple[str, ...], tol: float) -> list[str]:
+def binding_lp(
+    duals: dict[str, np.ndarray], zone_ids: tuple[str, ...], belts: tuple[str, ...], tol: float
+) -> list[str]:
     """Reported rows with a non-zero dual of the sign of their sense (beyond `tol`)."""
     out: list[str] = []
     for family in ROW_FAMILIES:

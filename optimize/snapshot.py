@@ -72,8 +72,7 @@ ABATEMENT_FIELDS = ("abatement_max_t", "abatement_cost_wan_per_t", "abatement_va
 """The (Z,J) abatement arrays: given together with `Snapshot.abatement_measures`, or none."""
 
 
-def checked(name: str, value: object, rule: FieldRule, nz: int, ns: int,
-            nj: int = 0) -> object:
+def checked(name: str, value: object, rule: FieldRule, nz: int, ns: int, nj: int = 0) -> object:
     """`value` as the rule's number or read-only array, or raise ValueError naming the field.
 
     Arrays are copied as `rule.dtype` with the rule's shape (Z = `nz`, S = `ns`);
@@ -206,7 +205,8 @@ class Snapshot:
         if (given or measures) and len(given) != len(ABATEMENT_FIELDS):
             raise ValueError(
                 "Snapshot: abatement needs abatement_measures and all of "
-                f"{', '.join(ABATEMENT_FIELDS)} (given: {', '.join(given) or 'none'})")
+                f"{', '.join(ABATEMENT_FIELDS)} (given: {', '.join(given) or 'none'})"
+            )
 
         share_rule = FieldRule(share=True)
         shares: dict[str, float] = {}
@@ -292,8 +292,11 @@ class SolveOptions:
                 f"SolveOptions.on_infeasible: {self.on_infeasible!r}; allowed: 'relax', 'stop'"
             )
         put = object.__setattr__
-        put(self, "time_limit_s", _number("SolveOptions.time_limit_s", self.time_limit_s,
-                                          FieldRule(lower="> 0")))
+        put(
+            self,
+            "time_limit_s",
+            _number("SolveOptions.time_limit_s", self.time_limit_s, FieldRule(lower="> 0")),
+        )
         put(self, "mip_gap", _number("SolveOptions.mip_gap", self.mip_gap, FieldRule()))
         put(self, "projects", bool(self.projects))
 

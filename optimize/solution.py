@@ -42,11 +42,12 @@ def relative_gap(best: float, bound: float) -> float:
     return abs(bound - best) / (abs(best) + np.finfo(float).eps)
 
 
-def empty_solution(bm: BuiltModel, outcome: SolverOutcome, detail: str,
-                   timings: dict[str, float]) -> RawSolution:
+def empty_solution(
+    bm: BuiltModel, outcome: SolverOutcome, detail: str, timings: dict[str, float]
+) -> RawSolution:
     """A solution with no land, for outcomes without a feasible point."""
     nz = len(bm.structure.zone_ids)
     a = np.zeros(nz * len(bm.structure.abatement)) if bm.structure.abatement else None
-    return RawSolution(outcome=outcome, x=np.zeros(bm.n_pairs), n=np.zeros(nz), a=a,
-                       detail=detail, timings=timings)
-
+    return RawSolution(
+        outcome=outcome, x=np.zeros(bm.n_pairs), n=np.zeros(nz), a=a, detail=detail, timings=timings
+    )

@@ -42,14 +42,19 @@ def hand(**kw: object) -> Snapshot:
     at 0.05 万元/t (500 元/t).
     """
     base: dict[str, object] = dict(
-        year=2025, zone_ids=("Z1", "Z2"), sectors=("A", "B"),
+        year=2025,
+        zone_ids=("Z1", "Z2"),
+        sectors=("A", "B"),
         zone_belts=(frozenset({"yangtze"}), frozenset({"coastal"})),
         va_per_mu=np.array([[10.0, 0.0], [0.0, 2.0]]),
         co2_per_mu=np.array([[1.0, 0.0], [0.0, 0.5]]),
         allowed=np.array([[True, False], [False, True]]),
-        ready_mu=np.array([5.0, 5.0]), link_cap_mu=np.array([INF, INF]),
-        space_mu=np.array([10.0, 10.0]), province_quota_mu=0.0,
-        existing_co2_t=100.0, existing_va_wan=1000.0,
+        ready_mu=np.array([5.0, 5.0]),
+        link_cap_mu=np.array([INF, INF]),
+        space_mu=np.array([10.0, 10.0]),
+        province_quota_mu=0.0,
+        existing_co2_t=100.0,
+        existing_va_wan=1000.0,
         abatement_measures=("retrofit_1", "retrofit_2"),
         abatement_max_t=np.array([[10.0, 0.0], [0.0, 10.0]]),
         abatement_cost_wan_per_t=np.array([[0.01, 0.05], [0.01, 0.05]]),
@@ -59,8 +64,12 @@ def hand(**kw: object) -> Snapshot:
     return Snapshot(**base)  # type: ignore[arg-type]
 
 
-SOLVERS = ["glpk", pytest.param("highs", marks=pytest.mark.skipif(
-    not highs_available(), reason="highspy not installed"))]
+SOLVERS = [
+    "glpk",
+    pytest.param(
+        "highs", marks=pytest.mark.skipif(not highs_available(), reason="highspy not installed")
+    ),
+]
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
@@ -103,8 +112,15 @@ def test_hand_case_land_marginal(solver: str) -> None:
 
 def test_hand_case_without_abatement_gives_up_land_first() -> None:
     # The old LP (no abatement columns): the only way to meet the cap is less land.
-    a = allocate(hand(total_cap_t=102.5, abatement_measures=(), abatement_max_t=None,
-                      abatement_cost_wan_per_t=None, abatement_va_lost_wan_per_t=None))
+    a = allocate(
+        hand(
+            total_cap_t=102.5,
+            abatement_measures=(),
+            abatement_max_t=None,
+            abatement_cost_wan_per_t=None,
+            abatement_va_lost_wan_per_t=None,
+        )
+    )
     assert a.va_added_wan < 60.0 - 1.0
     assert a.abatement_t is not None and a.abatement_t.size == 0
 
@@ -121,11 +137,13 @@ def test_hand_case_carbon_price_without_cap() -> None:
 def test_intensity_row_counts_va_lost_to_curtailment() -> None:
     # Curtailment removes λ = 0.2 万元 of VA per t: under the target I the row is
     # E − a + e·x ≤ I·(VA − λ·a + v·x); 1 t curtailed frees (1 − I·λ) t of headroom.
-    s = hand(abatement_measures=("curtailment_1",),
-             abatement_max_t=np.array([[50.0], [0.0]]),
-             abatement_cost_wan_per_t=np.array([[0.2], [0.2]]),
-             abatement_va_lost_wan_per_t=np.array([[0.2], [0.2]]),
-             intensity_cap_t_per_wan=0.095)
+    s = hand(
+        abatement_measures=("curtailment_1",),
+        abatement_max_t=np.array([[50.0], [0.0]]),
+        abatement_cost_wan_per_t=np.array([[0.2], [0.2]]),
+        abatement_va_lost_wan_per_t=np.array([[0.2], [0.2]]),
+        intensity_cap_t_per_wan=0.095,
+    )
     a = allocate(s)
     assert a.status is SolveStatus.OPTIMAL
     assert a.abatement_t is not None
@@ -155,8 +173,12 @@ def test_exported_lp_shows_the_abatement_columns(tmp_path) -> None:
     assert "abatement_total(retrofit_1)" in text and "abated(retrofit_2)" in text
     glpsol = find_glpsol()
     out = tmp_path / "sol.txt"
-    subprocess.run([glpsol.executable, "--lp", str(path), "-o", str(out)], env=glpsol.env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [glpsol.executable, "--lp", str(path), "-o", str(out)],
+        env=glpsol.env,
+        check=True,
+        capture_output=True,
+    )
     solved = out.read_text()
     objective = float(solved.split("Objective:")[1].split("=")[1].split()[0])
     assert math.isclose(objective, -allocate(s).objective_wan, abs_tol=1e-6)
@@ -167,8 +189,9 @@ def test_exported_lp_shows_the_abatement_columns(tmp_path) -> None:
         h.setOptionValue("output_flag", False)
         h.readModel(str(path))
         h.run()
-        assert math.isclose(h.getInfo().objective_function_value,
-                            -allocate(s).objective_wan, abs_tol=1e-6)
+        assert math.isclose(
+            h.getInfo().objective_function_value, -allocate(s).objective_wan, abs_tol=1e-6
+        )
 
 
 # ------------------------------------------------------------------ properties
@@ -185,16 +208,23 @@ def abatement_cases(draw: st.DrawFn) -> tuple[Snapshot, float]:
     cost = np.round(rng.uniform(0.001, 2.0, (nz, nj)), 4)
     lost = np.where(rng.random((nz, nj)) < 0.3, cost, 0.0)
     s = Snapshot(
-        year=2025, zone_ids=tuple(f"Z{i}" for i in range(nz)),
+        year=2025,
+        zone_ids=tuple(f"Z{i}" for i in range(nz)),
         sectors=tuple(f"S{i}" for i in range(ns)),
         zone_belts=tuple(frozenset({"yangtze"}) for _ in range(nz)),
-        va_per_mu=va, co2_per_mu=co2, allowed=np.ones((nz, ns), bool),
-        ready_mu=np.round(rng.uniform(0, 20, nz), 3), link_cap_mu=np.full(nz, INF),
-        space_mu=np.round(rng.uniform(0, 20, nz), 3), province_quota_mu=None,
-        existing_co2_t=100.0, existing_va_wan=1000.0,
+        va_per_mu=va,
+        co2_per_mu=co2,
+        allowed=np.ones((nz, ns), bool),
+        ready_mu=np.round(rng.uniform(0, 20, nz), 3),
+        link_cap_mu=np.full(nz, INF),
+        space_mu=np.round(rng.uniform(0, 20, nz), 3),
+        province_quota_mu=None,
+        existing_co2_t=100.0,
+        existing_va_wan=1000.0,
         abatement_measures=tuple(f"retrofit_{j + 1}" for j in range(nj)),
         abatement_max_t=np.round(rng.uniform(0, 10, (nz, nj)), 3),
-        abatement_cost_wan_per_t=cost, abatement_va_lost_wan_per_t=lost,
+        abatement_cost_wan_per_t=cost,
+        abatement_va_lost_wan_per_t=lost,
     )
     top = 100.0 + float((co2 * 40).sum())
     return s, top
@@ -210,8 +240,9 @@ def va_of(a) -> float:
 def test_tightening_a_cap_never_raises_va_nor_lowers_abatement(case, fractions) -> None:
     s, top = case
     most = float(s.abatement_max_t.sum())  # type: ignore[union-attr]
-    caps = sorted({round(100.0 - most + f * (top - 100.0 + most), 3) for f in fractions},
-                  reverse=True)
+    caps = sorted(
+        {round(100.0 - most + f * (top - 100.0 + most), 3) for f in fractions}, reverse=True
+    )
     results = [allocate(dataclasses.replace(s, total_cap_t=c)) for c in caps]
     for loose, tight in itertools.pairwise(results):
         assert va_of(tight) <= va_of(loose) + 1e-6 * max(1.0, abs(va_of(loose)))

@@ -49,15 +49,19 @@ def test_strict_carbon_mac_is_in_the_range_of_the_measures() -> None:
     assert p.loc[2025, "abatement_total_t"] > 0
     assert "relaxed" not in p.loc[2025, "carbon_status"]
     # the cost columns state their units; the contract column keeps 万元/t
-    assert math.isclose(p.loc[2025, "shadow_price_carbon_yuan_per_t"],
-                        p.loc[2025, "shadow_price_carbon_wan_per_t"] * 1e4, rel_tol=1e-9)
+    assert math.isclose(
+        p.loc[2025, "shadow_price_carbon_yuan_per_t"],
+        p.loc[2025, "shadow_price_carbon_wan_per_t"] * 1e4,
+        rel_tol=1e-9,
+    )
 
 
 @pytest.mark.parametrize("pair", [(CAPS[i], CAPS[i + 1]) for i in range(len(CAPS) - 1)])
 def test_tighter_flat_caps_never_raise_value_added(pair: tuple[float, float]) -> None:
     # In the year the caps first bind (2021) a tighter cap leaves no more VA and CO2.
-    loose, tight = (small_run(**{"carbon.total_cap_mt": c}).province.set_index("year")
-                    for c in pair)
+    loose, tight = (
+        small_run(**{"carbon.total_cap_mt": c}).province.set_index("year") for c in pair
+    )
     assert tight.loc[2021, "value_added_yi"] <= loose.loc[2021, "value_added_yi"]
     assert tight.loc[2021, "co2_t"] <= loose.loc[2021, "co2_t"]
     # By 2025 the land of the firms a tight cap closes in 2021 has come back as ready
@@ -66,15 +70,17 @@ def test_tighter_flat_caps_never_raise_value_added(pair: tuple[float, float]) ->
     # With that land kept out of the horizon (recovery lag 10 years) the caps' own
     # effect shows: a tighter cap never raises 2025 VA.
     lag = {"land.recovery_lag_years": 10}
-    loose, tight = (small_run(**{"carbon.total_cap_mt": c, **lag}).province.set_index("year")
-                    for c in pair)
+    loose, tight = (
+        small_run(**{"carbon.total_cap_mt": c, **lag}).province.set_index("year") for c in pair
+    )
     assert tight.loc[2025, "value_added_yi"] <= loose.loc[2025, "value_added_yi"]
 
 
 def test_carbon_price_makes_firms_abate_what_costs_less() -> None:
     free = tiny_run(**{"carbon.intensity_reduction_vs_base": None})
-    priced = tiny_run(**{"carbon.intensity_reduction_vs_base": None,
-                         "carbon.carbon_price_wan_per_t": 0.05})
+    priced = tiny_run(
+        **{"carbon.intensity_reduction_vs_base": None, "carbon.carbon_price_wan_per_t": 0.05}
+    )
     a0, a1 = free.province["abatement_total_t"].sum(), priced.province["abatement_total_t"].sum()
     assert a0 == 0.0
     assert a1 > 0.0
@@ -85,10 +91,18 @@ def test_carbon_price_makes_firms_abate_what_costs_less() -> None:
 def test_d_surcharges_act_in_mandatory_mode() -> None:
     # Before issue 13 mandatory exits read the rating alone, so the D surcharge changed
     # no exit; now firms it pushes into loss close.
-    lo = tiny_run(**{"exit.mode": "mandatory", "evaluation.surcharge_yuan_per_kwh":
-                     {"A": 0.0, "B": 0.0, "C": 0.0, "D": 0.0}})
-    hi = tiny_run(**{"exit.mode": "mandatory", "evaluation.surcharge_yuan_per_kwh":
-                     {"A": 0.0, "B": 0.0, "C": 0.0, "D": 1.0}})
+    lo = tiny_run(
+        **{
+            "exit.mode": "mandatory",
+            "evaluation.surcharge_yuan_per_kwh": {"A": 0.0, "B": 0.0, "C": 0.0, "D": 0.0},
+        }
+    )
+    hi = tiny_run(
+        **{
+            "exit.mode": "mandatory",
+            "evaluation.surcharge_yuan_per_kwh": {"A": 0.0, "B": 0.0, "C": 0.0, "D": 1.0},
+        }
+    )
     assert lo.province["firms_exited_margin"].sum() == 0
     assert hi.province["firms_exited_margin"].sum() > 0
 

@@ -104,9 +104,17 @@ def test_decomposition_of_a_hand_case():
     for y, ei_a, grid in ((2020, 1.0, 1.0), (2021, 0.5, 1.0), (2022, 0.5, 0.5)):
         for s, va, ei in (("a", 10.0, ei_a), ("b", 30.0, 0.2)):
             e = va * ei
-            rows.append({"year": y, "sector": s, "value_added": va, "energy": e,
-                         "energy_elec": 0.5 * e, "co2": 0.5 * e * 2.0 + 0.5 * e * grid,
-                         "co2_elec": 0.5 * e * grid})
+            rows.append(
+                {
+                    "year": y,
+                    "sector": s,
+                    "value_added": va,
+                    "energy": e,
+                    "energy_elec": 0.5 * e,
+                    "co2": 0.5 * e * 2.0 + 0.5 * e * grid,
+                    "co2_elec": 0.5 * e * grid,
+                }
+            )
     d = decompose(pd.DataFrame(rows)).set_index("year")
     assert d.loc[2021, "ci_structure"] == pytest.approx(0.0, abs=1e-12)
     assert d.loc[2021, "ci_energy_intensity"] == pytest.approx(d.loc[2021, "ci_change"])

@@ -338,8 +338,10 @@ def test_draws_of_unknown_sectors_and_zones_are_named(tmp_path):
     [
         (
             {"exit.rectification_years": {2021: 2.5}},
-            ["exit.rectification_years.2021: expected a whole number; allowed: a whole number "
-                 "from 1 to 20 (given: 2.5)"],
+            [
+                "exit.rectification_years.2021: expected a whole number; allowed: a whole number "
+                "from 1 to 20 (given: 2.5)"
+            ],
         ),
         (
             {"land.link_ratio": {"x": 1}},
@@ -347,15 +349,17 @@ def test_draws_of_unknown_sectors_and_zones_are_named(tmp_path):
         ),
         (
             {"land.link_ratio": {2021: "a"}},
-            ["land.link_ratio.2021: expected a number; allowed: a number from 0 to 10 "
-                 "(given: 'a')"],
+            [
+                "land.link_ratio.2021: expected a number; allowed: a number from 0 to 10 "
+                "(given: 'a')"
+            ],
         ),
         (
             {"land.link_ratio": "abc"},
             [
-                    "land.link_ratio: expected a number or a {year: number} mapping; "
-                    "allowed: a number from 0 to 10 (given: 'abc')"
-                ],
+                "land.link_ratio: expected a number or a {year: number} mapping; "
+                "allowed: a number from 0 to 10 (given: 'abc')"
+            ],
         ),
     ],
 )

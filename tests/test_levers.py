@@ -567,8 +567,12 @@ def test_merges_are_judged_before_the_years_curtailment(monkeypatch):
     # The allocation's abatement is off in both runs (issue 13): curtailment_max_share
     # also bounds its curtailment columns, and other numbers in the LP can move it to
     # another vertex of equal value; what is tested is step 10's curtailment.
-    merge = {"integration.year": 2022, "years.end": 2022, "carbon.enforcement": ["curtailment"],
-             "carbon.abatement_in_allocation": False}
+    merge = {
+        "integration.year": 2022,
+        "years.end": 2022,
+        "carbon.enforcement": ["curtailment"],
+        "carbon.abatement_in_allocation": False,
+    }
     free = _run(**merge)
     curtailed = _run(
         **merge,

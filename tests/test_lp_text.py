@@ -33,10 +33,14 @@ def test_cached_lp_text_equals_pyomo_over_years_and_phases(projects: bool) -> No
     base = random_snapshot(rng, 30, 6, projects=projects, abatement=True)
     for t in range(3):
         s = dataclasses.replace(
-            base, year=base.year + t, va_per_mu=base.va_per_mu * 1.05**t,
+            base,
+            year=base.year + t,
+            va_per_mu=base.va_per_mu * 1.05**t,
             ready_mu=base.ready_mu * (1 + 0.1 * t),
-            min_share_by_belt={"coastal": 0.1 * t}, max_zone_share=0.05 + 0.01 * t,
-            max_land_mu=None if t == 0 else np.full(base.va_per_mu.shape, 50.0 * t))
+            min_share_by_belt={"coastal": 0.1 * t},
+            max_zone_share=0.05 + 0.01 * t,
+            max_land_mu=None if t == 0 else np.full(base.va_per_mu.shape, 50.0 * t),
+        )
         bm, _ = get_built(s, projects)
         with bm.lock:
             bm.update(s)
@@ -52,8 +56,14 @@ def test_cached_lp_text_equals_pyomo_over_years_and_phases(projects: bool) -> No
 
 def test_cached_lp_text_equals_pyomo_without_caps_or_shares() -> None:
     s = random_snapshot(np.random.default_rng(12), 20, 5)
-    s = dataclasses.replace(s, total_cap_t=None, intensity_cap_t_per_wan=None,
-                            min_share_by_belt={}, max_zone_share=None, province_quota_mu=None)
+    s = dataclasses.replace(
+        s,
+        total_cap_t=None,
+        intensity_cap_t_per_wan=None,
+        min_share_by_belt={},
+        max_zone_share=None,
+        province_quota_mu=None,
+    )
     bm, _ = get_built(s)
     with bm.lock:
         bm.update(s)

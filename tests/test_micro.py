@@ -75,9 +75,7 @@ def test_industrial_floor_binds_with_its_dual():
     11.25·10 + 3.75·6 + 3·8 = 159. The floor's dual: one mu less industrial land in A
     moves a mu from s2 to s1, +4 万元; the row is ≥ in a maximisation: dual −4. The
     quota's dual is 9 (a mu to A at the mixed value)."""
-    snap, opts = case(
-        min_industrial_share=[0.25, 0.0], industrial_sectors=np.array([False, True])
-    )
+    snap, opts = case(min_industrial_share=[0.25, 0.0], industrial_sectors=np.array([False, True]))
     a = allocate(snap, opts)
     assert a.status is SolveStatus.OPTIMAL
     assert_close(a.land_mu, [[11.25, 3.75], [3.0, 0.0]])

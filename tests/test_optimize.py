@@ -374,9 +374,7 @@ def test_glpk_status_mapping_reads_status_and_log() -> None:
         _glpk_outcome("mip", ("f",), "RELATIVE MIP GAP TOLERANCE REACHED; SEARCH TERMINATED")
         is out.OPTIMAL
     )
-    assert (
-        _glpk_outcome("mip", ("u",), "TIME LIMIT EXCEEDED; SEARCH TERMINATED") is out.NO_SOLUTION
-    )
+    assert _glpk_outcome("mip", ("u",), "TIME LIMIT EXCEEDED; SEARCH TERMINATED") is out.NO_SOLUTION
     log = (
         "+   374: mip =     not found yet <=              +inf        (1; 0)\n"
         "+  5247: mip =   1.546599460e+07 <=   1.580173277e+07   2.2% (853; 3338)\n"
@@ -689,8 +687,14 @@ def test_bad_snapshot_is_a_clear_error() -> None:
 def test_every_numeric_snapshot_field_has_a_rule() -> None:
     # The validation table covers every numeric field; the rest are ids, belts and shares
     # (abatement_measures, issue 13, are the names of the abatement columns, like ids).
-    others = {"year", "zone_ids", "sectors", "zone_belts", "min_share_by_belt",
-              "abatement_measures"}
+    others = {
+        "year",
+        "zone_ids",
+        "sectors",
+        "zone_belts",
+        "min_share_by_belt",
+        "abatement_measures",
+    }
     fields = {f.name for f in dataclasses.fields(Snapshot)}
     assert set(FIELD_RULES) == fields - others
 

@@ -241,8 +241,10 @@ def test_duplicate_calibration_key_is_refused(tmp_path, capsys):
     rows = _rows(path)
     _write(path, [*rows, rows[1]])
     _assert_refused(
-        capsys, scen, tmp_path, f"line {len(rows) + 1}, column key: duplicate key "
-        f"'{rows[1][0]}' (first on line 2)"
+        capsys,
+        scen,
+        tmp_path,
+        f"line {len(rows) + 1}, column key: duplicate key '{rows[1][0]}' (first on line 2)",
     )
 
 
@@ -282,8 +284,12 @@ def test_a_calibration_target_out_of_range_is_refused(tmp_path, capsys, key, val
     _write(path, rows)
     t = TARGET_KEYS[key]
     _assert_refused(
-        capsys, scen, tmp_path, str(path), f"line {line}, key {key}: {float(value)} is out of "
-        f"range; allowed: a number > {t.lo:g} and ≤ {t.hi:g}"
+        capsys,
+        scen,
+        tmp_path,
+        str(path),
+        f"line {line}, key {key}: {float(value)} is out of "
+        f"range; allowed: a number > {t.lo:g} and ≤ {t.hi:g}",
     )
 
 
@@ -327,7 +333,11 @@ def test_efficiency_gain_times_its_multiplier_must_stay_below_one(tmp_path, caps
     path = tmp_path / "data" / "sectors.csv"
     _set_cell(path, 2, "efficiency_gain", "0.1")
     _assert_refused(
-        capsys, scen, tmp_path, "efficiency_gain", "below 1",
+        capsys,
+        scen,
+        tmp_path,
+        "efficiency_gain",
+        "below 1",
         sets=["economy.efficiency_gain_multiplier=10"],
     )
 
@@ -338,8 +348,13 @@ def test_efficiency_gain_times_its_multiplier_must_stay_below_one(tmp_path, caps
 def test_a_mistyped_data_path_names_the_key_and_where_it_looked(tmp_path, capsys):
     scen = _copy(tmp_path, "data:\n  zones: data/zone.csv\n")
     err = _assert_refused(
-        capsys, scen, tmp_path, str(scen), "data.zones: 'data/zone.csv': no such file",
-        str(tmp_path / "data" / "zone.csv"), "did you mean",
+        capsys,
+        scen,
+        tmp_path,
+        str(scen),
+        "data.zones: 'data/zone.csv': no such file",
+        str(tmp_path / "data" / "zone.csv"),
+        "did you mean",
     )
     assert str(BASELINE.parent / "data" / "zone.csv") in err
 
@@ -347,15 +362,17 @@ def test_a_mistyped_data_path_names_the_key_and_where_it_looked(tmp_path, capsys
 def test_a_missing_boundaries_file_is_refused_at_validate(tmp_path, capsys):
     """Before, validate said "valid" and the run failed after the simulation."""
     scen = _copy(tmp_path, "data:\n  boundaries: maps/cities.geojson\n")
-    _assert_refused(
-        capsys, scen, tmp_path, "data.boundaries: 'maps/cities.geojson': no such file"
-    )
+    _assert_refused(capsys, scen, tmp_path, "data.boundaries: 'maps/cities.geojson': no such file")
 
 
 def test_firms_synthesise_spelled_wrong_says_how_to_spell_it(tmp_path, capsys):
     scen = _copy(tmp_path)
     _assert_refused(
-        capsys, scen, tmp_path, "data.firms: 'synthesise'", "write 'synthesize'",
+        capsys,
+        scen,
+        tmp_path,
+        "data.firms: 'synthesise'",
+        "write 'synthesize'",
         sets=["data.firms=synthesise"],
     )
 

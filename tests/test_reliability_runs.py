@@ -76,7 +76,7 @@ EDITS = {
         ),
         ["scenario key land.link_ratio: was 1.0, is 1.2", "parent.yaml:4"],
     ),
-    "set": (None, ["scenario key exit.mode: was \"mandatory\", is \"market\"", "--set"]),
+    "set": (None, ['scenario key exit.mode: was "mandatory", is "market"', "--set"]),
     "zones data": (
         lambda c, p, d: (d / "zones.csv").write_text(
             (d / "zones.csv").read_text(encoding="utf-8").replace(",17055.0,", ",17056.0,", 1),
@@ -122,8 +122,9 @@ def test_resume_after_an_edit_that_changes_nothing_resolved_goes_on(tmp_path, ca
     child, _, _ = _scenario_with_parent_and_data(tmp_path)
     out = tmp_path / "e"
     assert _ensemble(capsys, child, out, 1)[0] == 0
-    child.write_text("# the same scenario\nseed: 11\nname: child\nextends: parent.yaml\n",
-                     encoding="utf-8")
+    child.write_text(
+        "# the same scenario\nseed: 11\nname: child\nextends: parent.yaml\n", encoding="utf-8"
+    )
     code, _, err = _ensemble(capsys, child, out, 2)
     assert code == 0, err
     assert err.count("done (member") == 1
@@ -132,11 +133,16 @@ def test_resume_after_an_edit_that_changes_nothing_resolved_goes_on(tmp_path, ca
 # ---------------------------------------------------------------- 5: failure is not success
 
 FAILING = [
-    "--set", "optimizer.projects=true",
-    "--set", "optimizer.time_limit_s=0.5",
-    "--set", "data.firm_scale=0.02",
-    "--set", "years.end=2021",
-    "--set", "land.demand_multiplier=null",
+    "--set",
+    "optimizer.projects=true",
+    "--set",
+    "optimizer.time_limit_s=0.5",
+    "--set",
+    "data.firm_scale=0.02",
+    "--set",
+    "years.end=2021",
+    "--set",
+    "land.demand_multiplier=null",
     "--no-charts",
 ]  # GLPK finds no whole-project allocation of the full province in half a second when
 # investors' demand is unbounded (every pair open); with demand capped at the growth need
@@ -223,8 +229,11 @@ def test_a_maximum_zone_share_no_allocation_can_meet_is_refused(tmp_path, capsys
 def test_belt_shares_that_overlapping_zones_can_meet_are_accepted(capsys):
     """Nantong's zones are in the Yangtze and the coastal belt: 0.7 + 0.4 can hold."""
     code, out, err = _cli(
-        capsys, "validate", str(BASELINE),
-        "--set", "optimizer.min_share_by_belt={yangtze: 0.7, coastal: 0.4}",
+        capsys,
+        "validate",
+        str(BASELINE),
+        "--set",
+        "optimizer.min_share_by_belt={yangtze: 0.7, coastal: 0.4}",
     )
     assert code == 0, err and "valid" in out
 
@@ -313,8 +322,9 @@ def test_force_refuses_anything_but_a_run_folder(tmp_path, capsys, a_run, make, 
 def test_force_replaces_a_run_folder(tmp_path, capsys, a_run):
     target = tmp_path / "target"
     shutil.copytree(a_run, target)
-    code, _, err = _cli(capsys, "run", str(BASELINE), *QUICK, "--no-charts",
-                        "--out", str(target), "--force")
+    code, _, err = _cli(
+        capsys, "run", str(BASELINE), *QUICK, "--no-charts", "--out", str(target), "--force"
+    )
     assert code == 0, err
     m = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
     assert m["tool"] == "zonesim" and m["status"] == "complete"
@@ -412,9 +422,23 @@ def _alive(pid: int) -> bool:
 def test_kill_9_of_an_ensemble_leaves_no_worker_behind(tmp_path):
     out = tmp_path / "e"
     proc = subprocess.Popen(
-        [ZONESIM, "ensemble", str(BASELINE), "--runs", "8", "--executor", "process",
-         "--workers", "2", "--set", "data.firm_scale=0.05", "--out", str(out)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            ZONESIM,
+            "ensemble",
+            str(BASELINE),
+            "--runs",
+            "8",
+            "--executor",
+            "process",
+            "--workers",
+            "2",
+            "--set",
+            "data.firm_scale=0.05",
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 240
@@ -466,8 +490,17 @@ def test_every_file_but_the_manifest_is_byte_identical_across_runs(tmp_path):
     for seed, cwd in (("1", tmp_path), ("4242", Path("/"))):
         out = tmp_path / f"hash{seed}" / "run"
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        args = [ZONESIM, "run", str(BASELINE), "--set", "data.firm_scale=0.02",
-                "--set", "years.end=2022", "--out", str(out)]
+        args = [
+            ZONESIM,
+            "run",
+            str(BASELINE),
+            "--set",
+            "data.firm_scale=0.02",
+            "--set",
+            "years.end=2022",
+            "--out",
+            str(out),
+        ]
         proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
         folders.append(out)
@@ -475,8 +508,9 @@ def test_every_file_but_the_manifest_is_byte_identical_across_runs(tmp_path):
     files = sorted(str(p.relative_to(a)) for p in a.rglob("*") if p.is_file())
     assert "charts/va_co2.png" in files and "province.parquet" in files
     assert sorted(str(p.relative_to(b)) for p in b.rglob("*") if p.is_file()) == files
-    differ = [f for f in files if f != "manifest.json" and not filecmp.cmp(a / f, b / f,
-                                                                          shallow=False)]
+    differ = [
+        f for f in files if f != "manifest.json" and not filecmp.cmp(a / f, b / f, shallow=False)
+    ]
     assert differ == []
     prov = pd.read_parquet(a / "province.parquet")
     assert not [c for c in prov.columns if c.endswith(("_build_s", "_solve_s"))]

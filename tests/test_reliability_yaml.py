@@ -40,9 +40,7 @@ def child(folder: Path, body: str, name: str = "case.yaml") -> Path:
     return path
 
 
-def refused(
-    capsys: pytest.CaptureFixture[str], folder: Path, scenario: str, *extra: str
-) -> str:
+def refused(capsys: pytest.CaptureFixture[str], folder: Path, scenario: str, *extra: str) -> str:
     """`validate` and `run` both exit 2 with no traceback and no run folder; the message."""
     os.chdir(folder)
     code, out = cli(capsys, "validate", scenario, *extra)

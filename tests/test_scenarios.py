@@ -200,6 +200,7 @@ def test_coastal_shift_gives_the_coast_its_share_and_no_canal_chemicals(runs):
     # what the sectors' growth needs beyond ready land (a few thousand mu a year), and
     # the coast takes more than 25 % of it on its own in most years (2023 it does not)
     assert (coastal_share(runs["baseline"].zones) < 0.25).any()
+
     # outside the canal zones (whose chemical demand the scenario bans: since issue 12 the
     # ready land is no longer all used, so a ban changes how much of theirs is) the zones
     # use as much ready land in 2021 as in the baseline
@@ -253,7 +254,7 @@ def test_coastal_shift_moves_chemicals_from_the_yangtze_to_the_coast(runs):
     receiving = set(z.loc[z["land_relocated_mu"] > 1e-6, "zone_id"])
     assert receiving and receiving <= (coastal & parks)
     lost = p.loc[2022:2025, "relocation_lost_output_wan"]
-    assert lost.loc[2025] > 0 and (lost.loc[lost.gt(0).idxmax():] > 0).all()
+    assert lost.loc[2025] > 0 and (lost.loc[lost.gt(0).idxmax() :] > 0).all()
 
 
 def test_horizon_2035_runs_to_2035_under_its_cap_and_peaks_before_2030(runs):

@@ -37,8 +37,11 @@ def test_wheel_runs_a_shipped_scenario_from_an_empty_folder(tmp_path):
     source = tmp_path / "source"
     shutil.copytree(REPO, source, ignore=_NOT_SOURCE)
     wheels = tmp_path / "wheels"
-    _sh([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(wheels), str(source)],
-        tmp_path, env)
+    _sh(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(wheels), str(source)],
+        tmp_path,
+        env,
+    )
     (wheel,) = wheels.glob("zonesim-*.whl")
 
     venv = tmp_path / "venv"
@@ -78,9 +81,13 @@ def test_wheel_runs_a_shipped_scenario_from_an_empty_folder(tmp_path):
     assert not list(site.rglob("results"))  # nothing written into the package
 
     loaded = _sh(
-        [str(bin_dir / "python"), "-c",
-         "import sim; print(sim.load_scenario('strict_carbon').name)"],
-        work, env,
+        [
+            str(bin_dir / "python"),
+            "-c",
+            "import sim; print(sim.load_scenario('strict_carbon').name)",
+        ],
+        work,
+        env,
     )
     assert loaded.strip() == "strict_carbon"
 

@@ -86,9 +86,19 @@ INDUSTRIAL_LAND_SHARE = 0.6863  # Jiangsu national zones 2024 monitoring (MNR)
 # ---------------------------------------------------------------------------
 # GDP per head 2020 (万元), commonly quoted city bulletin figures (not re-verified).
 CITY_GDP_PER_HEAD_2020_WAN = {
-    "Nanjing": 15.9, "Wuxi": 16.6, "Xuzhou": 8.1, "Changzhou": 14.9, "Suzhou": 15.8,
-    "Nantong": 13.0, "Lianyungang": 7.1, "Huaian": 8.8, "Yancheng": 8.9,
-    "Yangzhou": 13.2, "Zhenjiang": 13.2, "Taizhou": 11.6, "Suqian": 6.6,
+    "Nanjing": 15.9,
+    "Wuxi": 16.6,
+    "Xuzhou": 8.1,
+    "Changzhou": 14.9,
+    "Suzhou": 15.8,
+    "Nantong": 13.0,
+    "Lianyungang": 7.1,
+    "Huaian": 8.8,
+    "Yancheng": 8.9,
+    "Yangzhou": 13.2,
+    "Zhenjiang": 13.2,
+    "Taizhou": 11.6,
+    "Suqian": 6.6,
 }
 CITY_PRODUCTIVITY_ELASTICITY = 0.5  # output per mu ∝ (city GDP per head)^this (estimate)
 # 高新 zones vs development zones (MLR 2011: HTZ industry 1,778 vs 866 万元/mu for all
@@ -739,9 +749,7 @@ def plant_columns(zones: pd.DataFrame, plants: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def zone_factors(
-    zones: pd.DataFrame, cities: pd.DataFrame, sectors: pd.DataFrame
-) -> pd.DataFrame:
+def zone_factors(zones: pd.DataFrame, cities: pd.DataFrame, sectors: pd.DataFrame) -> pd.DataFrame:
     """Per zone: output per mu, tax and energy factors for firm synthesis (estimates).
 
     productivity f_z = L_level · (gdp_head_c / gdp_head)^0.5 · [1.15 high-tech]
@@ -762,9 +770,12 @@ def zone_factors(
     hitech = zones["name_zh"].str.contains("高新").to_numpy()
     rng = np.random.default_rng(ZONE_FACTOR_SEED)
     e = np.exp(rng.normal(0.0, ZONE_PRODUCTIVITY_SD, len(zones)))
-    raw = (head / mean_head) ** CITY_PRODUCTIVITY_ELASTICITY * np.where(
-        hitech, HITECH_PRODUCTIVITY, 1.0
-    ) * np.where(zones["zone_id"] == SIP_ZONE_ID, SIP_PRODUCTIVITY, 1.0) * e
+    raw = (
+        (head / mean_head) ** CITY_PRODUCTIVITY_ELASTICITY
+        * np.where(hitech, HITECH_PRODUCTIVITY, 1.0)
+        * np.where(zones["zone_id"] == SIP_ZONE_ID, SIP_PRODUCTIVITY, 1.0)
+        * e
+    )
     va = zone_sector_va(zones, sectors)
     out = va / sectors["va_ratio"].to_numpy(float)[None, :]
     base_land = (out / sectors["output_per_mu_wan"].to_numpy(float)[None, :]).sum(axis=1)

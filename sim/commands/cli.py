@@ -163,8 +163,10 @@ def cmd_allocate(args: argparse.Namespace) -> int:
     alloc = model.allocations[-1]
     solve = "glpsol --lp" if out.suffix.lower() == ".lp" else "glpsol --freemps"
     print(f"{args.year}: objective {alloc.objective_wan:,.6f} 万元 ({alloc.status.name.lower()})")
-    print(f"wrote {out} as the minimisation of the negated objective (its optimum is minus "
-          f"the above); solve it with: {solve} {out}, or any LP reader")
+    print(
+        f"wrote {out} as the minimisation of the negated objective (its optimum is minus "
+        f"the above); solve it with: {solve} {out}, or any LP reader"
+    )
     return EXIT_OK
 
 
@@ -377,8 +379,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_bench)
 
     # issue 13: the cost of a carbon cap (sim/experiments/cap_curve.py)
-    sp = sub.add_parser("cap-curve", help="the cost of a carbon cap: VA lost, tonnes, "
-                        "marginal and average 元/t against the cap")
+    sp = sub.add_parser(
+        "cap-curve",
+        help="the cost of a carbon cap: VA lost, tonnes, marginal and average 元/t against the cap",
+    )
     sp.add_argument("scenario", help="scenario YAML or shipped name")
     sp.add_argument("--caps", required=True, help="caps in Mt: HI:LO:STEP (360:280:10) or A,B,C")
     sp.add_argument("--year", type=int, default=None, help="year to price (default: the last)")
@@ -402,12 +406,21 @@ def cmd_cap_curve(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     scenario = _load(args)
     charts = not args.no_charts and scenario.report.charts
-    table, paths = cap_curve_main(scenario, args.caps, args.year,
-                                  Path(args.out) if args.out else None, charts)
+    table, paths = cap_curve_main(
+        scenario, args.caps, args.year, Path(args.out) if args.out else None, charts
+    )
     import pandas as pd
 
-    cols = ["cap_mt", "status", "tonnes_reduced_t", "va_lost_yi", "land_forgone_mu",
-            "abatement_t", "marginal_yuan_per_t", "average_yuan_per_t"]
+    cols = [
+        "cap_mt",
+        "status",
+        "tonnes_reduced_t",
+        "va_lost_yi",
+        "land_forgone_mu",
+        "abatement_t",
+        "marginal_yuan_per_t",
+        "average_yuan_per_t",
+    ]
     with pd.option_context("display.width", 200, "display.float_format", "{:,.1f}".format):
         print(table[cols].to_string(index=False))
     print(paths[0].parent)

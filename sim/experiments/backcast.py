@@ -50,8 +50,11 @@ def _kinds(sectors: pd.DataFrame) -> pd.DataFrame:
     table = pd.read_csv(LIBRARY_DIR / "data" / "sectors.csv", usecols=["sector", "kind"])
     s = sectors.merge(table, on="sector", how="left")
     s["group"] = np.where(s["kind"] == "services", "services", "manufacturing")
-    return s.groupby(["year", "group"])[["value_added_yi", "output_yi",
-                                         "output_new_projects_yi"]].sum().reset_index()
+    return (
+        s.groupby(["year", "group"])[["value_added_yi", "output_yi", "output_new_projects_yi"]]
+        .sum()
+        .reset_index()
+    )
 
 
 def _by_year(p: pd.DataFrame, col: str) -> pd.Series:
@@ -135,46 +138,104 @@ def new_project_share(p: pd.DataFrame, s: pd.DataFrame) -> pd.Series:
 
 
 INDICATORS = (
-    Indicator("zone VA growth vs GDP growth", "gdp_real_growth", zone_va_growth, "points", 2.0,
-              "zones may outgrow the province (the plan intends it) by up to 2 points a year, "
-              "which moves their share of GDP by about one point a year"),
-    Indicator("zone manufacturing VA growth vs above-scale industry",
-              "industrial_va_above_scale_real_growth", manufacturing_growth, "points", 2.0,
-              "zones hold 60 % of industrial VA, mostly above-scale firms; the published index "
-              "also covers mining and utilities"),
-    Indicator("zone services VA growth vs tertiary sector", "tertiary_va_real_growth",
-              services_growth, "points", 2.0,
-              "zone services include construction; the 2022 actual is Q1-Q3 only"),
-    Indicator("zone manufacturing share of VA, change since 2021 vs province",
-              "manufacturing_share_of_gdp", manufacturing_share_change, "points", 2.0,
-              "zone and province shares have different bases: only the change is compared"),
-    Indicator("zone energy intensity change vs 2020", "energy_intensity_change_vs_2020",
-              energy_intensity_change, "points", 2.5,
-              "the province's 2021-2023 yearly path is an estimate spread evenly from the "
-              "published 2021-24 cumulative (-13 %)"),
-    Indicator("zone energy use vs 2020 (index)", "energy_use_index_vs_2020", energy_use_index,
-              "relative", 0.05,
-              "the actual is derived from GDP and intensity (estimate, about ±1 point)"),
-    Indicator("zone VA per worker growth vs labour productivity",
-              "labour_productivity_real_growth", productivity_growth, "points", 2.5,
-              "new projects are staffed for full capacity while they ramp up; the actual is "
-              "GDP growth + 0.5 pp (estimate)"),
-    Indicator("zone employment growth vs province", "employment_growth", employment_growth,
-              "points", 3.0,
-              "zones outgrow the province, so their staff may grow where the province's falls"),
-    Indicator("zone electricity growth vs province", "electricity_use_growth",
-              electricity_growth, "points", 4.0,
-              "diagnostic: the model keeps each firm's electricity share (no electrification "
-              "trend) and the zones exclude households", tested=False),
-    Indicator("zone tax growth vs budget revenue growth", "budget_revenue", tax_growth,
-              "points", 5.0,
-              "diagnostic: tax_yi is real local budget revenue of the zone firms; the actual is "
-              "nominal and 2022 carries VAT refunds", tested=False),
-    Indicator("new projects' share of manufacturing output growth",
-              "new_plants_share_of_industrial_output_growth", new_project_share, "points", 15.0,
-              "diagnostic: firms born after 2020, ramping cohorts included (the bulletin counts "
-              "plants commissioned that year); incumbent_growth_share was set from this figure",
-              tested=False),
+    Indicator(
+        "zone VA growth vs GDP growth",
+        "gdp_real_growth",
+        zone_va_growth,
+        "points",
+        2.0,
+        "zones may outgrow the province (the plan intends it) by up to 2 points a year, "
+        "which moves their share of GDP by about one point a year",
+    ),
+    Indicator(
+        "zone manufacturing VA growth vs above-scale industry",
+        "industrial_va_above_scale_real_growth",
+        manufacturing_growth,
+        "points",
+        2.0,
+        "zones hold 60 % of industrial VA, mostly above-scale firms; the published index "
+        "also covers mining and utilities",
+    ),
+    Indicator(
+        "zone services VA growth vs tertiary sector",
+        "tertiary_va_real_growth",
+        services_growth,
+        "points",
+        2.0,
+        "zone services include construction; the 2022 actual is Q1-Q3 only",
+    ),
+    Indicator(
+        "zone manufacturing share of VA, change since 2021 vs province",
+        "manufacturing_share_of_gdp",
+        manufacturing_share_change,
+        "points",
+        2.0,
+        "zone and province shares have different bases: only the change is compared",
+    ),
+    Indicator(
+        "zone energy intensity change vs 2020",
+        "energy_intensity_change_vs_2020",
+        energy_intensity_change,
+        "points",
+        2.5,
+        "the province's 2021-2023 yearly path is an estimate spread evenly from the "
+        "published 2021-24 cumulative (-13 %)",
+    ),
+    Indicator(
+        "zone energy use vs 2020 (index)",
+        "energy_use_index_vs_2020",
+        energy_use_index,
+        "relative",
+        0.05,
+        "the actual is derived from GDP and intensity (estimate, about ±1 point)",
+    ),
+    Indicator(
+        "zone VA per worker growth vs labour productivity",
+        "labour_productivity_real_growth",
+        productivity_growth,
+        "points",
+        2.5,
+        "new projects are staffed for full capacity while they ramp up; the actual is "
+        "GDP growth + 0.5 pp (estimate)",
+    ),
+    Indicator(
+        "zone employment growth vs province",
+        "employment_growth",
+        employment_growth,
+        "points",
+        3.0,
+        "zones outgrow the province, so their staff may grow where the province's falls",
+    ),
+    Indicator(
+        "zone electricity growth vs province",
+        "electricity_use_growth",
+        electricity_growth,
+        "points",
+        4.0,
+        "diagnostic: the model keeps each firm's electricity share (no electrification "
+        "trend) and the zones exclude households",
+        tested=False,
+    ),
+    Indicator(
+        "zone tax growth vs budget revenue growth",
+        "budget_revenue",
+        tax_growth,
+        "points",
+        5.0,
+        "diagnostic: tax_yi is real local budget revenue of the zone firms; the actual is "
+        "nominal and 2022 carries VAT refunds",
+        tested=False,
+    ),
+    Indicator(
+        "new projects' share of manufacturing output growth",
+        "new_plants_share_of_industrial_output_growth",
+        new_project_share,
+        "points",
+        15.0,
+        "diagnostic: firms born after 2020, ramping cohorts included (the bulletin counts "
+        "plants commissioned that year); incumbent_growth_share was set from this figure",
+        tested=False,
+    ),
 )
 
 
@@ -203,22 +264,24 @@ def table(province: pd.DataFrame, sectors: pd.DataFrame, history: pd.DataFrame) 
                 continue
             m, v = float(model[y]), float(a["value"])
             err = (m - v) * 100.0 if ind.error == "points" else m / v - 1.0
-            rows.append({
-                "indicator": ind.name,
-                "year": y,
-                "model": m,
-                "actual": v,
-                "error": err,
-                "error_unit": "points" if ind.error == "points" else "relative",
-                "window": "in" if y in CALIBRATION_YEARS else "out",
-                "tolerance": ind.tolerance,
-                "within": bool(abs(err) <= ind.tolerance + 1e-12),
-                "tested": ind.tested,
-                "tolerance_reason": ind.reason,
-                "actual_grade": a["grade"],
-                "actual_indicator": ind.actual,
-                "actual_source": a["source"],
-            })
+            rows.append(
+                {
+                    "indicator": ind.name,
+                    "year": y,
+                    "model": m,
+                    "actual": v,
+                    "error": err,
+                    "error_unit": "points" if ind.error == "points" else "relative",
+                    "window": "in" if y in CALIBRATION_YEARS else "out",
+                    "tolerance": ind.tolerance,
+                    "within": bool(abs(err) <= ind.tolerance + 1e-12),
+                    "tested": ind.tested,
+                    "tolerance_reason": ind.reason,
+                    "actual_grade": a["grade"],
+                    "actual_indicator": ind.actual,
+                    "actual_source": a["source"],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -229,8 +292,11 @@ def history_end(history: pd.DataFrame, base: int) -> int:
     return int(max(years.max(), base + 1))
 
 
-def backcast(scenario_name: str = "baseline", overrides: dict | None = None,
-             history_path: str | Path | None = None) -> tuple[pd.DataFrame, object]:
+def backcast(
+    scenario_name: str = "baseline",
+    overrides: dict | None = None,
+    history_path: str | Path | None = None,
+) -> tuple[pd.DataFrame, object]:
     """Run the scenario over the history years; return (table, run result)."""
     from sim.runs.runner import run
     from sim.scenario import load_scenario
@@ -248,20 +314,23 @@ def chart(tab: pd.DataFrame):
     """Model (line) against actual (points) per indicator, the calibration window shaded."""
     import altair as alt
 
-    long = pd.concat([
-        tab.assign(series="model", value=tab["model"]),
-        tab.assign(series="actual", value=tab["actual"]),
-    ])
+    long = pd.concat(
+        [
+            tab.assign(series="model", value=tab["model"]),
+            tab.assign(series="actual", value=tab["actual"]),
+        ]
+    )
     base = alt.Chart(long).encode(
         x=alt.X("year:O", title="year"),
         y=alt.Y("value:Q", title=None),
         color=alt.Color("series:N", title=None),
     )
     layer = base.mark_line(point=True).encode(strokeDash="series:N") + base.mark_point(size=60)
-    return layer.properties(width=220, height=140).facet(
-        facet=alt.Facet("indicator:N", title=None), columns=3
-    ).resolve_scale(y="independent").properties(
-        title="Back-cast: model against Jiangsu's actuals (calibrated on 2021-2022)"
+    return (
+        layer.properties(width=220, height=140)
+        .facet(facet=alt.Facet("indicator:N", title=None), columns=3)
+        .resolve_scale(y="independent")
+        .properties(title="Back-cast: model against Jiangsu's actuals (calibrated on 2021-2022)")
     )
 
 
@@ -280,8 +349,20 @@ def write(tab: pd.DataFrame, folder: Path, charts: bool = True) -> list[Path]:
 
 def printable(tab: pd.DataFrame) -> pd.DataFrame:
     """The table as the CLI prints it (percent values, short columns)."""
-    out = tab[["indicator", "year", "window", "model", "actual", "error", "error_unit",
-               "tolerance", "within", "tested"]].copy()
+    out = tab[
+        [
+            "indicator",
+            "year",
+            "window",
+            "model",
+            "actual",
+            "error",
+            "error_unit",
+            "tolerance",
+            "within",
+            "tested",
+        ]
+    ].copy()
     pts = out["error_unit"] == "points"
     for c in ("model", "actual"):
         out[c] = np.where(pts, out[c] * 100.0, out[c])
@@ -304,12 +385,16 @@ def backcast_command(args) -> int:
     name = result.scenario.name
     folder = Path(args.out) if args.out else new_run_dir(f"{name}-backcast")
     write(tab, folder, charts=not args.no_charts)
-    with pd.option_context("display.width", 220, "display.max_colwidth", 60,
-                           "display.float_format", "{:,.2f}".format):
+    with pd.option_context(
+        "display.width", 220, "display.max_colwidth", 60, "display.float_format", "{:,.2f}".format
+    ):
         print(printable(tab).to_string(index=False))
     inside = tab[(tab["window"] == "in") & tab["tested"]]
-    print(f"\ncalibration window {CALIBRATION_YEARS[0]}-{CALIBRATION_YEARS[-1]}: "
-          f"{int(inside['within'].sum())}/{len(inside)} tested rows within tolerance; "
-          f"2023 onward is out of sample", file=sys.stderr)
+    print(
+        f"\ncalibration window {CALIBRATION_YEARS[0]}-{CALIBRATION_YEARS[-1]}: "
+        f"{int(inside['within'].sum())}/{len(inside)} tested rows within tolerance; "
+        f"2023 onward is out of sample",
+        file=sys.stderr,
+    )
     print(folder)
     return 0

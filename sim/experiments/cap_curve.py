@@ -48,8 +48,10 @@ def parse_caps(text: str) -> list[float]:
         else:
             caps = [float(v) for v in text.split(",")]
     except ValueError:
-        raise ValueError(f"--caps {text!r}: use HI:LO:STEP in Mt (e.g. 360:280:10) or "
-                         "a list A,B,C; the step must be > 0") from None
+        raise ValueError(
+            f"--caps {text!r}: use HI:LO:STEP in Mt (e.g. 360:280:10) or "
+            "a list A,B,C; the step must be > 0"
+        ) from None
     if not caps or min(caps) < 0:
         raise ValueError(f"--caps {text!r}: caps must be ≥ 0 Mt")
     return caps
@@ -61,8 +63,9 @@ def year_snapshot(scenario: Scenario, year: int | None) -> Snapshot:
 
     end = scenario.years.end if year is None else int(year)
     if not scenario.years.base < end <= scenario.years.end:
-        raise ValueError(f"--year {end}: must be after {scenario.years.base} and at most "
-                         f"{scenario.years.end}")
+        raise ValueError(
+            f"--year {end}: must be after {scenario.years.base} and at most {scenario.years.end}"
+        )
     model = ProvinceModel(scenario)
     while model.year < end:
         model.step()
@@ -119,33 +122,63 @@ def chart(table: pd.DataFrame, lang: str = "en") -> Any:
 
     zh = lang == "zh"
     lo, hi = float(table["cap_mt"].min()), float(table["cap_mt"].max())
-    x = alt.X("cap_mt:Q", title="碳排放总量上限（百万吨/年）" if zh else "total CO2 cap (Mt/yr)",
-              scale=alt.Scale(reverse=True, zero=False, domain=[lo, hi]))
-    cost = table.melt(id_vars=["cap_mt"], value_vars=["marginal_yuan_per_t",
-                                                      "average_yuan_per_t"],
-                      var_name="measure", value_name="yuan_per_t").dropna()
+    x = alt.X(
+        "cap_mt:Q",
+        title="碳排放总量上限（百万吨/年）" if zh else "total CO2 cap (Mt/yr)",
+        scale=alt.Scale(reverse=True, zero=False, domain=[lo, hi]),
+    )
+    cost = table.melt(
+        id_vars=["cap_mt"],
+        value_vars=["marginal_yuan_per_t", "average_yuan_per_t"],
+        var_name="measure",
+        value_name="yuan_per_t",
+    ).dropna()
     cost = cost[cost["yuan_per_t"] > 0]  # a log axis
-    names = ({"marginal_yuan_per_t": "边际减排成本", "average_yuan_per_t": "平均成本"} if zh
-             else {"marginal_yuan_per_t": "marginal (元/t: price + dual)",
-                   "average_yuan_per_t": "average (元/t)"})
+    names = (
+        {"marginal_yuan_per_t": "边际减排成本", "average_yuan_per_t": "平均成本"}
+        if zh
+        else {
+            "marginal_yuan_per_t": "marginal (元/t: price + dual)",
+            "average_yuan_per_t": "average (元/t)",
+        }
+    )
     cost["measure"] = cost["measure"].map(names)
-    top = alt.Chart(cost).mark_line(point=True).encode(
-        x=x,
-        y=alt.Y("yuan_per_t:Q", title="元/吨 CO2" if zh else "元 per t CO2 (this year)",
-                scale=alt.Scale(type="log")),
-        color=alt.Color("measure:N", title=None),
-        tooltip=["cap_mt", "measure", alt.Tooltip("yuan_per_t:Q", format=",.0f")],
-    ).properties(width=520, height=240)
-    bottom = alt.Chart(table).mark_line(point=True).encode(
-        x=x,
-        y=alt.Y("va_lost_yi:Q", title="增加值损失（亿元/年）" if zh
-                else "VA lost (亿元/yr)"),
-        tooltip=["cap_mt", alt.Tooltip("va_lost_yi:Q", format=",.2f"),
-                 alt.Tooltip("tonnes_reduced_t:Q", format=",.0f"), "status"],
-    ).properties(width=520, height=160)
+    top = (
+        alt.Chart(cost)
+        .mark_line(point=True)
+        .encode(
+            x=x,
+            y=alt.Y(
+                "yuan_per_t:Q",
+                title="元/吨 CO2" if zh else "元 per t CO2 (this year)",
+                scale=alt.Scale(type="log"),
+            ),
+            color=alt.Color("measure:N", title=None),
+            tooltip=["cap_mt", "measure", alt.Tooltip("yuan_per_t:Q", format=",.0f")],
+        )
+        .properties(width=520, height=240)
+    )
+    bottom = (
+        alt.Chart(table)
+        .mark_line(point=True)
+        .encode(
+            x=x,
+            y=alt.Y("va_lost_yi:Q", title="增加值损失（亿元/年）" if zh else "VA lost (亿元/yr)"),
+            tooltip=[
+                "cap_mt",
+                alt.Tooltip("va_lost_yi:Q", format=",.2f"),
+                alt.Tooltip("tonnes_reduced_t:Q", format=",.0f"),
+                "status",
+            ],
+        )
+        .properties(width=520, height=160)
+    )
     year = int(table["year"].iloc[0]) if len(table) else ""
-    title = (f"碳排放上限的成本（{year}年）" if zh else
-             f"What a carbon cap costs, {year}: marginal and average 元/t, VA lost")
+    title = (
+        f"碳排放上限的成本（{year}年）"
+        if zh
+        else f"What a carbon cap costs, {year}: marginal and average 元/t, VA lost"
+    )
     return alt.vconcat(top, bottom).properties(title=title)
 
 
@@ -162,8 +195,9 @@ def write(table: pd.DataFrame, out: Path, charts: bool = True, lang: str = "en")
     return paths
 
 
-def main(scenario: Scenario, caps: str, year: int | None, out: Path | None,
-         charts: bool = True) -> tuple[pd.DataFrame, list[Path]]:
+def main(
+    scenario: Scenario, caps: str, year: int | None, out: Path | None, charts: bool = True
+) -> tuple[pd.DataFrame, list[Path]]:
     """The cap-curve command: sweep, write, return the table and the files written."""
     caps_mt = parse_caps(caps)
     snap = year_snapshot(scenario, year)

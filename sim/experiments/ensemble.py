@@ -180,9 +180,7 @@ def _member_problem(path: Path, member: Member, years: range) -> str | None:
     return None
 
 
-def _done(
-    folder: Path, plan: list[Member], years: range, warn: Callable[[str], None]
-) -> set[int]:
+def _done(folder: Path, plan: list[Member], years: range, warn: Callable[[str], None]) -> set[int]:
     """The indices of the members of `plan` already written and sound.
 
     Stale temp files of killed writers are removed first; a damaged member file is
@@ -341,8 +339,9 @@ def _show(value: Any) -> str:
 _UNSET = object()
 
 
-def changes(old: dict[str, Any], new: dict[str, Any], lines: dict[str, str] | None = None
-            ) -> list[str]:
+def changes(
+    old: dict[str, Any], new: dict[str, Any], lines: dict[str, str] | None = None
+) -> list[str]:
     """What differs between two fingerprints, one line per difference.
 
     Each scenario key with its old and new value (and where it is set now, from
@@ -361,8 +360,11 @@ def changes(old: dict[str, Any], new: dict[str, Any], lines: dict[str, str] | No
         was, now = old_data.get(key) or {}, new_data.get(key) or {}
         if was.get("sha256") != now.get("sha256"):
             name = now.get("path") or was.get("path")
-            what = "changed since the ensemble started" if was and now else (
-                "is read now but was not then" if now else "was read then but is not now")
+            what = (
+                "changed since the ensemble started"
+                if was and now
+                else ("is read now but was not then" if now else "was read then but is not now")
+            )
             out.append(f"data file {name} ({key}) {what}")
     return out
 
@@ -370,9 +372,11 @@ def changes(old: dict[str, Any], new: dict[str, Any], lines: dict[str, str] | No
 def _read_record(plan_file: Path) -> dict[str, Any]:
     """ensemble.json, or EnsembleError saying why it cannot be used."""
     folder = plan_file.parent
-    advice = (f"it records which scenario and data the members of {folder} were made with, "
-              "so they cannot be checked; move the folder aside (or delete it) to start "
-              "again, or choose another --out")
+    advice = (
+        f"it records which scenario and data the members of {folder} were made with, "
+        "so they cannot be checked; move the folder aside (or delete it) to start "
+        "again, or choose another --out"
+    )
     try:
         if plan_file.stat().st_size > 50_000_000:
             raise ValueError("larger than an ensemble record")
@@ -437,12 +441,14 @@ def run_ensemble(
         old = _read_record(plan_file)
         changed = changes(old, now, {**key_lines(path), **{k: "--set" for k in base}})
         if changed:
-            shown = changed[:10] + ([f"... and {len(changed) - 10} more"] if len(changed) > 10
-                                    else [])
+            shown = changed[:10] + (
+                [f"... and {len(changed) - 10} more"] if len(changed) > 10 else []
+            )
             raise EnsembleError(
                 f"{folder} holds another ensemble: its members were made with another "
                 f"scenario or data, so resuming would mix them; nothing was written. "
-                f"What changed:\n" + "\n".join(f"  - {c}" for c in shown)
+                f"What changed:\n"
+                + "\n".join(f"  - {c}" for c in shown)
                 + "\nresume with the scenario and data it was started with, or choose "
                 "another --out to start a new ensemble"
             )

@@ -200,54 +200,163 @@ ZONES = TableSpec(
     "data.zones",
     "zones.csv",
     (
-        Col("zone_id", "id", meaning="catalog code (G32…, S32…) or F32cc01; fill-ins are "
-            "F + city adcode/100 + 01", unique=True, noun="zone_id"),
+        Col(
+            "zone_id",
+            "id",
+            meaning="catalog code (G32…, S32…) or F32cc01; fill-ins are F + city adcode/100 + 01",
+            unique=True,
+            noun="zone_id",
+        ),
         Col("name_zh", "text", meaning="name in the catalog; fill-ins 省级开发区（补录N）"),
-        Col("name_en", "text", meaning="pinyin of the locality + type (official names for "
-            "SIP, resorts, chemical parks…)", unique=True),
-        Col("city_zh", "choice", meaning="prefecture city", ref="a city_zh of cities.csv",
-            noun="city_zh"),
-        Col("city", "choice", meaning="prefecture city (= GeoJSON name_en)",
-            ref="a city of cities.csv", noun="city"),
-        Col("belt", "choice", meaning="primary belt (plan ch. 3: 沿江, 沿运河, 沿海)",
-            choices=BELTS, noun="belt"),
-        Col("belts", "list", meaning="all belts of the city; Nantong `yangtze;coastal`",
-            choices=BELTS, noun="belt", min_items=1),
+        Col(
+            "name_en",
+            "text",
+            meaning="pinyin of the locality + type (official names for "
+            "SIP, resorts, chemical parks…)",
+            unique=True,
+        ),
+        Col(
+            "city_zh",
+            "choice",
+            meaning="prefecture city",
+            ref="a city_zh of cities.csv",
+            noun="city_zh",
+        ),
+        Col(
+            "city",
+            "choice",
+            meaning="prefecture city (= GeoJSON name_en)",
+            ref="a city of cities.csv",
+            noun="city",
+        ),
+        Col(
+            "belt",
+            "choice",
+            meaning="primary belt (plan ch. 3: 沿江, 沿运河, 沿海)",
+            choices=BELTS,
+            noun="belt",
+        ),
+        Col(
+            "belts",
+            "list",
+            meaning="all belts of the city; Nantong `yangtze;coastal`",
+            choices=BELTS,
+            noun="belt",
+            min_items=1,
+        ),
         Col("level", "choice", meaning="approval level and type", choices=LEVELS, noun="level"),
-        Col("approved_area_mu", "number", "mu", "approved area 核准面积 (see caveat)",
-            lo=0.0, hi=1e7, lo_open=True),
+        Col(
+            "approved_area_mu",
+            "number",
+            "mu",
+            "approved area 核准面积 (see caveat)",
+            lo=0.0,
+            hi=1e7,
+            lo_open=True,
+        ),
         Col("approved_yyyymm", "yyyymm", meaning="approval date", required=False),
-        Col("leading_sectors", "list", meaning="sectors of the leading industries (keyword "
-            "table below)", ref="a sector of sectors.csv", noun="leading sector",
-            empty_ok=True),
-        Col("leading_industries_zh", "text", meaning="raw text of the catalog; empty for "
-            "fill-ins", required=False, empty_ok=True),
+        Col(
+            "leading_sectors",
+            "list",
+            meaning="sectors of the leading industries (keyword table below)",
+            ref="a sector of sectors.csv",
+            noun="leading sector",
+            empty_ok=True,
+        ),
+        Col(
+            "leading_industries_zh",
+            "text",
+            meaning="raw text of the catalog; empty for fill-ins",
+            required=False,
+            empty_ok=True,
+        ),
         Col("chemical_park", "flag", meaning="chemical park (化工园区)"),
         Col("eco_park", "flag", meaning="national eco-industrial demonstration park (estimate)"),
         Col("intl_coop_park", "flag", meaning="international cooperation park (estimate)"),
-        Col("management_efficiency", "number", "–", "multiplier of the zone's new-project "
-            "output per mu (estimate; 1 = the sector's frontier)", lo=0.5, hi=2.0),
-        Col("va_2020_yi", "number", "亿元", "value added 2020 (estimate)", lo=0.0, hi=1e5,
-            lo_open=True),
-        Col("fill_in", "flag", meaning="1 = provincial zone not named in the sources (all its "
-            "values are estimates)"),
-        Col("city_row_check", "flag", meaning="1 = city assigned by name in the source, "
-            "checked here", required=False),
+        Col(
+            "management_efficiency",
+            "number",
+            "–",
+            "multiplier of the zone's new-project "
+            "output per mu (estimate; 1 = the sector's frontier)",
+            lo=0.5,
+            hi=2.0,
+        ),
+        Col(
+            "va_2020_yi",
+            "number",
+            "亿元",
+            "value added 2020 (estimate)",
+            lo=0.0,
+            hi=1e5,
+            lo_open=True,
+        ),
+        Col(
+            "fill_in",
+            "flag",
+            meaning="1 = provincial zone not named in the sources (all its values are estimates)",
+        ),
+        Col(
+            "city_row_check",
+            "flag",
+            meaning="1 = city assigned by name in the source, checked here",
+            required=False,
+        ),
         # firm synthesis (issue 12 item 7; derive.py, sources.csv): absent = no plant, factor 1
-        Col("steel_plant_mt", "number", "Mt/yr", "crude steel capacity of the listed plants "
+        Col(
+            "steel_plant_mt",
+            "number",
+            "Mt/yr",
+            "crude steel capacity of the listed plants "
             "in the zone (plants.csv); synthesis puts 62 % of zone steel VA on them by "
-            "capacity (estimate)", lo=0.0, hi=200.0, required=False),
-        Col("chemicals_plant_size", "number", "–", "relative size of the listed "
+            "capacity (estimate)",
+            lo=0.0,
+            hi=200.0,
+            required=False,
+        ),
+        Col(
+            "chemicals_plant_size",
+            "number",
+            "–",
+            "relative size of the listed "
             "petrochemical bases in the zone (plants.csv); synthesis puts 45 % of zone "
-            "chemicals VA on them by size (estimate)", lo=0.0, hi=100.0, required=False),
-        Col("productivity_factor", "number", "–", "multiplier of firms' output per mu by "
-            "level, city, type and zone (estimate; derive.py)", lo=0.05, hi=20.0,
-            lo_open=True, required=False),
-        Col("tax_factor", "number", "–", "multiplier of firms' tax / VA (estimate; total "
-            "calibrated)", lo=0.05, hi=20.0, lo_open=True, required=False),
-        Col("energy_factor", "number", "–", "multiplier of firms' energy / VA within their "
-            "sector, from CEADs city CO2 per GDP (estimate; total calibrated)", lo=0.05,
-            hi=20.0, lo_open=True, required=False),
+            "chemicals VA on them by size (estimate)",
+            lo=0.0,
+            hi=100.0,
+            required=False,
+        ),
+        Col(
+            "productivity_factor",
+            "number",
+            "–",
+            "multiplier of firms' output per mu by "
+            "level, city, type and zone (estimate; derive.py)",
+            lo=0.05,
+            hi=20.0,
+            lo_open=True,
+            required=False,
+        ),
+        Col(
+            "tax_factor",
+            "number",
+            "–",
+            "multiplier of firms' tax / VA (estimate; total calibrated)",
+            lo=0.05,
+            hi=20.0,
+            lo_open=True,
+            required=False,
+        ),
+        Col(
+            "energy_factor",
+            "number",
+            "–",
+            "multiplier of firms' energy / VA within their "
+            "sector, from CEADs city CO2 per GDP (estimate; total calibrated)",
+            lo=0.05,
+            hi=20.0,
+            lo_open=True,
+            required=False,
+        ),
     ),
 )
 
@@ -255,49 +364,123 @@ SECTORS = TableSpec(
     "data.sectors",
     "sectors.csv",
     (
-        Col("sector", "id", meaning="id: new_power_equipment, engineering_machinery, iot, "
+        Col(
+            "sector",
+            "id",
+            meaning="id: new_power_equipment, engineering_machinery, iot, "
             "frontier_materials, biomedicine, high_end_textiles, core_it, integrated_circuits, "
             "marine_equipment, autos, high_end_equipment, energy_saving_env, new_display, steel, "
             "chemicals, building_materials, paper_light, other_manufacturing, services",
-            unique=True, noun="sector"),
+            unique=True,
+            noun="sector",
+        ),
         Col("name_zh", "text", meaning="name"),
         Col("name_en", "text", meaning="name"),
-        Col("kind", "text", meaning="cluster (the plan's 13), heavy, other, services",
-            required=False, empty_ok=True),
-        _share("zone_va_share_2020", "share of the zones' 2020 value added; the column sums "
-               "to 1", positive=True),
-        Col("va_ratio", "number", "VA / output", "value added / output (营业收入)",
-            lo=0.01, hi=1.0),
-        Col("output_per_mu_wan", "number", "万元/mu", "2020 average output per mu of firm land",
-            lo=1.0, hi=1e5),
-        Col("frontier_output_per_mu_wan", "number", "万元/mu", "output per mu of new projects",
-            lo=1.0, hi=1e5),
-        Col("energy_intensity_tce_per_wan", "number", "tce/万元 VA", "2020 energy use per "
-            "value added (electricity at 当量 0.1229 tce/MWh)", lo=0.0, hi=50.0),
+        Col(
+            "kind",
+            "text",
+            meaning="cluster (the plan's 13), heavy, other, services",
+            required=False,
+            empty_ok=True,
+        ),
+        _share(
+            "zone_va_share_2020",
+            "share of the zones' 2020 value added; the column sums to 1",
+            positive=True,
+        ),
+        Col(
+            "va_ratio", "number", "VA / output", "value added / output (营业收入)", lo=0.01, hi=1.0
+        ),
+        Col(
+            "output_per_mu_wan",
+            "number",
+            "万元/mu",
+            "2020 average output per mu of firm land",
+            lo=1.0,
+            hi=1e5,
+        ),
+        Col(
+            "frontier_output_per_mu_wan",
+            "number",
+            "万元/mu",
+            "output per mu of new projects",
+            lo=1.0,
+            hi=1e5,
+        ),
+        Col(
+            "energy_intensity_tce_per_wan",
+            "number",
+            "tce/万元 VA",
+            "2020 energy use per value added (electricity at 当量 0.1229 tce/MWh)",
+            lo=0.0,
+            hi=50.0,
+        ),
         _share("elec_share", "electricity's share of the energy in tce"),
-        Col("fuel_co2_t_per_tce", "number", "t CO2/tce", "direct CO2 per tce of fossil "
-            "energy, process CO2 included", lo=0.0, hi=100.0),
+        Col(
+            "fuel_co2_t_per_tce",
+            "number",
+            "t CO2/tce",
+            "direct CO2 per tce of fossil energy, process CO2 included",
+            lo=0.0,
+            hi=100.0,
+        ),
         _share("tax_rate", "tax (budget revenue) per value added", unit="tax / VA"),
         _share("rd_share", "R&D spending per output", unit="R&D / output"),
-        Col("va_per_worker_wan", "number", "万元/person", "value added per employee",
-            lo=0.1, hi=1e4),
-        Col("growth", "number", "per year", "real output growth trend 2021–2025",
-            lo=-0.5, hi=1.0),
-        Col("efficiency_gain", "number", "per year", "yearly fall of energy intensity within "
-            "the sector", lo=0.0, hi=0.1),
-        Col("project_size_mu", "number", "mu", "typical new project (new land comes as "
-            "firms of this size)", lo=1.0, hi=1e5),
-        Col("investment_wan_per_mu", "number", "万元/mu", "typical investment intensity of new "
-            "projects", lo=0.0, hi=1e5),
-        Col("min_investment_wan_per_mu", "number", "万元/mu", "provincial minimum investment "
-            "intensity (投资强度)", lo=0.0, hi=1e5),
-        Col("water_m3_per_wan", "number", "m³/万元 VA", "water withdrawn per value added (for "
+        Col(
+            "va_per_worker_wan", "number", "万元/person", "value added per employee", lo=0.1, hi=1e4
+        ),
+        Col("growth", "number", "per year", "real output growth trend 2021–2025", lo=-0.5, hi=1.0),
+        Col(
+            "efficiency_gain",
+            "number",
+            "per year",
+            "yearly fall of energy intensity within the sector",
+            lo=0.0,
+            hi=0.1,
+        ),
+        Col(
+            "project_size_mu",
+            "number",
+            "mu",
+            "typical new project (new land comes as firms of this size)",
+            lo=1.0,
+            hi=1e5,
+        ),
+        Col(
+            "investment_wan_per_mu",
+            "number",
+            "万元/mu",
+            "typical investment intensity of new projects",
+            lo=0.0,
+            hi=1e5,
+        ),
+        Col(
+            "min_investment_wan_per_mu",
+            "number",
+            "万元/mu",
+            "provincial minimum investment intensity (投资强度)",
+            lo=0.0,
+            hi=1e5,
+        ),
+        Col(
+            "water_m3_per_wan",
+            "number",
+            "m³/万元 VA",
+            "water withdrawn per value added (for "
             "the water surcharge; estimate: manufacturing averages the national 32.9 m³ per 万元 "
             "industrial VA of 2020, 中国水资源公报, sectors relative by process; services 5)",
-            lo=0.0, hi=1e4),
-        Col("firm_output_mean_wan", "number", "万元", "mean output per firm (sets the firm "
+            lo=0.0,
+            hi=1e4,
+        ),
+        Col(
+            "firm_output_mean_wan",
+            "number",
+            "万元",
+            "mean output per firm (sets the firm "
             f"count at firm_scale 1; the firms synthesised are at most {MAX_FIRMS:,})",
-            lo=1.0, hi=1e8),
+            lo=1.0,
+            hi=1e8,
+        ),
     ),
 )
 
@@ -305,24 +488,66 @@ CITIES = TableSpec(
     "data.cities",
     "cities.csv",
     (
-        Col("city", "id", meaning="GeoJSON name_en: Nanjing, Wuxi, Xuzhou, Changzhou, Suzhou, "
+        Col(
+            "city",
+            "id",
+            meaning="GeoJSON name_en: Nanjing, Wuxi, Xuzhou, Changzhou, Suzhou, "
             "Nantong, Lianyungang, Huaian, Yancheng, Yangzhou, Zhenjiang, Taizhou, Suqian",
             unique=True,
-            noun="city"),
+            noun="city",
+        ),
         Col("city_zh", "text", meaning="南京 …", unique=True),
-        Col("adcode", "whole", meaning="GeoJSON adcode (320100 …)", lo=100000, hi=999999,
-            required=False),
-        Col("belts", "list", meaning="yangtze, canal, coastal (Nantong both yangtze and coastal)",
-            choices=BELTS, noun="belt",
-            required=False, empty_ok=True),
-        Col("gdp_2020_yi", "number", "亿元", "2020 GDP from the city bulletins", lo=0.0,
-            hi=1e6, required=False),
-        Col("gdp_source_flag", "text", meaning="corroborated (Nanjing, Wuxi, Suzhou) or "
-            "not_reverified", required=False, empty_ok=True),
-        Col("co2_ceads_latest_mt", "number", "Mt CO2", "CEADs city inventory, scope 1, "
-            "latest year", lo=0.0, hi=1e4, required=False),
-        Col("co2_ceads_year", "whole", "year", "2019, or 2017 for Xuzhou and Huaian", lo=1990,
-            hi=2100, required=False),
+        Col(
+            "adcode",
+            "whole",
+            meaning="GeoJSON adcode (320100 …)",
+            lo=100000,
+            hi=999999,
+            required=False,
+        ),
+        Col(
+            "belts",
+            "list",
+            meaning="yangtze, canal, coastal (Nantong both yangtze and coastal)",
+            choices=BELTS,
+            noun="belt",
+            required=False,
+            empty_ok=True,
+        ),
+        Col(
+            "gdp_2020_yi",
+            "number",
+            "亿元",
+            "2020 GDP from the city bulletins",
+            lo=0.0,
+            hi=1e6,
+            required=False,
+        ),
+        Col(
+            "gdp_source_flag",
+            "text",
+            meaning="corroborated (Nanjing, Wuxi, Suzhou) or not_reverified",
+            required=False,
+            empty_ok=True,
+        ),
+        Col(
+            "co2_ceads_latest_mt",
+            "number",
+            "Mt CO2",
+            "CEADs city inventory, scope 1, latest year",
+            lo=0.0,
+            hi=1e4,
+            required=False,
+        ),
+        Col(
+            "co2_ceads_year",
+            "whole",
+            "year",
+            "2019, or 2017 for Xuzhou and Huaian",
+            lo=1990,
+            hi=2100,
+            required=False,
+        ),
     ),
 )
 
@@ -331,12 +556,20 @@ TARGETS = TableSpec(
     "calibration_targets.csv",
     (
         Col("key", "id", meaning="name of the fact", unique=True, noun="key"),
-        Col("value", "number", meaning="the fact, in `unit` (further limits per key below)",
-            lo=0.0),
+        Col(
+            "value", "number", meaning="the fact, in `unit` (further limits per key below)", lo=0.0
+        ),
         Col("unit", "text", meaning="unit of value", required=False, empty_ok=True),
         Col("source", "text", meaning="where it comes from", required=False, empty_ok=True),
-        Col("estimate", "choice", meaning="whether it is an estimate", choices=("yes", "no"),
-            required=False, empty_ok=True, noun="estimate"),
+        Col(
+            "estimate",
+            "choice",
+            meaning="whether it is an estimate",
+            choices=("yes", "no"),
+            required=False,
+            empty_ok=True,
+            noun="estimate",
+        ),
     ),
 )
 
@@ -344,20 +577,40 @@ ABATEMENT = TableSpec(
     "data.abatement_tiers",
     "abatement_tiers.csv",
     (
-        Col("sector", "choice", meaning="the sector the tier applies to",
-            ref="a sector of sectors.csv", noun="sector"),
-        Col("measure", "choice", meaning="the abatement measure the tier belongs to",
-            choices=("retrofit",), noun="measure"),
+        Col(
+            "sector",
+            "choice",
+            meaning="the sector the tier applies to",
+            ref="a sector of sectors.csv",
+            noun="sector",
+        ),
+        Col(
+            "measure",
+            "choice",
+            meaning="the abatement measure the tier belongs to",
+            choices=("retrofit",),
+            noun="measure",
+        ),
         Col("tier", "whole", meaning="the tier's rank, 1 = cheapest", lo=1, hi=20),
-        Col("cost_yuan_per_t", "number", "元/t CO2", "cost of a tonne abated in the tier",
-            lo=0.0, hi=1e5),
-        Col("share_of_co2_per_year", "number", "share",
-            "share of the sector's CO2 the tier can abate in a year", lo=0.0, hi=1.0),
-        Col("source", "text", meaning="where the cost comes from", required=False,
-            empty_ok=True),
+        Col(
+            "cost_yuan_per_t",
+            "number",
+            "元/t CO2",
+            "cost of a tonne abated in the tier",
+            lo=0.0,
+            hi=1e5,
+        ),
+        Col(
+            "share_of_co2_per_year",
+            "number",
+            "share",
+            "share of the sector's CO2 the tier can abate in a year",
+            lo=0.0,
+            hi=1.0,
+        ),
+        Col("source", "text", meaning="where the cost comes from", required=False, empty_ok=True),
         Col("estimate", "flag", meaning="1 where the figure is an estimate", required=False),
-        Col("note", "text", meaning="how the figure was derived", required=False,
-            empty_ok=True),
+        Col("note", "text", meaning="how the figure was derived", required=False, empty_ok=True),
     ),
 )
 
@@ -368,14 +621,31 @@ PLANTS = TableSpec(
     (
         Col("plant", "text", meaning="the plant or base (English)", unique=True),
         Col("plant_zh", "text", meaning="name"),
-        Col("sector", "choice", meaning="its sector (steel plants, petrochemical bases)",
-            choices=("steel", "chemicals"), noun="sector"),
-        Col("city", "choice", meaning="prefecture city", ref="a city of cities.csv",
-            noun="city"),
-        Col("zone_id", "choice", meaning="the host zone whose firms it joins (host_note says "
-            "where the host is an estimate)", ref="a zone_id of zones.csv", noun="zone_id"),
-        Col("size", "number", "unit column", "capacity (steel, Mt crude steel/yr) or relative "
-            "size (chemicals)", lo=0.0, hi=1000.0, lo_open=True),
+        Col(
+            "sector",
+            "choice",
+            meaning="its sector (steel plants, petrochemical bases)",
+            choices=("steel", "chemicals"),
+            noun="sector",
+        ),
+        Col("city", "choice", meaning="prefecture city", ref="a city of cities.csv", noun="city"),
+        Col(
+            "zone_id",
+            "choice",
+            meaning="the host zone whose firms it joins (host_note says "
+            "where the host is an estimate)",
+            ref="a zone_id of zones.csv",
+            noun="zone_id",
+        ),
+        Col(
+            "size",
+            "number",
+            "unit column",
+            "capacity (steel, Mt crude steel/yr) or relative size (chemicals)",
+            lo=0.0,
+            hi=1000.0,
+            lo_open=True,
+        ),
         Col("unit", "text", meaning="the unit of size"),
         Col("estimate", "text", meaning="yes where size or host is an estimate"),
         Col("source", "text", meaning="where the plant, host and size come from"),
@@ -391,27 +661,60 @@ FIRMS = TableSpec(
     "data.firms",
     "firms.csv",
     (
-        Col("zone_id", "choice", meaning="the firm's zone", ref="a zone_id of zones.csv",
-            noun="zone_id"),
-        Col("sector", "choice", meaning="the firm's sector", ref="a sector of sectors.csv",
-            noun="sector"),
+        Col(
+            "zone_id",
+            "choice",
+            meaning="the firm's zone",
+            ref="a zone_id of zones.csv",
+            noun="zone_id",
+        ),
+        Col(
+            "sector",
+            "choice",
+            meaning="the firm's sector",
+            ref="a sector of sectors.csv",
+            noun="sector",
+        ),
         Col("land_mu", "number", "mu", "land the firm uses", lo=0.01, hi=1e6),
-        Col("output_wan", "number", "万元", "output (营业收入) in the base year", lo=0.01,
-            hi=1e9),
+        Col("output_wan", "number", "万元", "output (营业收入) in the base year", lo=0.01, hi=1e9),
         Col("va_wan", "number", "万元", "value added (at most output_wan)", lo=0.01, hi=1e9),
         Col("tax_wan", "number", "万元", "tax paid (at most va_wan)", lo=0.0, hi=1e9),
         Col("rd_wan", "number", "万元", "R&D spending (at most output_wan)", lo=0.0, hi=1e9),
-        Col("employees", "number", "persons", "average employees over the year", lo=0.0,
-            hi=1e6),
-        Col("energy_tce", "number", "tce", "energy use (electricity at 当量 0.1229 tce/MWh; "
-            "at most 100 tce per 万元 of va_wan)", lo=0.0, hi=1e8),
+        Col("employees", "number", "persons", "average employees over the year", lo=0.0, hi=1e6),
+        Col(
+            "energy_tce",
+            "number",
+            "tce",
+            "energy use (electricity at 当量 0.1229 tce/MWh; at most 100 tce per 万元 of va_wan)",
+            lo=0.0,
+            hi=1e8,
+        ),
         _share("elec_share", "electricity's share of energy_tce"),
-        Col("birth_year", "whole", "year", "first year of production, at most the base year "
-            "(class T while younger than `evaluation.exempt_age_years`)", lo=1600, hi=None),
-        Col("base_margin", "number", "share", "optional: profit / output before surcharges "
-            "(default 0.06, estimate)", lo=-1.0, hi=1.0, required=False),
-        Col("utility", "flag", meaning="optional: 1 for a water, power or gas utility, never "
-            "evaluated (class T, 不适合评价)", required=False),
+        Col(
+            "birth_year",
+            "whole",
+            "year",
+            "first year of production, at most the base year "
+            "(class T while younger than `evaluation.exempt_age_years`)",
+            lo=1600,
+            hi=None,
+        ),
+        Col(
+            "base_margin",
+            "number",
+            "share",
+            "optional: profit / output before surcharges (default 0.06, estimate)",
+            lo=-1.0,
+            hi=1.0,
+            required=False,
+        ),
+        Col(
+            "utility",
+            "flag",
+            meaning="optional: 1 for a water, power or gas utility, never "
+            "evaluated (class T, 不适合评价)",
+            required=False,
+        ),
     ),
     ratios=(
         Ratio("va_wan", "output_wan", 1.0, "value added cannot exceed output"),
@@ -467,8 +770,7 @@ def read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     """
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise DataError(path, [f"{size:,} bytes; a data file may have at most "
-                               f"{MAX_FILE_BYTES:,}"])
+        raise DataError(path, [f"{size:,} bytes; a data file may have at most {MAX_FILE_BYTES:,}"])
     try:
         raw = pd.read_csv(
             path,
@@ -579,14 +881,10 @@ def _check_column(
         empty = (stripped == "").to_numpy()
         rows(empty, lambda i: f"{where(i)}: empty; allowed: {allowed}")
         nan = np.isnan(values) & ~empty
-        rows(
-            nan, lambda i: f"{where(i)}: {text.iloc[i]!r} is not a number; allowed: "
-            f"{allowed}"
-        )
+        rows(nan, lambda i: f"{where(i)}: {text.iloc[i]!r} is not a number; allowed: {allowed}")
         inf = np.isinf(values)
         rows(
-            inf, lambda i: f"{where(i)}: {text.iloc[i].strip()!r} is not finite; allowed: "
-            f"{allowed}"
+            inf, lambda i: f"{where(i)}: {text.iloc[i].strip()!r} is not finite; allowed: {allowed}"
         )
         ok = np.isfinite(values)
         if col.kind == "flag":
@@ -596,31 +894,32 @@ def _check_column(
             )
         elif col.kind == "yyyymm":
             month = np.mod(values, 100)
-            bad = ok & ((values != np.round(values)) | (values < 190001) | (values > 210012)
-                        | (month < 1) | (month > 12))
-            rows(
-                bad, lambda i: f"{where(i)}: {text.iloc[i]!r} is not a date; allowed: "
-                f"{allowed}"
+            bad = ok & (
+                (values != np.round(values))
+                | (values < 190001)
+                | (values > 210012)
+                | (month < 1)
+                | (month > 12)
             )
+            rows(bad, lambda i: f"{where(i)}: {text.iloc[i]!r} is not a date; allowed: {allowed}")
         else:
             if col.kind == "whole":
                 frac = ok & (values != np.round(values))
                 rows(
-                    frac, lambda i: f"{where(i)}: {_fmt(values[i])} is not a whole "
-                    f"number; allowed: {allowed}"
+                    frac,
+                    lambda i: (
+                        f"{where(i)}: {_fmt(values[i])} is not a whole number; allowed: {allowed}"
+                    ),
                 )
             if col.lo is not None:
                 low = ok & ((values <= col.lo) if col.lo_open else (values < col.lo))
                 word = lambda i: "is negative" if values[i] < 0 <= col.lo else "is too small"  # noqa: E731
-                rows(
-                    low, lambda i: f"{where(i)}: {_fmt(values[i])} {word(i)}; allowed: "
-                    f"{allowed}"
-                )
+                rows(low, lambda i: f"{where(i)}: {_fmt(values[i])} {word(i)}; allowed: {allowed}")
             if col.hi is not None:
                 high = ok & (values > col.hi)
                 rows(
-                    high, lambda i: f"{where(i)}: {_fmt(values[i])} is too large; "
-                    f"allowed: {allowed}"
+                    high,
+                    lambda i: f"{where(i)}: {_fmt(values[i])} is too large; allowed: {allowed}",
                 )
         df[name] = pd.to_numeric(stripped, errors="coerce")  # ints stay ints
         return flagged
@@ -631,13 +930,15 @@ def _check_column(
         if col.kind == "id":
             spaced = ~empty & (text != text.str.strip()).to_numpy()
             rows(
-                spaced, lambda i: f"{where(i)}: {text.iloc[i]!r} has spaces at its "
-                "ends; allowed: an id without them"
+                spaced,
+                lambda i: (
+                    f"{where(i)}: {text.iloc[i]!r} has spaces at its "
+                    "ends; allowed: an id without them"
+                ),
             )
             semi = text.str.contains(";", regex=False).to_numpy()
             rows(
-                semi, lambda i: f"{where(i)}: {text.iloc[i]!r} contains ';', which "
-                "separates lists"
+                semi, lambda i: f"{where(i)}: {text.iloc[i]!r} contains ';', which separates lists"
             )
     else:
         empty = np.zeros(len(text), bool)
@@ -645,8 +946,11 @@ def _check_column(
         dup = text.duplicated(keep="first").to_numpy() & ~empty
         first = {v: lines[i] for i, v in reversed(list(enumerate(text)))}
         rows(
-            dup, lambda i: f"{where(i)}: duplicate {col.noun or name} {text.iloc[i]!r} "
-            f"(first on line {first[text.iloc[i]]})"
+            dup,
+            lambda i: (
+                f"{where(i)}: duplicate {col.noun or name} {text.iloc[i]!r} "
+                f"(first on line {first[text.iloc[i]]})"
+            ),
         )
     choices = set(col.choices) if col.choices else ref
     if choices is None:
@@ -655,8 +959,11 @@ def _check_column(
     if col.kind == "choice":
         bad = ~empty & ~text.isin(choices).to_numpy()
         rows(
-            bad, lambda i: f"{where(i)}: unknown {col.noun or name} {text.iloc[i]!r}"
-            f"{_near(text.iloc[i], choices)}; allowed: {shown}"
+            bad,
+            lambda i: (
+                f"{where(i)}: unknown {col.noun or name} {text.iloc[i]!r}"
+                f"{_near(text.iloc[i], choices)}; allowed: {shown}"
+            ),
         )
     elif col.kind == "list":
         for i, cell in enumerate(text):
@@ -753,8 +1060,7 @@ def check_boundaries(path: Path, cities: Iterable[str]) -> None:
 
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise DataError(path, [f"{size:,} bytes; a data file may have at most "
-                               f"{MAX_FILE_BYTES:,}"])
+        raise DataError(path, [f"{size:,} bytes; a data file may have at most {MAX_FILE_BYTES:,}"])
     try:
         doc = json.loads(path.read_bytes().decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
@@ -768,8 +1074,11 @@ def check_boundaries(path: Path, cities: Iterable[str]) -> None:
     features = doc.get("features") if isinstance(doc, dict) else None
     if not isinstance(features, list) or not features:
         raise DataError(
-            path, ["not a GeoJSON FeatureCollection: expected an object with a non-empty "
-                   "'features' list"]
+            path,
+            [
+                "not a GeoJSON FeatureCollection: expected an object with a non-empty "
+                "'features' list"
+            ],
         )
     problems = Problems()
     names: set[str] = set()
@@ -793,8 +1102,10 @@ def check_boundaries(path: Path, cities: Iterable[str]) -> None:
         depth = 3 if kind == "Polygon" else 4
         bad = _bad_coordinates(geom.get("coordinates"), depth)
         if bad:
-            problems.add(f"{where}: geometry.coordinates {bad}; allowed: [longitude, "
-                         "latitude] pairs, finite, within ±180 and ±90")
+            problems.add(
+                f"{where}: geometry.coordinates {bad}; allowed: [longitude, "
+                "latitude] pairs, finite, within ±180 and ±90"
+            )
     missing = sorted(set(cities) - names)
     if missing:
         problems.add(
@@ -834,8 +1145,16 @@ def _bad_coordinates(node: object, depth: int) -> str:
 
 def schema_markdown(spec: TableSpec) -> str:
     """The README table of a file: column, type, unit, allowed values, meaning."""
-    kinds = {"id": "str", "text": "str", "choice": "str", "list": "str list",
-             "number": "float", "whole": "int", "flag": "int", "yyyymm": "int"}
+    kinds = {
+        "id": "str",
+        "text": "str",
+        "choice": "str",
+        "list": "str list",
+        "number": "float",
+        "whole": "int",
+        "flag": "int",
+        "yyyymm": "int",
+    }
     rows = ["| column | type | unit | allowed | meaning |", "|---|---|---|---|---|"]
     for c in spec.columns:
         allowed = c.allowed(unit=False)
@@ -858,8 +1177,7 @@ def targets_markdown() -> str:
     for unit, (lo, hi, whole) in UNIT_RULES.items():
         kind = "a whole number" if whole else "a number"
         upper = "" if math.isinf(hi) else f" and ≤ {_num(hi)}"
-        rows.append(f"| any other key with unit `{unit}` | {unit} | {kind} ≥ {_num(lo)}{upper} "
-                    "| |")
+        rows.append(f"| any other key with unit `{unit}` | {unit} | {kind} ≥ {_num(lo)}{upper} | |")
     return "\n".join(rows)
 
 
@@ -882,9 +1200,7 @@ def render_readme(text: str) -> str:
     def sub(m: re.Match[str]) -> str:
         return f"{m.group(1)}\n{tables[m.group(2)]}\n{m.group(3)}"
 
-    return re.sub(
-        r"(<!-- schema: (.+?) -->)\n.*?\n(<!-- /schema -->)", sub, text, flags=re.DOTALL
-    )
+    return re.sub(r"(<!-- schema: (.+?) -->)\n.*?\n(<!-- /schema -->)", sub, text, flags=re.DOTALL)
 
 
 if __name__ == "__main__":  # regenerate the README's schema tables

@@ -194,9 +194,7 @@ def load_dataset(scenario: Scenario) -> Dataset:
     )
 
 
-def check_plants(
-    path: Path, plants: pd.DataFrame, lines: np.ndarray, zones: pd.DataFrame
-) -> None:
+def check_plants(path: Path, plants: pd.DataFrame, lines: np.ndarray, zones: pd.DataFrame) -> None:
     """Check that the plant list agrees with the zone file.
 
     Each plant lies in its host zone's city, and where zones.csv has the plant columns
@@ -615,7 +613,4 @@ def prepare_inputs(scenario: Scenario) -> ModelInputs:
         firms = firm_table(ds.firms, ds.zones, ds.sectors)
         facts = dict(ds.targets)
     zones = zone_land(ds.zones, firms, d)
-    return ModelInputs(
-        zones, ds.sectors, firms, facts, str(ds.boundaries_path), ds.abatement_tiers
-    )
-
+    return ModelInputs(zones, ds.sectors, firms, facts, str(ds.boundaries_path), ds.abatement_tiers)

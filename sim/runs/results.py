@@ -59,8 +59,11 @@ OPTIMIZER_COLUMNS = (
 
 # Issue 13: abatement by measure and what the caps cost (models/carbon.plan_record).
 ABATEMENT_ZERO_COLUMNS = (
-    *(f"abatement_{x}{m}_{u}" for m in PLAN_KINDS
-      for x, u in (("planned_", "t"), ("", "t"), ("cost_", "wan"))),
+    *(
+        f"abatement_{x}{m}_{u}"
+        for m in PLAN_KINDS
+        for x, u in (("planned_", "t"), ("", "t"), ("cost_", "wan"))
+    ),
     "abatement_total_t",
     "abatement_cost_wan",
     "abatement_by_carbon_price_t",
@@ -264,4 +267,3 @@ def scorecard(province: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
         df.loc[:, ["achieved", "margin"]] = np.nan
         df["met"] = pd.array([pd.NA] * len(df), dtype="boolean")
     return df
-

@@ -184,8 +184,10 @@ def belt_share_problem(
     listed = ", ".join(f"{b} {s:g}" for b, s in sorted(wanted.items()))
     empty = sorted(b for b in wanted if not any(b in t for t in types))
     if empty:
-        return (f"no zone is in the {', '.join(empty)} belt, so its minimum share "
-                f"({listed}) cannot hold")
+        return (
+            f"no zone is in the {', '.join(empty)} belt, so its minimum share "
+            f"({listed}) cannot hold"
+        )
     belts = sorted(wanted)
     # whole weights first: their certificate is the plainest to read
     candidates = itertools.chain(
@@ -199,15 +201,21 @@ def belt_share_problem(
             continue
         group = [b for b in belts if w[b] > 0]
         if all(w[b] == 1.0 for b in group):
-            why = (f"{' + '.join(f'{b} {wanted[b]:g}' for b in group)} = {weighted:g} of the "
-                   f"new land, and no zone is in two of these belts")
+            why = (
+                f"{' + '.join(f'{b} {wanted[b]:g}' for b in group)} = {weighted:g} of the "
+                f"new land, and no zone is in two of these belts"
+            )
         else:
             weights = ", ".join(f"{b} {'½' if w[b] == 0.5 else '1'}" for b in group)
-            why = (f"weighting the belts ({weights}), no zone counts for more than 1, yet the "
-                   f"weighted shares add up to {weighted:g}")
-        return (f"the minimum shares ({listed}) cannot all hold: {why}; allowed: shares "
-                "that some split of the new land among the zones meets (for belts with "
-                "no zone in common, a sum of at most 1)")
+            why = (
+                f"weighting the belts ({weights}), no zone counts for more than 1, yet the "
+                f"weighted shares add up to {weighted:g}"
+            )
+        return (
+            f"the minimum shares ({listed}) cannot all hold: {why}; allowed: shares "
+            "that some split of the new land among the zones meets (for belts with "
+            "no zone in common, a sum of at most 1)"
+        )
     return None
 
 
@@ -225,15 +233,19 @@ def zone_share_problem(
         return None
     n = len(zone_belts)
     if n * max_share < 1.0 - 1e-12:
-        return (f"{max_share:g} × {n} zones = {n * max_share:.4g} < 1: no split of the land "
-                f"keeps every zone at or below this share, so no land would be allocated; "
-                f"allowed: at least 1/{n} = {1.0 / n:.4g}")
+        return (
+            f"{max_share:g} × {n} zones = {n * max_share:.4g} < 1: no split of the land "
+            f"keeps every zone at or below this share, so no land would be allocated; "
+            f"allowed: at least 1/{n} = {1.0 / n:.4g}"
+        )
     for belt, share in sorted(shares.items()):
         n_b = sum(belt in t for t in zone_belts)
         if n_b and n_b * max_share < share - 1e-12:
-            return (f"the {belt} belt's {n_b} zones can take at most {n_b} × {max_share:g} = "
-                    f"{n_b * max_share:.4g} of the land, below its minimum share {share:g} "
-                    f"(optimizer.min_share_by_belt); allowed: at least {share / n_b:.4g}")
+            return (
+                f"the {belt} belt's {n_b} zones can take at most {n_b} × {max_share:g} = "
+                f"{n_b * max_share:.4g} of the land, below its minimum share {share:g} "
+                f"(optimizer.min_share_by_belt); allowed: at least {share / n_b:.4g}"
+            )
     return None
 
 
@@ -263,8 +275,10 @@ def check_settings(
             opt.max_zone_share, opt.min_share_by_belt, belts_of
         ),
     }
-    set_by = {**{k: "--set" for k in overrides or {}},
-              **{k: "uncertainty draw" for k in drawn or {}}}
+    set_by = {
+        **{k: "--set" for k in overrides or {}},
+        **{k: "uncertainty draw" for k in drawn or {}},
+    }
     lines: dict[str, str] | None = None
     problems = []
     for key, problem in found.items():

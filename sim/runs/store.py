@@ -285,8 +285,11 @@ def run_folder_problems(folder: Path) -> list[str]:
         return ["it is a symbolic link (only a run folder itself is replaced)"]
     if not folder.is_dir():
         return ["it is not a folder"]
-    missing = [f"no {name}" for name in ("scenario.yaml", "province.parquet")
-               if not (folder / name).is_file()]
+    missing = [
+        f"no {name}"
+        for name in ("scenario.yaml", "province.parquet")
+        if not (folder / name).is_file()
+    ]
     manifest = folder / "manifest.json"
     if not manifest.is_file():
         return ["no manifest.json", *missing]
@@ -302,8 +305,11 @@ def run_folder_problems(folder: Path) -> list[str]:
     if m.get("tool") != TOOL and not (isinstance(versions, dict) and TOOL in versions):
         missing.append("manifest.json does not say it was written by zonesim (tool)")
     digest = m.get("scenario_hash")
-    if not (isinstance(digest, str) and len(digest) == 64
-            and all(c in "0123456789abcdef" for c in digest)):
+    if not (
+        isinstance(digest, str)
+        and len(digest) == 64
+        and all(c in "0123456789abcdef" for c in digest)
+    ):
         missing.append("manifest.json has no scenario_hash")
     if m.get("status") not in STATUSES:
         missing.append(f"manifest.json has no status ({', '.join(STATUSES)})")

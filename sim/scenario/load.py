@@ -74,8 +74,10 @@ def _read_yaml(path: Path, chain: tuple[Path, ...], lines: Lines | None = None) 
     elif not isinstance(parent, str) or not parent.strip():
         raise ScenarioError(
             str(path),
-            [f"extends: expected the file name of the parent scenario, e.g. baseline.yaml "
-             f"(given: {parent!r}) ({own.get('extends', path)})"],
+            [
+                f"extends: expected the file name of the parent scenario, e.g. baseline.yaml "
+                f"(given: {parent!r}) ({own.get('extends', path)})"
+            ],
         )
     else:
         base = _read_yaml(_resolve(path.parent / parent), (*chain, path), lines)
@@ -108,14 +110,18 @@ def parse_override(item: str) -> tuple[str, Any]:
     if not all(_KEY_PART.match(part) for part in key.split(".")):
         raise ScenarioError(
             "--set",
-            [f"--set {item!r}: key {key!r} has an empty part or a space between its dots; "
-             f"{example}"],
+            [
+                f"--set {item!r}: key {key!r} has an empty part or a space between its dots; "
+                f"{example}"
+            ],
         )
     if not text.strip():
         raise ScenarioError(
             "--set",
-            [f"--set {item!r}: no value after '='; give one (null for no limit), e.g. "
-             f"--set {key}=null"],
+            [
+                f"--set {item!r}: no value after '='; give one (null for no limit), e.g. "
+                f"--set {key}=null"
+            ],
         )
     try:
         value = parse_yaml_text(text, "--set", f"--set {item!r}")

@@ -180,7 +180,6 @@ def nan_to_none(value: Any) -> Any:
     return value
 
 
-
 def localise(values: pd.Series, lang: Lang) -> pd.Series:
     """``values`` with each value that is a label key replaced by its label in ``lang``."""
     return values.map(lambda v: label(str(v), lang) if str(v) in _LABELS else v)

@@ -58,7 +58,6 @@ _CITY_RATIOS = ("output_per_mu_wan", "carbon_intensity_t_per_wan")
 # --------------------------------------------------------------------------- zone charts
 
 
-
 def output_per_mu_by_zone(
     zones: pd.DataFrame, year: int | None, lang: Lang, top_n: int = 20
 ) -> AnyChart:
