@@ -374,7 +374,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_init)
 
     sp = sub.add_parser("bench", help="the performance benchmark (DESIGN §9)")
-    sp.add_argument("--firms", type=float, default=1.0, help="firm_scale of the benchmark run")
+    sp.add_argument(
+        "--firms",
+        type=float,
+        default=1.0,
+        help="firm_scale of the production-step timing (the whole run is the shipped baseline)",
+    )
     sp.add_argument("--repeat", type=int, default=3, help="repetitions of each timing")
     sp.set_defaults(func=cmd_bench)
 
