@@ -141,6 +141,8 @@ def write_run_charts(result: Any, folder: str | os.PathLike[str]) -> list[str]:
     ``result`` is a RunResult (province, zones, sectors frames, boundaries_path and the
     scenario, whose report.language sets the language). Returns the file names, sorted.
     """
+    render.warm_up()  # vl-convert starts while the charts are built
+    render.prepare_javascript()
     scenario = result.scenario
     lang: Lang = check_lang(scenario.report.language)
     sector_names = None
