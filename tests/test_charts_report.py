@@ -273,6 +273,8 @@ def test_chinese_charts_show_names_not_ids(report_sets: dict[str, list]) -> None
     heat = dict((k, c) for k, _, c in report_sets["one_zh"])["allocation"].to_dict()
     shown = displayed_text(heat)
     assert "集成电路" in shown or "钢铁" in shown  # sector names from sectors.csv name_zh
+    wedge = dict((k, c) for k, _, c in report_sets["two_zh"])["wedges_levers"].to_dict()
+    assert "碳排放：carbon.price" in displayed_text(wedge)
     units_text = "\n".join(displayed_text(c.to_dict()) for _, _, c in report_sets["two_zh"])
     for unit in ("亿元", "万吨", "万元/亩", "元/吨"):
         assert unit in units_text, f"zh unit {unit} missing"
