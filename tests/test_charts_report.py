@@ -364,6 +364,12 @@ def test_lmdi_waterfall_chains_its_parts_to_the_total(run_view: types.SimpleName
     assert bars[-1]["start"] == 0.0
     assert bars[-1]["end"] == pytest.approx(100 * total, rel=1e-9, abs=1e-9)
     assert bars[-1]["factor_label"] == "总变化"
+    energy = parts.assign(target="energy", unit="Mtce")
+    assert (
+        charts.lmdi_waterfall(energy, "en")
+        .to_dict()["title"]["text"]
+        .startswith("Why energy use changed")
+    )
     two = pd.concat([parts.assign(year_to=2022), parts], ignore_index=True)
     with pytest.raises(ValueError, match="2 decompositions"):
         charts.lmdi_waterfall(two, "en")
@@ -384,6 +390,21 @@ def test_trajectories_take_the_comparison_frame_with_a_scenario_selector(
         r for _, _, rows in all_units_with_rows(spec) for r in rows if r.get("what") == "Target"
     ]
     assert target_rows and {r["kpi"] for r in target_rows} == {"carbon_intensity"}
+    # each run's own target path (Comparison.targets): equal paths are drawn once
+    own = pd.concat(
+        [
+            targets.assign(run="baseline"),
+            targets.assign(run="low carbon"),
+            targets.assign(run="tight", value=targets["value"] * 0.9),
+        ]
+    )
+    spec = charts.trajectories(comparison.kpis, own, "en").to_dict()
+    rows = [
+        r for _, _, rows in all_units_with_rows(spec) for r in rows if r.get("what") == "Target"
+    ]
+    assert {r["runs"] for r in rows} == {"baseline, low carbon", "tight"}
+    drawn = {(r["runs"], r["year"], r["value"]) for r in rows}
+    assert len(drawn) == 2 * (targets["kpi"] == "carbon_intensity").sum()
     # zh: Mt is drawn as 万吨 (× 100)
     zh = charts.trajectories(comparison.kpis, None, "zh").to_dict()
     co2 = [

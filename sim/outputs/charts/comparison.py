@@ -114,7 +114,8 @@ def trajectories(
 
     ``kpis`` is the comparison's long frame (run, year, kpi, unit, value, and optionally
     diff_abs, diff_pct against the first run). ``targets`` (kpi, year, value, unit; the
-    KPI's unit) may be None. ``show`` picks the KPIs and their order (default:
+    KPI's unit; optionally run: each run's own path, runs with the same path drawn once)
+    may be None. ``show`` picks the KPIs and their order (default:
     ``DEFAULT_KPIS`` that the frame has, else all). A drop-down (HTML) picks one scenario
     and fades the others; the legend names them all.
     """
@@ -199,7 +200,20 @@ def trajectories(
                 year_tip(lang),
                 alt.Tooltip("value:Q", title=value_title, format=fmt),
             ]
-            base = alt.Chart(tgt).encode(x=alt.X("year:O"), y=alt.Y("value:Q"), tooltip=target_tips)
+            enc: dict[str, object] = {"x": alt.X("year:O"), "y": alt.Y("value:Q")}
+            if "run" in tgt.columns:
+                # each run's own path; runs that share one are drawn once, named together
+                tgt["run"] = tgt["run"].astype(str)
+                paths = tgt.groupby("run", sort=False)[["year", "value"]].apply(
+                    lambda f: tuple(zip(f["year"], f["value"].round(12), strict=True))
+                )
+                same = paths.groupby(paths).groups
+                together = {rs[0]: ", ".join(rs) for rs in same.values()}
+                tgt = tgt[tgt["run"].isin(together)].copy()
+                tgt["runs"] = tgt["run"].map(together)
+                enc["detail"] = alt.Detail("runs:N")
+                target_tips.insert(0, alt.Tooltip("runs:N", title=run_title))
+            base = alt.Chart(tgt).encode(**enc, tooltip=target_tips)
             layers.append(base.mark_line(color=TARGET_COLOUR, strokeDash=[6, 3]))
             layers.append(
                 base.mark_point(color=TARGET_COLOUR, shape="diamond", filled=True, size=70)
@@ -444,7 +458,9 @@ def lmdi_waterfall(decomposition: pd.DataFrame, lang: Lang) -> AnyChart:
     )
     what = _lmdi_what(decomposition, lang)
     chart = alt.layer(rect, zero, text).properties(width=440, height=alt.Step(30))
-    return finish(chart, label("lmdi_title", lang, what=what))
+    target = str(decomposition["target"].iloc[0]) if "target" in decomposition.columns else "co2"
+    key = "lmdi_title_energy" if target == "energy" else "lmdi_title"
+    return finish(chart, label(key, lang, what=what))
 
 
 def _signed(value: float, fmt: str) -> str:

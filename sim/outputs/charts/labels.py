@@ -115,6 +115,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "contribution": ("Contribution", "贡献"),
     "interaction": ("Interaction", "交互作用"),
     "lmdi_title": ("Why CO2 changed: {what}", "二氧化碳排放变化的分解：{what}"),
+    "lmdi_title_energy": ("Why energy use changed: {what}", "能源消费变化的分解：{what}"),
     "factor": ("Factor", "因素"),
     "total": ("Total change", "总变化"),
     "start": ("From", "起点"),

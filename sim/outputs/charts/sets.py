@@ -281,7 +281,10 @@ def all_charts(
     kpis = getattr(comparison, "kpis", None)
     if kpis is None or kpis.empty:
         kpis = _kpi_frame(runs, run_names)
-    add("trajectories", trajectories(kpis, targets_from_run(first.province, first.scorecard), lang))
+    targets = getattr(comparison, "targets", None)
+    if targets is None or targets.empty:
+        targets = targets_from_run(first.province, first.scorecard)
+    add("trajectories", trajectories(kpis, targets, lang))
 
     decomposition = getattr(comparison, "decomposition", None)
     picked = None
