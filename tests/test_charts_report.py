@@ -533,3 +533,82 @@ def test_a_charts_svg_does_not_depend_on_what_the_process_drew_before(
     again = charts.render_chart(chart, ("svg",))["svg"]
     assert first == again
     assert b'id="gradient_1"' in first and b"url(#gradient_1)" in first
+
+
+def text_boxes(scenegraph: dict[str, Any], font_file: Path) -> list[tuple[tuple, str]]:
+    """Every visible text item's box in pixels, its width from the font's advance widths.
+
+    Rotated by 0 or ±90 degrees; other angles (the heatmap's -45 degree labels, which a
+    band step apart cannot meet) are left out. Hidden items (opacity 0: labels Vega
+    dropped for overlap) are skipped.
+    """
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(font_file))
+    cmap, hmtx, upm = font.getBestCmap(), font["hmtx"], font["head"].unitsPerEm
+
+    def width(text: str, size: float) -> float:
+        return sum(hmtx[cmap[ord(c)]][0] if ord(c) in cmap else upm for c in text) * size / upm
+
+    found: list[tuple[tuple, str]] = []
+
+    def walk(node: dict[str, Any], ox: float, oy: float) -> None:
+        for item in node.get("items", []):
+            if node.get("marktype") != "text":
+                walk(item, ox + item.get("x", 0), oy + item.get("y", 0))
+                continue
+            text = item.get("text")
+            text = " ".join(map(str, text)) if isinstance(text, list) else text
+            if not text or item.get("opacity", 1) == 0:
+                continue
+            size = item.get("fontSize", 11)
+            w = width(str(text), size)
+            if item.get("limit"):
+                w = min(w, item["limit"])
+            h = size
+            x = ox + item.get("x", 0) + item.get("dx", 0)
+            y = oy + item.get("y", 0) + item.get("dy", 0)
+            x0 = {"left": 0, "center": -w / 2, "right": -w}[item.get("align", "left")]
+            y0 = {"top": 0, "middle": -h / 2, "bottom": -h, "alphabetic": -0.88 * h}[
+                item.get("baseline", "alphabetic")
+            ]
+            angle = (item.get("angle") or 0) % 360
+            if angle == 0:
+                box = (x + x0, y + y0, x + x0 + w, y + y0 + h)
+            elif angle in (90, 270):
+                s = 1 if angle == 90 else -1
+                xs = [x - s * yy for yy in (y0, y0 + h)]
+                ys = [y + s * xx for xx in (x0, x0 + w)]
+                box = (min(xs), min(ys), max(xs), max(ys))
+            else:
+                continue
+            found.append((box, str(text)))
+
+    walk(scenegraph["scenegraph"], 0.0, 0.0)
+    return found
+
+
+def test_no_two_labels_overlap(
+    report_sets: dict[str, list], run_view: types.SimpleNamespace
+) -> None:
+    import vl_convert as vlc
+
+    made = {f"{which}/{key}": c for which, items in report_sets.items() for key, _, c in items}
+    for lang in ("en", "zh"):
+        for key, chart in charts.baseline_charts(
+            run_view.province, run_view.zones, run_view.sectors, None, lang
+        ).items():
+            made[f"run_{lang}/{key}"] = chart
+    for name, chart in made.items():
+        spec = chart.to_dict()
+        charts.ensure_cjk_font(json.dumps(spec, ensure_ascii=False))
+        vega = vlc.vegalite_to_vega(spec, vl_version=charts.render._vl_version())
+        boxes = text_boxes(vlc.vega_to_scenegraph(vega), charts.registered_fonts()[-1])
+        assert len(boxes) > 5, name
+        for i, (a, ta) in enumerate(boxes):
+            for b, tb in boxes[i + 1 :]:
+                if ta == tb and abs(a[0] - b[0]) < 0.01 and abs(a[1] - b[1]) < 0.01:
+                    continue  # a halo under its text
+                across = min(a[2], b[2]) - max(a[0], b[0])
+                down = min(a[3], b[3]) - max(a[1], b[1])
+                assert across <= 1 or down <= 1, f"{name}: {ta!r} overlaps {tb!r}"

@@ -236,6 +236,10 @@ def _read_features(geojson_path: str | os.PathLike[str]) -> list[dict[str, Any]]
     return features
 
 
+#: City names moved from their polygon's centroid (degrees lon, lat) so that no two
+#: names overlap at 11 px: Changzhou's English name would touch Wuxi's.
+_LABEL_SHIFT = {"Changzhou": (0.0, 0.06)}
+
 # measure -> (legend label, title name, number format, colour scheme)
 _MAP_FORMAT = {
     "output_per_mu_wan": ("opm", "opm_name", ",.1f", "yellowgreenblue"),
@@ -368,6 +372,8 @@ def jiangsu_map(
             props["map_value"] = None
         values.append({"type": "Feature", "geometry": feat["geometry"], "properties": props})
         lon, lat = _label_point(feat["geometry"])
+        shift = _LABEL_SHIFT.get(city, (0.0, 0.0))
+        lon, lat = lon + shift[0], lat + shift[1]
         labels.append({"lon": lon, "lat": lat, "text": props["city_label"]})
         mine = year_zones[year_zones["city"] == city].sort_values("zone_id")
         where = _zone_points(feat["geometry"], (lon, lat), props["city_label"], len(mine))
