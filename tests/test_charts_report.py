@@ -612,3 +612,29 @@ def test_no_two_labels_overlap(
                 across = min(a[2], b[2]) - max(a[0], b[0])
                 down = min(a[3], b[3]) - max(a[1], b[1])
                 assert across <= 1 or down <= 1, f"{name}: {ta!r} overlaps {tb!r}"
+
+
+def test_characters_beyond_the_first_subset_still_render() -> None:
+    """A name outside the shipped data (a scenario called 鑫 or 淼) gets its glyphs drawn."""
+    import altair as alt
+
+    from tests.test_charts import png_pixels
+
+    assert not {"鑫", "淼"} & charts.fonts.base_characters()
+    charts.ensure_cjk_font("年")  # the shipped characters' subset first
+
+    def tiny(title: str) -> Any:
+        frame = pd.DataFrame({"year": [2021, 2022], "value": [1.0, 2.0]})
+        return (
+            alt.Chart(frame, title=title)
+            .mark_line()
+            .encode(x=alt.X("year:O", title="年份"), y="value:Q", tooltip=["year:O"])
+            .properties(width=200, height=100)
+            .configure(font=charts.FONT_FAMILY)
+        )
+
+    a = png_pixels(charts.render_chart(tiny("鑫鑫鑫"), ("png",))["png"])
+    b = png_pixels(charts.render_chart(tiny("淼淼淼"), ("png",))["png"])
+    # missing glyphs would draw the same box for both titles
+    assert np.flatnonzero(np.any(a != b, axis=(1, 2))).size > 10
+    assert charts.missing_glyphs("鑫淼") == set()
