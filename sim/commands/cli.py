@@ -278,6 +278,93 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench_main(args)
 
 
+def _years(text: str | None) -> list[int] | None:
+    """Parse --years 2025,2030 (None when not given); ValueError naming what is wrong."""
+    if text is None:
+        return None
+    try:
+        years = [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise ValueError(
+            f"--years {text!r}: expected years separated by commas, e.g. 2025,2030"
+        ) from None
+    if not years:
+        raise ValueError(f"--years {text!r}: no year given, e.g. --years 2025,2030")
+    return years
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """`zonesim compare`: key KPIs of runs side by side, differences against the first run.
+
+    Prints one table per year shown (--years, else the last year all runs have, and 2025
+    when they have it), the levers that differ and the LMDI parts of each run's CO2
+    difference from the first; writes kpis, levers, decomposition and scorecards as CSV
+    and Parquet into --out (default results/compare-<UTC time>). EXIT_INPUT for a folder
+    that is not a run, a year a run lacks, or an --out that is not a comparison folder.
+    """
+    import pandas as pd
+
+    from sim.experiments.compare import (
+        DECIMALS,
+        RunFolderError,
+        check_compare_out,
+        compare,
+        write_comparison,
+    )
+    from sim.runs.store import new_run_dir
+
+    try:
+        years = _years(args.years)
+        out = Path(args.out) if args.out else new_run_dir("compare")
+        check_compare_out(out)  # before the work, so a bad --out costs no time
+        cmp = compare(args.runs, years)
+    except (RunFolderError, ValueError) as exc:
+        _err(str(exc))
+        return EXIT_INPUT
+    shown = years or sorted({max(cmp.years), *([2025] if 2025 in cmp.years else [])})
+    lang = args.lang
+    units = dict(zip(cmp.kpis["kpi"], cmp.kpis["unit"], strict=False))
+    for year in shown:
+        table = cmp.table(year, lang)
+        decimals = [DECIMALS.get(units[k], 0) for k in dict.fromkeys(cmp.kpis["kpi"])]
+        for col in table.columns[1:]:
+            pctcol, sign = str(col).startswith("Δ% "), "+" if str(col).startswith("Δ") else ""
+            table[col] = [
+                "" if pd.isna(v) else f"{v:+,.1f}%" if pctcol else f"{v:{sign},.{d}f}"
+                for v, d in zip(table[col], decimals, strict=True)
+            ]
+        print(f"{year} (money in constant 2020 prices; Δ against {cmp.names[0]}):")
+        print(table.rename(columns={"kpi": ""}).to_string(index=False))
+        print()
+    if not cmp.levers.empty:
+        print("levers that differ:")
+        print(cmp.levers.to_string(index=False))
+        print()
+    dec = cmp.decomposition
+    last = max(shown)
+    between = dec[
+        (dec["level"] == "factor")
+        & (dec["target"] == "co2")
+        & (dec["run_from"] != dec["run_to"])
+        & (dec["year_to"] == last)
+    ]
+    if not between.empty:
+        wide = between.pivot(index="run_to", columns="factor", values="value")
+        wide = wide.reindex(index=cmp.names[1:], columns=list(dict.fromkeys(between["factor"])))
+        wide["total"] = wide.sum(axis=1)
+        print(f"why CO2 differs from {cmp.names[0]} in {last} (Mt, LMDI; parts sum to the total):")
+        with pd.option_context("display.float_format", "{:+,.2f}".format, "display.width", 200):
+            print(wide.rename_axis(None).rename_axis(None, axis=1).to_string())
+        print()
+    folder = write_comparison(cmp, out)[0].parent
+    print(
+        "comparison folder (kpis, levers, decomposition, scorecards as CSV and Parquet):",
+        file=sys.stderr,
+    )
+    print(folder)
+    return EXIT_OK
+
+
 def positive_int(text: str) -> int:
     """Parse a whole number ≥ 1: an argparse `type`, so a bad value is a usage error."""
     try:
@@ -382,6 +469,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sp.add_argument("--repeat", type=int, default=3, help="repetitions of each timing")
     sp.set_defaults(func=cmd_bench)
+
+    # issue 14: runs side by side (sim/experiments/compare.py)
+    sp = sub.add_parser(
+        "compare", help="key KPIs of run folders side by side, and why they differ (LMDI)"
+    )
+    sp.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run folders; the first is the base")
+    sp.add_argument("--years", help="years to keep, e.g. 2025,2030 (default: every common year)")
+    sp.add_argument("--out", help="folder to write (default results/compare-<UTC time>)")
+    sp.add_argument(
+        "--lang", choices=("en", "zh"), default="en", help="language of the printed table"
+    )
+    sp.set_defaults(func=cmd_compare)
 
     # issue 13: the cost of a carbon cap (sim/experiments/cap_curve.py)
     sp = sub.add_parser(
