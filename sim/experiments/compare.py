@@ -418,12 +418,12 @@ def kpi_label(kpi: str, lang: str) -> str:
     return f"{k.zh}（{unit}）" if lang == "zh" else f"{k.en} ({unit})"
 
 
-def kpi_frame(run: RunView, name: str | None = None) -> pd.DataFrame:
-    """The run's KPIs in long form: run, year, kpi, unit, value (all years).
+def kpi_values(province: pd.DataFrame) -> pd.DataFrame:
+    """The KPIs of a province table in long form: year, kpi, unit, value (all years).
 
-    A KPI whose column the run lacks (cost KPIs of runs before issue 13) is left out.
+    A KPI whose column the table lacks (cost KPIs of runs before issue 13) is left out.
     """
-    prov = run.province.sort_values("year")
+    prov = province.sort_values("year")
     rows = []
     for k in KPIS:
         if k.column not in prov:
@@ -434,7 +434,6 @@ def kpi_frame(run: RunView, name: str | None = None) -> pd.DataFrame:
         rows.append(
             pd.DataFrame(
                 {
-                    "run": name or run.name,
                     "year": prov["year"].astype("int64").to_numpy(),
                     "kpi": k.kpi,
                     "unit": k.unit,
@@ -443,6 +442,13 @@ def kpi_frame(run: RunView, name: str | None = None) -> pd.DataFrame:
             )
         )
     return pd.concat(rows, ignore_index=True)
+
+
+def kpi_frame(run: RunView, name: str | None = None) -> pd.DataFrame:
+    """The run's KPIs in long form: run, year, kpi, unit, value (all years)."""
+    out = kpi_values(run.province)
+    out.insert(0, "run", name or run.name)
+    return out
 
 
 # --- the comparison ---------------------------------------------------------------------
