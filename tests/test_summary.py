@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from test_compare import runs  # noqa: F401 (the module's run folders)
@@ -62,3 +63,23 @@ def test_the_drivers_are_the_largest_lmdi_parts(cmp):
     top = mine.reindex(mine["value"].abs().sort_values(ascending=False).index)["factor"].iloc[0]
     text = summarize(off, cmp.runs[0], cmp, "en")
     assert FACTOR_LABELS[top][0] in text.split("three largest drivers")[1].split(";")[0]
+
+
+def test_summary_csv_is_rounded_with_units_in_its_column_names(runs):  # noqa: F811
+    """summary.csv: no float noise (40000.00000000001), one unit per quantity (Mt, not t),
+    each column's unit in its name, the values those of province.parquet."""
+    from sim.runs.results import SUMMARY_COLUMNS
+
+    text = (runs["strict"] / "summary.csv").read_text(encoding="utf-8")
+    table = pd.read_csv(runs["strict"] / "summary.csv")
+    prov = pd.read_parquet(runs["strict"] / "province.parquet")
+    assert list(table.columns) == [name for _, name, _, _ in SUMMARY_COLUMNS]
+    for col, name, scale, decimals in SUMMARY_COLUMNS:
+        assert name == "year" or name.startswith("firms") or "(" in name  # a unit
+        if decimals:
+            for cell in text.splitlines()[1:]:
+                value = cell.split(",")[list(table.columns).index(name)]
+                assert len(value.partition(".")[2]) <= decimals, (name, value)
+            want = prov[col].to_numpy(float) * scale
+            np.testing.assert_allclose(table[name], want, atol=0.51 * 10**-decimals)
+    assert not any("(t)" in n for n in table.columns)

@@ -110,20 +110,18 @@ def shapley_values(
 def _set_leaf(raw: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
     """A copy of `raw` with the dotted leaf `key` set to `value` (removed for MISSING)."""
     from sim.experiments.compare import MISSING
+    from sim.scenario.load import apply_overrides
 
-    out = dict(raw)
-    node = out
-    parts = key.split(".")
-    for part in parts[:-1]:
-        child = node.get(part)
-        child = dict(child) if isinstance(child, Mapping) else {}
-        node[part] = child
-        node = child
-    if value is MISSING:
-        node.pop(parts[-1], None)
-    else:
-        node[parts[-1]] = value
-    return out
+    if value is not MISSING:
+        return apply_overrides(raw, {key: value})
+    *parent, last = key.split(".")
+    if not parent:
+        return {k: v for k, v in raw.items() if k != last}
+    node: Any = raw
+    for part in parent:
+        node = node.get(part, {}) if isinstance(node, Mapping) else {}
+    kept = {k: v for k, v in node.items() if k != last} if isinstance(node, Mapping) else {}
+    return apply_overrides(raw, {".".join(parent): kept})  # the parent without `last`
 
 
 def mixed_scenario(

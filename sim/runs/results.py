@@ -158,35 +158,46 @@ def firms_table(model: ProvinceModel) -> pd.DataFrame:
     return df
 
 
+SUMMARY_COLUMNS = (
+    # (province column, summary.csv column with its unit, scale, decimals)
+    ("year", "year", 1.0, None),
+    ("value_added_yi", "VA (亿元)", 1.0, 1),
+    ("va_share_of_province", "VA share of GDP (%)", 100.0, 2),
+    ("co2_t", "CO2 (Mt)", 1 / T_PER_MT, 3),
+    ("energy_tce", "energy (Mtce)", 1 / T_PER_MT, 3),
+    ("carbon_intensity_t_per_wan", "carbon intensity (t CO2/万元)", 1.0, 4),
+    ("energy_intensity_tce_per_wan", "energy intensity (tce/万元)", 1.0, 4),
+    ("output_per_mu_wan", "output per mu (万元/mu)", 1.0, 1),
+    ("land_new_mu", "new land (mu)", 1.0, 1),
+    ("land_revitalised_mu", "revitalised land (mu)", 1.0, 1),
+    ("firms_active", "firms", 1.0, 0),
+    ("firms_entered", "firms entered", 1.0, 0),
+    ("firms_exited", "firms exited", 1.0, 0),
+    ("carbon_gap_t", "carbon gap (Mt)", 1 / T_PER_MT, 3),
+    ("abatement_total_t", "abated (Mt)", 1 / T_PER_MT, 3),
+    ("marginal_abatement_cost_yuan_per_t", "marginal cap cost (元/t)", 1.0, 1),
+)
+"""summary.csv: each column's unit in its name; rounded to what the numbers can tell
+(VA to 0.1 亿元, Mt to 1000 t, intensities to 4 decimals). Energy in tce counts
+electricity at 0.1229 tce/MWh (当量值, the equivalent-value convention of China's energy
+statistics). Money in constant 2020 prices."""
+
+
 def summary_table(province: pd.DataFrame) -> pd.DataFrame:
-    """The short table the CLI prints and summary.csv holds: headline KPIs by year."""
-    cols = {
-        "year": "year",
-        "value_added_yi": "VA (亿元)",
-        "va_share_of_province": "share of GDP",
-        "co2_t": "CO2 (Mt)",
-        "carbon_intensity_t_per_wan": "t CO2/万元",
-        "output_per_mu_wan": "output/mu (万元)",
-        "land_new_mu": "new land (mu)",
-        "land_revitalised_mu": "revitalised (mu)",
-        "firms_active": "firms",
-        "firms_entered": "entered",
-        "firms_exited": "exited",
-        "carbon_gap_t": "carbon gap (Mt)",
-        "abatement_total_t": "abated (Mt)",
-        "marginal_abatement_cost_yuan_per_t": "cap cost (元/t)",
-    }
-    province = province.copy()
-    for col in ("abatement_total_t", "marginal_abatement_cost_yuan_per_t"):
-        if col not in province:
-            province[col] = np.nan
-    out = province[list(cols)].rename(columns=cols).copy()
-    out["abated (Mt)"] = out["abated (Mt)"] / T_PER_MT
-    out["CO2 (Mt)"] = out["CO2 (Mt)"] / T_PER_MT
-    out["carbon gap (Mt)"] = out["carbon gap (Mt)"] / T_PER_MT
-    for col in ("firms", "entered", "exited"):
-        out[col] = out[col].astype("int64")
-    return out
+    """The short table the CLI prints and summary.csv holds: headline KPIs by year.
+
+    Columns and rounding: SUMMARY_COLUMNS (units in the names, one unit per quantity:
+    CO2 and energy in Mt and Mtce throughout).
+    """
+    out = pd.DataFrame(index=province.index)
+    for col, name, scale, decimals in SUMMARY_COLUMNS:
+        v = province[col] if col in province else pd.Series(np.nan, index=province.index)
+        if not decimals:  # the year and firm counts
+            out[name] = v.astype("int64")
+        else:
+            # + 0.0 turns a rounded -0.0 into 0.0, so the CSV never shows "-0.0"
+            out[name] = (v.astype(float) * scale).round(decimals) + 0.0
+    return out.reset_index(drop=True)
 
 
 def scorecard(
