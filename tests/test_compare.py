@@ -199,3 +199,20 @@ def test_scorecard_rows_per_cap_and_no_empty_gap_row(runs):
     p = pd.read_parquet(runs["strict"] / "province.parquet").set_index("year")
     assert cap["achieved"] == pytest.approx(p.loc[cap["year"], "co2_t"] / 1e6)
     assert set(card["kind"]) == {"plan", "cap"}
+
+
+def test_exit_mode_off_in_a_file_is_the_word(tmp_path):
+    """`exit.mode: off` in a scenario file (one that extends the baseline) is the word,
+    and a run folder's scenario.yaml reads back the same."""
+    from sim.experiments.compare import flat_levers
+    from sim.scenario import load_scenario
+
+    f = tmp_path / "no_exit.yaml"
+    base = REPO / "scenarios" / "baseline.yaml"
+    f.write_text(f"extends: {base}\nname: no_exit\nexit:\n  mode: off\n", encoding="utf-8")
+    sc = load_scenario(f)
+    assert sc.exit.mode == "off"
+    (tmp_path / "resolved.yaml").write_text(sc.to_yaml(), encoding="utf-8")
+    from sim.scenario.yamlfile import read_yaml_file
+
+    assert flat_levers(read_yaml_file(tmp_path / "resolved.yaml"))["exit.mode"] == "off"

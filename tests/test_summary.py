@@ -31,6 +31,9 @@ def test_chinese_summary_rounds_and_names_as_a_briefing(cmp):
     assert "元/吨" in text or "不产生成本" in text
     sectors = pd.read_csv(LIBRARY_DIR / "data" / "sectors.csv")
     assert any(n in text for n in sectors["name_zh"])  # the leading sector, in Chinese
+    zones = pd.read_csv(LIBRARY_DIR / "data" / "zones.csv")
+    named = [z for z in zones.itertuples() if f"{z.name_zh}（{z.city_zh}，" in text]
+    assert len(named) == 1  # the zone that moved most, with its city, in Chinese
     assert not re.search(r"[A-Za-z]{4,}", text.replace("baseline", "").replace("strict_carbon", ""))
 
 

@@ -80,6 +80,8 @@ class RunView:
 def load_run(path: str | Path) -> RunView:
     """Read a run folder (RunFolderError naming the folder and what is missing)."""
     from sim.runs.store import run_folder_problems
+    from sim.scenario import ScenarioError
+    from sim.scenario.yamlfile import read_yaml_file
 
     folder = Path(path)
     if not folder.exists():
@@ -92,9 +94,9 @@ def load_run(path: str | Path) -> RunView:
             f"{folder} is not a readable zonesim run folder: {'; '.join(problems)}"
         )
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    try:
-        scenario = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+    try:  # the scenario files' YAML 1.2 reader: `off` stays a word
+        scenario = read_yaml_file(folder / "scenario.yaml", what="run folder's scenario.yaml")
+    except ScenarioError as exc:
         raise RunFolderError(f"{folder / 'scenario.yaml'} cannot be read: {exc}") from None
     if not isinstance(scenario, dict):
         raise RunFolderError(f"{folder / 'scenario.yaml'} is not a mapping of scenario keys")

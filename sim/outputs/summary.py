@@ -68,11 +68,34 @@ def _sector_names(run: RunView) -> dict[str, tuple[str, str]]:
 
 
 def _zone_names(run: RunView) -> dict[str, tuple[str, str]]:
+    """{zone id: ("English name (city", "中文名（城市")} from the run's zone table."""
     z = run.zones
-    if not {"zone_id", "name_zh", "name_en"} <= set(z.columns):
+    if not {"zone_id", "name_zh", "name_en", "city", "city_zh"} <= set(z.columns):
         return {}
     first = z.drop_duplicates("zone_id")
-    return {r.zone_id: (r.name_en, r.name_zh) for r in first.itertuples()}
+    return {
+        r.zone_id: (f"{r.name_en} ({r.city}", f"{r.name_zh}（{r.city_zh}")
+        for r in first.itertuples()
+    }
+
+
+def _zone_sentence(run: RunView, base: RunView, year: int, lang: Lang) -> str:
+    """The zone whose CO2 moved most (against the baseline, or since the base year)."""
+    z = run.zones
+    mine = z[z["year"] == year].set_index("zone_id")["co2_t"]
+    ref = (
+        z[z["year"] == run.base_year] if run is base else base.zones[base.zones["year"] == year]
+    ).set_index("zone_id")["co2_t"]
+    ids = mine.index.union(ref.index)
+    change = (mine.reindex(ids, fill_value=0.0) - ref.reindex(ids, fill_value=0.0)) / 1e6
+    if change.empty or change.abs().max() == 0:
+        return ""
+    top = str(change.abs().idxmax())
+    name = _name(_zone_names(run) or _zone_names(base), top, lang)
+    value = tonnes(float(change[top]), lang, True)
+    if lang == "zh":
+        return f"排放变化最大的开发区是{name}，{value}）。"
+    return f"The zone whose CO2 moved most is {name}, {value})."
 
 
 def _name(names: dict[str, tuple[str, str]], key: str, lang: Lang) -> str:
@@ -167,7 +190,9 @@ def _targets(cmp: Comparison, name: str, lang: Lang) -> str:
         if missed:
             text += f"；未达成：{'；'.join(missed)}"
         return text + "。"
-    text = f"It meets {len(met)} of {len(met) + len(missed)} targets ({', '.join(met)})"
+    n = len(met) + len(missed)
+    share = f"all {n}" if not missed else f"{len(met)} of {n}"
+    text = f"It meets {share} targets ({', '.join(met)})"
     if missed:
         text += f" and misses {'; '.join(missed)}"
     return text + "."
@@ -250,8 +275,8 @@ def summarize(run: RunView, base: RunView, comparison: Comparison, lang: Lang = 
                 f"Against {bname}, {name} gives the zones {money(va, lang)} of value added in "
                 f"{year} ({money(d_va, lang, True)}, {pct(d_va_pct)}; constant 2020 prices) and "
                 f"{tonnes(co2, lang)} of CO2 ({tonnes(d_co2, lang, True)}, {pct(d_co2_pct)}); "
-                f"carbon intensity changes by {pct(ci)} against {b0}; {d_land:+,.0f} mu of new "
-                f"land and {d_exit:+,.0f} firm exits since {b0}."
+                f"carbon intensity changes by {pct(ci)} against {b0}. Since {b0}, against "
+                f"{bname}: new land {d_land:+,.0f} mu, firm exits {d_exit:+,.0f}."
             )
         what = f"与{bname}的排放差异" if lang == "zh" else f"the CO2 difference from {bname}"
     targets = _targets(cmp, name, lang)
@@ -265,13 +290,14 @@ def summarize(run: RunView, base: RunView, comparison: Comparison, lang: Lang = 
             for f, v, lead in drivers
         ]
         sentences.append(f"{what}的三大因素：{'；'.join(parts)}。")
-        return "".join(sentences)
+        return "".join(sentences) + _zone_sentence(run, base, year, lang)
     parts = [
         f"{FACTOR_LABELS[f][0]} {tonnes(v, lang, True)}" + (f" (mostly {lead})" if lead else "")
         for f, v, lead in drivers
     ]
     sentences.append(f"The three largest drivers of {what}: {'; '.join(parts)}.")
-    return " ".join(sentences)
+    sentences.append(_zone_sentence(run, base, year, lang))
+    return " ".join(x for x in sentences if x)
 
 
 def _cn_change(share: float) -> str:
