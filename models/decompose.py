@@ -106,7 +106,8 @@ def _frame(df: pd.DataFrame, unit: str) -> pd.DataFrame:
     missing = [c for c in need if c not in df.columns]
     if missing:
         raise ValueError(f"decompose: the frame lacks columns {missing}")
-    out = df[need].groupby(unit, sort=True).sum()
+    out = df[need].set_index(unit) if df[unit].is_unique else df[need].groupby(unit).sum()
+    out = out.sort_index()
     if (out[need[1:]] < 0).to_numpy().any():
         raise ValueError("decompose: negative value added, energy or CO2")
     return out
@@ -159,28 +160,37 @@ def change(
     of the change through that factor. All cells sum to the total change, exactly to
     rounding (the zero cases: module docstring).
     """
-    if target not in FACTORS:
-        raise ValueError(f"decompose: target {target!r}; allowed: {', '.join(FACTORS)}")
+    return changes(start, end, (target,), unit)[target]
+
+
+def changes(
+    start: pd.DataFrame, end: pd.DataFrame, targets: Sequence[str], unit: str = "sector"
+) -> dict[str, pd.DataFrame]:
+    """`change` for several targets of one pair of frames (read and aligned once)."""
+    bad = [t for t in targets if t not in FACTORS]
+    if bad:
+        raise ValueError(f"decompose: target {bad[0]!r}; allowed: {', '.join(FACTORS)}")
     a, b = _frame(start, unit), _frame(end, unit)
     units = a.index.union(b.index)
     a, b = a.reindex(units, fill_value=0.0), b.reindex(units, fill_value=0.0)
-    v0, f0 = _chain(a, target)
-    v1, f1 = _chain(b, target)
-    cells = lmdi_cells(v0, v1, f0, f1)
-    per_unit = cells.reshape(len(units), -1, len(f0)).sum(axis=1)
-    return pd.DataFrame(per_unit, index=units, columns=list(FACTORS[target]))
+    out = {}
+    for target in targets:
+        v0, f0 = _chain(a, target)
+        v1, f1 = _chain(b, target)
+        cells = lmdi_cells(v0, v1, f0, f1)
+        per_unit = cells.reshape(len(units), -1, len(f0)).sum(axis=1)
+        out[target] = pd.DataFrame(per_unit, index=units, columns=list(FACTORS[target]))
+    return out
 
 
-def totals(start: pd.DataFrame, end: pd.DataFrame, target: str, unit: str = "sector") -> float:
+def totals(start: pd.DataFrame, end: pd.DataFrame, target: str) -> float:
     """The total change of `target` from `start` to `end` (what the parts of `change` sum to)."""
-    a, b = _frame(start, unit), _frame(end, unit)
-    if target == "energy":
-        return float(b["energy"].sum() - a["energy"].sum())
     if target == "ci":
         return float(
-            b["co2"].sum() / b["value_added"].sum() - a["co2"].sum() / a["value_added"].sum()
+            end["co2"].sum() / end["value_added"].sum()
+            - start["co2"].sum() / start["value_added"].sum()
         )
-    return float(b["co2"].sum() - a["co2"].sum())
+    return float(end[target].sum() - start[target].sum())
 
 
 def decompose(frame: pd.DataFrame, base_year: int | None = None) -> pd.DataFrame:
@@ -207,8 +217,8 @@ def decompose(frame: pd.DataFrame, base_year: int | None = None) -> pd.DataFrame
         co2_t = g["co2"].sum()
         ci_t = co2_t / g["value_added"].sum()
         row = {"year": int(y), "ci": ci_t, "ci_change": ci_t - ci0, "co2_change": co2_t - co2_0}
-        ci = change(b0, g, "ci").sum()
-        co2 = change(b0, g, "co2").sum()
+        parts = changes(b0, g, ("ci", "co2"))
+        ci, co2 = parts["ci"].sum(), parts["co2"].sum()
         row["co2_activity"] = float(co2["activity"])
         for k in INTENSITY_FACTORS:
             row[f"ci_{k}"] = float(ci[k])

@@ -542,33 +542,36 @@ def _grid(run: RunView) -> pd.Series:
     return run.province.set_index("year")["grid_factor_t_per_mwh"]
 
 
+SCALE = {"co2": ("Mt", 1 / T_PER_MT), "energy": ("Mtce", 1 / T_PER_MT)}
+"""The decomposition's unit per target and its scale from t and tce."""
+
+
 def unit_frames(run: RunView, level: str) -> dict[int, pd.DataFrame]:
-    """The decomposition's inputs of a run by year (`level` 'factor': sectors; 'zone': zones)."""
+    """The decomposition's inputs of a run by year, energy in Mtce and CO2 in Mt.
+
+    `level` 'factor': sectors as units; 'zone': zones. Column `unit` holds the id.
+    """
     table, unit = (run.sectors, "sector") if level == "factor" else (run.zones, "zone_id")
     frame = decompose.unit_frame_for(table, _grid(run), unit)
+    for c in ("energy", "energy_elec", "co2", "co2_elec"):
+        frame[c] = frame[c] / T_PER_MT
     frame = frame.rename(columns={unit: "unit"})
     return {int(y): g for y, g in frame.groupby("year")}
-
-
-SCALE = {"co2": ("Mt", 1 / T_PER_MT), "energy": ("Mtce", 1 / T_PER_MT)}
 
 
 def decomposition_rows(
     start: pd.DataFrame, end: pd.DataFrame, keys: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Factor rows and total rows of the change from `start` to `end` (both targets)."""
+    """Factor rows and total rows of the change from `start` to `end` (unit_frames' frames)."""
     rows, totals = [], []
-    for target, (unit, scale) in SCALE.items():
-        scaled = [
-            f.assign(**{c: f[c] * scale for c in ("energy", "energy_elec", "co2", "co2_elec")})
-            for f in (start, end)
-        ]
-        parts = decompose.change(*scaled, target=target, unit="unit").sum()
+    by_target = decompose.changes(start, end, tuple(SCALE), unit="unit")
+    for target, (unit, _) in SCALE.items():
+        parts = by_target[target].sum()
         for factor, value in parts.items():
             rows.append(
                 {**keys, "target": target, "factor": factor, "value": float(value), "unit": unit}
             )
-        total = decompose.totals(*scaled, target=target, unit="unit")
+        total = decompose.totals(start, end, target=target)
         totals.append({**keys, "target": target, "value": total, "unit": unit})
     return rows, totals
 
