@@ -147,6 +147,24 @@ def test_compare_command_prints_writes_and_refuses(runs, tmp_path, capsys):
         pq = pd.read_parquet(out / f"{stem}.parquet")
         assert len(csv) == len(pq) > 0
     assert json.loads((out / "compare.json").read_text())["tool"] == "zonesim compare"
+    # the same runs give the same bytes
+    again = tmp_path / "again"
+    assert (
+        _cli(
+            capsys,
+            "compare",
+            str(runs["base"]),
+            str(runs["strict"]),
+            "--years",
+            "2023",
+            "--out",
+            str(again),
+        )[0]
+        == 0
+    )
+    for f in out.iterdir():
+        if f.name != "compare.json":
+            assert f.read_bytes() == (again / f.name).read_bytes(), f.name
     # a comparison folder may be replaced; anything else is refused and left untouched
     assert _cli(capsys, "compare", str(runs["base"]), "--out", str(out))[0] == 0
     assert set(pd.read_parquet(out / "kpis.parquet")["run"]) == {"baseline"}

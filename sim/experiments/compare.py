@@ -16,7 +16,6 @@ electricity at 0.1229 tce/MWh (当量值, the equivalent-value convention).
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
@@ -664,12 +663,6 @@ def check_compare_out(folder: Path) -> None:
         )
 
 
-def _json_safe(x: Any) -> Any:
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
 def write_comparison(comparison: Comparison, folder: Path) -> list[Path]:
     """Write the comparison's frames as CSV and Parquet into `folder`, atomically.
 
@@ -708,7 +701,7 @@ def write_comparison(comparison: Comparison, folder: Path) -> list[Path]:
             "energy": "tce, electricity at 0.1229 tce/MWh (equivalent value, 当量值)",
         }
         (tmp / "compare.json").write_text(
-            json.dumps(marker, indent=2, ensure_ascii=False, default=_json_safe), encoding="utf-8"
+            json.dumps(marker, indent=2, ensure_ascii=False), encoding="utf-8"
         )
         if folder.exists():
             check_compare_out(folder)
