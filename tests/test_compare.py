@@ -130,16 +130,8 @@ def test_decomposition_parts_sum_to_the_run_differences(runs):
 
 def test_compare_command_prints_writes_and_refuses(runs, tmp_path, capsys):
     out = tmp_path / "cmp"
-    code, text, _ = _cli(
-        capsys,
-        "compare",
-        str(runs["base"]),
-        str(runs["strict"]),
-        "--years",
-        "2023",
-        "--out",
-        str(out),
-    )
+    argv = ["compare", str(runs["base"]), str(runs["strict"]), "--years", "2023", "--out"]
+    code, text, _ = _cli(capsys, *argv, str(out))
     assert code == 0, text
     assert "strict_carbon" in text and "CO2 emissions (Mt)" in text and str(out) in text
     for stem in ("kpis", "levers", "decomposition", "scorecards"):
@@ -149,19 +141,7 @@ def test_compare_command_prints_writes_and_refuses(runs, tmp_path, capsys):
     assert json.loads((out / "compare.json").read_text())["tool"] == "zonesim compare"
     # the same runs give the same bytes
     again = tmp_path / "again"
-    assert (
-        _cli(
-            capsys,
-            "compare",
-            str(runs["base"]),
-            str(runs["strict"]),
-            "--years",
-            "2023",
-            "--out",
-            str(again),
-        )[0]
-        == 0
-    )
+    assert _cli(capsys, *argv, str(again))[0] == 0
     for f in out.iterdir():
         if f.name != "compare.json":
             assert f.read_bytes() == (again / f.name).read_bytes(), f.name
