@@ -214,3 +214,16 @@ def test_exit_mode_off_in_a_file_is_the_word(tmp_path):
     from sim.scenario.yamlfile import read_yaml_file
 
     assert flat_levers(read_yaml_file(tmp_path / "resolved.yaml"))["exit.mode"] == "off"
+
+
+def test_target_paths_for_target_lines(runs):
+    """strict_carbon's cap path (Mt) and both runs' intensity path, as the runs hold them."""
+    from sim.experiments.compare import compare
+
+    t = compare([runs["base"], runs["strict"]]).targets
+    cap = t[(t["run"] == "strict_carbon") & (t["kpi"] == "co2")].set_index("year")["value"]
+    assert cap.to_dict() == {2023: pytest.approx(368.0)}  # no cap before 2023 (null)
+    assert not ((t["run"] == "baseline") & (t["kpi"] == "co2")).any()
+    p = pd.read_parquet(runs["base"] / "province.parquet").set_index("year")
+    ci = t[(t["run"] == "baseline") & (t["kpi"] == "carbon_intensity")].set_index("year")
+    np.testing.assert_allclose(ci["value"], p["carbon_intensity_target_t_per_wan"])

@@ -468,6 +468,9 @@ class Comparison:
     year_from, year_to, target, level) group's values sum to the total change.
     totals: the same keys without factor: the total change each group sums to.
     scorecards: run, then the scorecard's columns.
+    targets: run, year, kpi, unit, value: each run's own target paths in the KPIs' units
+    (co2: the total cap in Mt; carbon_intensity: the intensity target in t/万元), for
+    target lines; years without a target are left out.
     """
 
     runs: list[RunView]
@@ -478,6 +481,7 @@ class Comparison:
     decomposition: pd.DataFrame
     totals: pd.DataFrame
     scorecards: pd.DataFrame
+    targets: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def run(self, name: str) -> RunView:
         """The RunView named `name`."""
@@ -609,11 +613,41 @@ def _decomposition(
     return dec, tot
 
 
+TARGET_COLUMNS = (
+    ("co2", "carbon_cap_t", "Mt", 1 / T_PER_MT),
+    ("carbon_intensity", "carbon_intensity_target_t_per_wan", "t/万元", 1.0),
+)
+"""The province columns holding a run's own target paths: (kpi, column, unit, scale)."""
+
+
+def target_paths(run: RunView, name: str) -> pd.DataFrame:
+    """The run's target paths in long form (run, year, kpi, unit, value), where set."""
+    frames = []
+    for kpi, col, unit, scale in TARGET_COLUMNS:
+        if col not in run.province:
+            continue
+        p = run.province[["year", col]].dropna()
+        frames.append(
+            pd.DataFrame(
+                {
+                    "run": name,
+                    "year": p["year"].astype("int64").to_numpy(),
+                    "kpi": kpi,
+                    "unit": unit,
+                    "value": p[col].astype(float).to_numpy() * scale,
+                }
+            )
+        )
+    cols = ["run", "year", "kpi", "unit", "value"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+
+
 def compare(runs: Sequence[RunView | str | Path], years: Iterable[int] | None = None) -> Comparison:
     """Compare runs: KPIs and differences against the first run, levers, decomposition.
 
-    `runs`: RunViews or run folders; `years`: the years to keep (default: every year
-    all runs have). RunFolderError for an unreadable folder or a year a run lacks.
+    `runs`: RunViews or run folders (each RunView's `name` is set to its name from
+    `run_names`); `years`: the years to keep (default: every year all runs have).
+    RunFolderError for an unreadable folder or a year a run lacks.
     """
     views = [r if isinstance(r, RunView) else load_run(r) for r in runs]
     if not views:
@@ -638,7 +672,9 @@ def compare(runs: Sequence[RunView | str | Path], years: Iterable[int] | None = 
         if not v.scorecard.empty
     ]
     scorecards = pd.concat(cards, ignore_index=True) if cards else pd.DataFrame(columns=["run"])
-    return Comparison(views, names, ys, kpis, levers, dec, tot, scorecards)
+    targets = pd.concat([target_paths(v, n) for v, n in zip(views, names, strict=True)])
+    targets = targets[targets["year"].isin(ys)].reset_index(drop=True)
+    return Comparison(views, names, ys, kpis, levers, dec, tot, scorecards, targets)
 
 
 # --- writing ----------------------------------------------------------------------------
@@ -685,6 +721,7 @@ def write_comparison(comparison: Comparison, folder: Path) -> list[Path]:
         "decomposition": comparison.decomposition,
         "decomposition_totals": comparison.totals,
         "scorecards": comparison.scorecards,
+        "targets": comparison.targets,
     }
     try:
         for stem, df in frames.items():
