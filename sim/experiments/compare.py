@@ -16,6 +16,7 @@ electricity at 0.1229 tce/MWh (当量值, the equivalent-value convention).
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
@@ -410,6 +411,12 @@ def display(value: float, unit: str, lang: str) -> tuple[float, str]:
     """A value in `unit` converted for `lang` (zh: Mt → 万吨), with its unit label."""
     en, zh = UNIT_LABELS.get(unit, (unit, unit))
     return value * UNIT_SCALE.get((unit, lang), 1.0), zh if lang == "zh" else en
+
+
+def decimals(unit: str, lang: str) -> int:
+    """Decimals a briefing shows for `unit` in `lang` (Mt: 1; 万吨, a hundredth of it: 0)."""
+    shift = round(math.log10(UNIT_SCALE.get((unit, lang), 1.0)))
+    return max(0, DECIMALS.get(unit, 0) - shift)
 
 
 def kpi_label(kpi: str, lang: str) -> str:
