@@ -80,11 +80,35 @@ def evaluate_per_mu(
     sizes = np.bincount(group, minlength=n_groups)
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
     pos = np.arange(n) - starts[group[order]]
-    pct = (pos + 0.5) / sizes[group[order]]
-    cls_sorted = np.searchsorted(np.cumsum(class_shares)[:-1], pct, side="right")
+    bounds = class_counts(sizes, np.cumsum(class_shares)[:-1])
+    cls_sorted = (pos[:, None] >= bounds[group[order]]).sum(axis=1)
     cls = np.empty(n, dtype=np.int8)
     cls[order] = cls_sorted
     return score, cls
+
+
+def class_counts(sizes: np.ndarray, cum_shares: np.ndarray) -> np.ndarray:
+    """(G, C) firms ranked above each class boundary in each group: whole firms.
+
+    Boundary c of group g holds cum_shares[c] · sizes[g] firms, a fraction. Each group
+    gets its quota rounded down, and the firms left over (the rounded total less the
+    sum of the floors) go to the groups with the largest remainders (largest-remainder
+    apportionment; ties to the lower group index). Every group is then within one firm
+    of its quota and the total is the configured share of all groups' firms: rounding
+    each group on its own would give no D firm to any group under 10 firms (0.05 · n <
+    0.5), and a province ranked in many small groups (zones, zone × sector, small firm
+    scales) would have too few D firms.
+    """
+    quota = sizes[:, None] * cum_shares[None, :]
+    counts = np.floor(quota + 1e-9)
+    rest = quota - counts
+    for c in range(quota.shape[1]):
+        extra = round(float(quota[:, c].sum() - counts[:, c].sum()))
+        if extra > 0:
+            top = np.lexsort((np.arange(len(sizes)), -rest[:, c]))[:extra]
+            counts[top, c] += 1
+    # boundaries never cross (a group of one firm: its A count may round up alone)
+    return np.minimum(np.maximum.accumulate(counts, axis=1), sizes[:, None])
 
 
 def evaluate_firms(

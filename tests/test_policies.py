@@ -31,7 +31,7 @@ def test_evaluation_scores_against_group_benchmarks_and_ranks_by_shares():
     assert score[:3] == pytest.approx([100.0, 100.0, 100.0])
     # group 1: benchmark 5/mu, both at 100
     assert score[3:] == pytest.approx([100.0, 100.0])
-    # ties keep row order: in a group of 3 the rank percentiles are 1/6, 1/2, 5/6
+    # ties keep row order; quotas 0.6 A, 1.8 A-B, 2.85 A-C firms round by largest remainder
     assert list(cls[:3]) == [0, 1, 2]
 
 
