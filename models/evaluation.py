@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from models.exit import years_in_d
+from models import pricing
+from models.exit import accept, rectification_success, years_in_d
 from models.firms import ACTIVE, CLASS_D, CLASS_T, EXITED, RECTIFYING, FirmTable
 from models.inputs import SectorArrays
 from models.units import safe_div
@@ -315,9 +316,12 @@ def burn_in(
     (u_{−K} ~ N(0, σ²/(1 − ρ²)), then K steps of the AR(1) to the base year), its
     earlier output is output_base · exp(u_t − u_base) (accounts scale with it; sector
     growth is ignored), and it is rated in each earlier year as `rate` would, counting
-    consecutive D ratings. Firms in the base year are survivors: a firm rated D in as
-    many consecutive years as the rectification window would already have left, so its
-    count is held to window − 1. Writes years_in_d and productivity (u_base).
+    consecutive D ratings; after each rating its D firms rectify as in `exit.rectify`
+    (that year's surcharges and margins; an accepted rectification restarts the count;
+    the land given back is not modelled before the base year). Firms in the base year
+    are survivors: a firm rated D in as many consecutive years as the rectification
+    window would already have left, so its count is held to window − 1. Writes
+    years_in_d and productivity (u_base).
     """
     k = int(levers.evaluation.history_years)
     eco = levers.economy
@@ -341,6 +345,18 @@ def burn_in(
             getattr(past, col)[:] = base[col] * scale
         past.years_in_d[:] = count
         rate(past, zones, sectors, levers, year - k + t, firm_scale)
+        pricing.price(past, sectors, levers)
+        d = np.flatnonzero(past.alive() & (past.cls == CLASS_D))
+        ok = rectification_success(
+            past.margin[d],
+            past.surcharge_wan[d],
+            past.output_wan[d],
+            levers.exit.rectification_success_base,
+            levers.exit.rectification_success_per_surcharge,
+            levers.exit.rectification_success_per_margin,
+            rng.random(n)[d],
+        )
+        accept(past.years_in_d, d[ok])
         count = np.minimum(past.years_in_d, max(window - 1, 0)).astype(count.dtype)
     alive = firms.status != EXITED
     firms.years_in_d[alive] = count[alive]
