@@ -264,6 +264,7 @@ def test_utilities_in_a_firm_file_are_class_t_and_never_exit(tmp_path, mode):
             "exit.market_hazard_base": 0.9,
             "exit.market_hazard_per_margin_loss": 20.0,
             "evaluation.class_shares": {"A": 0.1, "B": 0.2, "C": 0.2, "D": 0.5},
+            "evaluation.exempt_sectors": [],  # the file's services firms rated too
         }
     )
     m = ProvinceModel(sc, prepare_inputs(sc))
