@@ -4,7 +4,8 @@
 where bench_gk is the benchmark of firm i's group g (zone, city or province, and
 optionally the firm's sector within it, 分行业评价): the group's ratio of sums (e.g.
 Σ tax / Σ land), the usual way county evaluations set it.
-Classes by rank within the group and the configured shares (A best). Class T (不参评:
+Classes by rank within the group and the configured shares (A best; whole firms per
+group by largest remainder over the groups, `class_counts`). Class T (不参评:
 firms younger than the exemption age, utilities, exempted sectors) is neither scored
 nor ranked, pays no surcharge and never exits as low-efficiency.
 
