@@ -6,6 +6,10 @@ of each zone-sector pair, and returns the optimiser's `Allocation`. How to solve
 
     v[z,s] = frontier output per mu[z,s] · va_ratio_s                          (万元 VA / mu)
     e[z,s] = v[z,s] · ei_new_s · co2_per_tce_s(grid_t)                          (t CO2 / mu)
+
+both at full output; new projects produce 1 / economy.entry_ramp_years of it in their
+first year, the share at which the LP's carbon rows count them
+(`optimize.Snapshot.first_year_share`).
 """
 
 from __future__ import annotations
@@ -233,8 +237,13 @@ def build_snapshot(
     max_land_mu: np.ndarray | None,
     optimizer: Any,
     abatement: Any = None,
+    ramp_years: int = 1,
 ) -> Snapshot:
-    """The optimiser's input for this year (zones that were merged away are not passed)."""
+    """The optimiser's input for this year (zones that were merged away are not passed).
+
+    New projects produce 1 / `ramp_years` of their full output in their first year
+    (models/entry.py): the carbon rows count their CO2 and VA at that share.
+    """
     va, co2 = frontier(output_per_mu_wan, sectors, ei_new, grid_t_per_mwh)
     floor, industrial = industrial_floor(zones, sectors, dict(optimizer.min_industrial_share))
     return Snapshot(
@@ -254,6 +263,7 @@ def build_snapshot(
         total_cap_t=total_cap_t,
         intensity_cap_t_per_wan=intensity_cap_t_per_wan,
         carbon_price_wan_per_t=carbon_price_wan_per_t,
+        first_year_share=1.0 / max(1, int(ramp_years)),
         min_share_by_belt=dict(optimizer.min_share_by_belt),
         max_zone_share=optimizer.max_zone_share,
         min_investment_wan_per_mu=sectors.min_investment_wan_per_mu,

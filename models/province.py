@@ -262,6 +262,7 @@ class ProvinceModel(mesa.Model):
             max_land_mu=None if want is None else want[idx],
             optimizer=lv.optimizer,
             abatement=self._abatement_supply(idx),
+            ramp_years=lv.economy.entry_ramp_years,
         )
         self.last_snapshot = snap
         alloc = allocation.allocate_land(snap, self.solve_options)

@@ -321,11 +321,13 @@ class BuiltModel:
             m.net_value,
             rules.net_value_rule,
         )
+        # the carbon rows count new land's first year: r × its full-output CO2 and VA
+        r = s.first_year_share
         if s.total_cap_t is not None:
-            self._set_row({"co2": s.co2_per_mu[zi, si]}, m.total_cap, rules.total_cap_rule)
+            self._set_row({"co2": r * s.co2_per_mu[zi, si]}, m.total_cap, rules.total_cap_rule)
         if s.intensity_cap_t_per_wan is not None:
             i_cap = s.intensity_cap_t_per_wan
-            rows = {"intensity": s.co2_per_mu[zi, si] - i_cap * s.va_per_mu[zi, si]}
+            rows = {"intensity": r * (s.co2_per_mu[zi, si] - i_cap * s.va_per_mu[zi, si])}
             if abate:
                 assert s.abatement_va_lost_wan_per_t is not None
                 rows["abate_intensity"] = -(1.0 - i_cap * s.abatement_va_lost_wan_per_t.ravel())
