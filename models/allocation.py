@@ -30,6 +30,8 @@ from models.zone import Zone, ZoneTable
 from optimize import Allocation, Snapshot, SolveOptions, allocate
 
 if TYPE_CHECKING:
+    from models.abatement import Supply
+    from models.drivers import Drivers
     from sim.scenario import Scenario
 
 
@@ -274,6 +276,78 @@ def build_snapshot(
         industrial_sectors=industrial,
         **({} if abatement is None else abatement.snapshot_fields()),
     )
+
+
+def zone_frontier(
+    firms: FirmTable, zones: ZoneTable, sectors: SectorArrays, levers: Scenario
+) -> np.ndarray:
+    """(Z,S) output per mu of a new project this year (`frontier_output_per_mu`)."""
+    land, output = cells(firms, len(zones), len(sectors.names))
+    return frontier_output_per_mu(
+        land,
+        output,
+        sectors,
+        zones.management_efficiency,
+        levers.economy.frontier_zone_elasticity,
+    )
+
+
+def year_snapshot(
+    year: int,
+    firms: FirmTable,
+    zones: ZoneTable,
+    sectors: SectorArrays,
+    levers: Scenario,
+    drivers: Drivers,
+    *,
+    frontier_wan_per_mu: np.ndarray,
+    link_cap_mu: np.ndarray,
+    intensity_target: float | None,
+    supply: Supply | None,
+) -> Snapshot:
+    """The year's problem from the model's tables: every zone not merged away.
+
+    The (Z,) and (Z,S) arrays are over all zones of the zone table; the existing
+    emissions and VA are the live firms' after this year's exits; `supply` the year's
+    abatement columns (models/abatement.py; None: none).
+    """
+    idx = np.flatnonzero(~zones.merged)
+    live = firms.alive()
+    want = demand(firms, zones, sectors, drivers.growth, levers, frontier_wan_per_mu, year)
+    ei_new = new_firm_intensity(firms, sectors, levers.economy.new_firm_efficiency)
+    return build_snapshot(
+        year,
+        [zones[i] for i in idx],
+        sectors,
+        output_per_mu_wan=frontier_wan_per_mu[idx],
+        ei_new=ei_new,
+        grid_t_per_mwh=levers.economy.grid_factor_t_per_mwh,
+        link_cap_mu=link_cap_mu[idx],
+        space_mu=undeveloped_mu(firms, zones)[idx],
+        province_quota_mu=levers.land.new_quota_mu,
+        existing_co2_t=float(firms.co2_t[live].sum()),
+        existing_va_wan=float(firms.va_wan[live].sum()),
+        total_cap_t=drivers.total_cap_t,
+        intensity_cap_t_per_wan=intensity_target,
+        carbon_price_wan_per_t=levers.carbon.carbon_price_wan_per_t,
+        max_land_mu=None if want is None else want[idx],
+        optimizer=levers.optimizer,
+        abatement=supply,
+        ramp_years=levers.economy.entry_ramp_years,
+    )
+
+
+def book(zones: ZoneTable, alloc: Allocation, idx: np.ndarray) -> None:
+    """Book the allocation in the zones `idx` (the snapshot's), in place.
+
+    The year's flows of new land, ready land used and the land dual; the ready land
+    used leaves the zones' ready pool.
+    """
+    zones.flows["land_new_mu"][idx] += alloc.new_land_mu
+    zones.flows["land_ready_used_mu"][idx] += alloc.ready_used_mu
+    zones.flows["shadow_price_land_wan_per_mu"][idx] += alloc.shadow_zone_land_wan_per_mu
+    left = zones.ready_mu[idx] - alloc.ready_used_mu
+    zones.ready_mu[idx] = np.where(left > 0.0, left, 0.0)
 
 
 # --- issue 13: what the caps cost -------------------------------------------------------
