@@ -24,10 +24,10 @@ from models import entry
 from models.firms import CLASS_A, EXIT_MANDATORY, EXIT_MARKET, FirmTable
 from models.inputs import SectorArrays
 from models.production import co2_per_tce
-from models.quota import built_mu
+from models.quota import built_mu, link_caps
 from models.units import safe_div
 from models.zone import Zone, ZoneTable
-from optimize import Allocation, Snapshot, SolveOptions, allocate
+from optimize import Allocation, Snapshot, SolveOptions, allocate, prepare
 
 if TYPE_CHECKING:
     from models.abatement import Supply
@@ -335,6 +335,47 @@ def year_snapshot(
         abatement=supply,
         ramp_years=levers.economy.entry_ramp_years,
     )
+
+
+def warm_up(
+    firms: FirmTable,
+    zones: ZoneTable,
+    sectors: SectorArrays,
+    levers: Scenario,
+    drivers: Drivers,
+    year: int,
+    intensity_target: float | None,
+    supply: Supply | None,
+    options: SolveOptions,
+) -> None:
+    """Build the optimiser's model for `year`'s problem at the run's setup (`prepare`).
+
+    The problem is built from the setup's firms with `year`'s levers: the same
+    structure as that year's allocation unless a process changes it first (a ban or
+    a merge), then that year builds its own. Nothing in the tables changes.
+    """
+    land = levers.land
+    built = built_mu(firms, len(zones))
+    link = link_caps(
+        built,
+        zones.revitalised_last_mu.copy(),
+        land.new_quota_mu,
+        land.link_base_share,
+        land.link_ratio,
+    )
+    snap = year_snapshot(
+        year,
+        firms,
+        zones,
+        sectors,
+        levers,
+        drivers,
+        frontier_wan_per_mu=zone_frontier(firms, zones, sectors, levers),
+        link_cap_mu=link,
+        intensity_target=intensity_target,
+        supply=supply,
+    )
+    prepare(snap, options)
 
 
 def book(zones: ZoneTable, alloc: Allocation, idx: np.ndarray) -> None:

@@ -8,6 +8,7 @@ year's levers, which come from `scenario.at(year)` alone.
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -117,6 +118,8 @@ class ProvinceModel(mesa.Model):
         )
         self.datacollector = mesa.DataCollector(model_reporters=collect.MODEL_REPORTERS)
         self._collect(None)
+        if scenario.years.end > self.year:
+            self._warm_up()
 
     # ------------------------------------------------------------------ schedule
     def step(self) -> None:
@@ -411,9 +414,28 @@ class ProvinceModel(mesa.Model):
         factor = self.levers.economy.new_firm_efficiency
         return allocation.new_firm_intensity(self.firms, self.sectors, factor)
 
-    def intensity_target(self) -> float | None:
-        """This year's carbon intensity target (t CO2 per 万元 VA), None without one."""
-        red = self.levers.carbon.intensity_reduction_vs_base
+    def _warm_up(self) -> None:
+        """Build the first year's optimiser model at setup (allocation.warm_up)."""
+        year = self.year + 1
+        lv = self.scenario.at(year)
+        drivers = year_drivers(lv, self.sectors, year - self.scenario.years.base)
+        idx = np.flatnonzero(~self.zones.merged)
+        f, names, tiers = self.firms, self.sectors.names, self.abatement_tiers
+        supply = abatement.year_supply(f, idx, len(self.zones), names, tiers, lv)
+        target = self.intensity_target(lv)
+        args = (f, self.zones, self.sectors, lv, drivers, year, target, supply)
+        allocation.warm_up(*args, self.solve_options)
+        # A full collection now, with the optimiser's ~10^5 Pyomo objects counted as
+        # long-lived, is the one the years would otherwise pay (~0.15 s at full scale):
+        # the next is due only once a quarter as many new objects have survived.
+        gc.collect()
+
+    def intensity_target(self, levers: Scenario | None = None) -> float | None:
+        """This year's carbon intensity target (t CO2 per 万元 VA), None without one.
+
+        `levers`: another year's (default this year's).
+        """
+        red = (levers or self.levers).carbon.intensity_reduction_vs_base
         return None if red is None else self.base_intensity_t_per_wan * (1.0 - red)
 
     def firm(self, i: int) -> FirmView:

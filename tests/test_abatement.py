@@ -99,13 +99,15 @@ def test_hand_case_dear_tier_marginal(solver: str) -> None:
 
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_hand_case_land_marginal(solver: str) -> None:
-    # Cap 85: 22.5 t; both tiers in full (20 t), then 2.5 t less from land: the project
-    # with the least VA per tonne, (Z2,B) at 4 万元/t, gives up 5 mu. Dual = 4 万元/t.
-    a = allocate(hand(total_cap_t=85.0), SolveOptions(solver=solver))
+    # Cap 86: 21.5 t; both tiers in full (20 t), then 1.5 t less from land: the project
+    # with the least VA per tonne, (Z2,B) at 4 万元/t, gives up 3 of its 5 mu. Dual =
+    # 4 万元/t. (At cap 85 (Z2,B) would give up exactly all 5 mu: a degenerate vertex
+    # where any dual from 4 to 10 万元/t is optimal and the solver's path picks one.)
+    a = allocate(hand(total_cap_t=86.0), SolveOptions(solver=solver))
     np.testing.assert_allclose(a.abatement_t, [[10, 0], [0, 10]], atol=TOL)
-    np.testing.assert_allclose(a.land_mu, [[5, 0], [0, 0]], atol=TOL)
-    assert math.isclose(a.va_added_wan, 50.0, abs_tol=TOL)
-    assert math.isclose(a.objective_wan, 50 - 0.1 - 0.5, abs_tol=TOL)
+    np.testing.assert_allclose(a.land_mu, [[5, 0], [0, 2]], atol=TOL)
+    assert math.isclose(a.va_added_wan, 54.0, abs_tol=TOL)
+    assert math.isclose(a.objective_wan, 54 - 0.1 - 0.5, abs_tol=TOL)
     assert math.isclose(a.shadow_total_cap_wan_per_t or 0, 2.0 / 0.5, abs_tol=TOL)
     assert math.isclose(a.marginal_abatement_cost_yuan_per_t or 0, 40_000.0, abs_tol=1e-2)
 
