@@ -279,6 +279,10 @@ class BuiltModel:
     """A persistent HiGHS interface bound to this model, created on first use."""
     lp_writer: Any = None
     """`optimize.lp_text.CompactLPWriter` of this model, created on first GLPK solve."""
+    dual_start: bool = False
+    """Whether the slack basis is dual feasible: every x with a positive objective
+    coefficient has a finite upper bound (investors' demand), so GLPK's dual simplex
+    starts in its phase 2 (`optimize.glpk.solve_glpk`)."""
 
     @property
     def n_pairs(self) -> int:
@@ -351,6 +355,8 @@ class BuiltModel:
             assert s.project_size_mu is not None
             self._set("size", s.project_size_mu)
         self._set_bounds(None if s.max_land_mu is None else s.max_land_mu[zi, si])
+        gains = s.net_value_wan_per_mu[zi, si] > 0
+        self.dual_start = bool(np.isfinite(self.last["x_ub"][gains]).all())
         m.province_quota_mu.value = s.province_quota_mu or 0.0
         m.existing_co2_t.value = s.existing_co2_t
         m.total_cap_t.value = s.total_cap_t or 0.0
