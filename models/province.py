@@ -8,7 +8,6 @@ year's levers, which come from `scenario.at(year)` alone.
 
 from __future__ import annotations
 
-import gc
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -118,8 +117,11 @@ class ProvinceModel(mesa.Model):
         )
         self.datacollector = mesa.DataCollector(model_reporters=collect.MODEL_REPORTERS)
         self._collect(None)
-        if scenario.years.end > self.year:
-            self._warm_up()
+        if scenario.years.end > self.year:  # the first year's optimiser model, built now
+            first = scenario.at(self.year + 1)
+            args = (self.firms, self.zones, self.sectors, first, self.year + 1)
+            target = self.intensity_target(first)
+            allocation.warm_up(*args, target, self.abatement_tiers, self.solve_options)
 
     # ------------------------------------------------------------------ schedule
     def step(self) -> None:
@@ -413,22 +415,6 @@ class ProvinceModel(mesa.Model):
     def _new_firm_intensity(self) -> np.ndarray:
         factor = self.levers.economy.new_firm_efficiency
         return allocation.new_firm_intensity(self.firms, self.sectors, factor)
-
-    def _warm_up(self) -> None:
-        """Build the first year's optimiser model at setup (allocation.warm_up)."""
-        year = self.year + 1
-        lv = self.scenario.at(year)
-        drivers = year_drivers(lv, self.sectors, year - self.scenario.years.base)
-        idx = np.flatnonzero(~self.zones.merged)
-        f, names, tiers = self.firms, self.sectors.names, self.abatement_tiers
-        supply = abatement.year_supply(f, idx, len(self.zones), names, tiers, lv)
-        target = self.intensity_target(lv)
-        args = (f, self.zones, self.sectors, lv, drivers, year, target, supply)
-        allocation.warm_up(*args, self.solve_options)
-        # A full collection now, with the optimiser's ~10^5 Pyomo objects counted as
-        # long-lived, is the one the years would otherwise pay (~0.15 s at full scale):
-        # the next is due only once a quarter as many new objects have survived.
-        gc.collect()
 
     def intensity_target(self, levers: Scenario | None = None) -> float | None:
         """This year's carbon intensity target (t CO2 per 万元 VA), None without one.
