@@ -15,6 +15,7 @@ first year, the share at which the LP's carbon rows count them
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -30,12 +31,14 @@ from models.production import co2_per_tce
 from models.quota import built_mu, link_caps
 from models.units import safe_div
 from models.zone import Zone, ZoneTable
-from optimize import Allocation, Snapshot, SolveOptions, allocate, prepare
+from optimize import Allocation, OptimizeError, Snapshot, SolveOptions, allocate, prepare
 
 if TYPE_CHECKING:
     from models.abatement import Supply
     from models.drivers import Drivers
     from sim.scenario import Scenario
+
+log = logging.getLogger(__name__)
 
 
 def cells(
@@ -355,7 +358,8 @@ def warm_up(
     The problem (`prepare`) is built from the setup's firms with the first `year`'s
     levers: the same structure as that year's allocation unless a process changes it
     first (a ban, a merge), and then that year builds its own. Nothing in the tables
-    changes. A full collection of the Python heap follows: with the model's ~10^5
+    changes, and what the problem lacks (a solver, a valid field) is left for the
+    first year to report. A full collection of the Python heap follows: with the model's ~10^5
     Pyomo objects then counted as long-lived, the next one is due only once a quarter
     as many new objects have survived, so no year pays it (~0.15 s at full scale).
     """
@@ -381,7 +385,11 @@ def warm_up(
         intensity_target=intensity_target,
         supply=supply,
     )
-    prepare(snap, options)
+    try:
+        prepare(snap, options)
+    except (ValueError, OptimizeError) as exc:  # the first year meets it, and reports it
+        log.debug("optimiser warm-up skipped: %s", exc)
+        return
     gc.collect()
 
 
