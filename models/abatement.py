@@ -30,14 +30,21 @@ unused that costs less than p (their own choice, whatever the plan).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from models.carbon import PLAN_KINDS, FirmActions, YearCuts
 from models.firms import CLASS_C, CLASS_D, TCE_PER_MWH, FirmTable
 from models.units import YUAN_PER_WAN
 
-KINDS = ("retrofit", "green_power", "curtailment", "forced_exit")
+if TYPE_CHECKING:
+    from models.zone import ZoneTable
+    from optimize import Allocation
+    from sim.scenario import Scenario
+
+KINDS = PLAN_KINDS
 """The measures, in the order step 10 applies them within a zone."""
 
 CURTAILMENT_TIERS = 2
@@ -215,6 +222,39 @@ def build_supply(
     return Supply(measures, max_t, cost, lost, pieces)
 
 
+def year_supply(
+    firms: FirmTable,
+    zone_index: np.ndarray,
+    n_zones: int,
+    sector_names: tuple[str, ...],
+    tiers: pd.DataFrame | None,
+    levers: Scenario,
+) -> Supply | None:
+    """The year's abatement columns for the snapshot's zones (`build_supply`).
+
+    `zone_index`: the model indices of the snapshot's zones, of `n_zones` in all. None
+    when carbon.abatement_in_allocation turns them off (caps are then met by less land
+    and by enforcement only, as before issue 13).
+    """
+    c = levers.carbon
+    if not c.abatement_in_allocation:
+        return None
+    pos = np.full(n_zones, -1)
+    pos[zone_index] = np.arange(len(zone_index))
+    return build_supply(
+        firms,
+        pos,
+        len(zone_index),
+        sector_names,
+        tiers,
+        levers.economy.grid_factor_t_per_mwh,
+        c.green_power_max_share,
+        c.green_power_premium_yuan_per_kwh,
+        c.curtailment_max_share,
+        c.retrofit_max_share,
+    )
+
+
 def kind_of(measure: str) -> str:
     """The measure of a column name ("curtailment_2" → "curtailment")."""
     head, _, tail = measure.rpartition("_")
@@ -265,21 +305,16 @@ def price_pieces(p: Pieces, used_t: np.ndarray, price_wan_per_t: float) -> np.nd
 
 
 @dataclass
-class Applied:
-    """What step 10 did with the plan, by measure (t, 万元) and firm rows changed."""
+class Applied(FirmActions):
+    """What step 10 did with the plan: the firm rows changed, by measure t and 万元."""
 
     planned_t: dict[str, float] = field(default_factory=dict)
     done_t: dict[str, float] = field(default_factory=dict)
     cost_wan: dict[str, float] = field(default_factory=dict)
     price_t: float = 0.0
     """Tonnes firms abated on their own because the carbon price exceeds the cost."""
-    retrofit_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    retrofit_share: np.ndarray = field(default_factory=lambda: np.zeros(0))
     green_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     green_t: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    curtail_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    curtail_share: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    exit_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     spent_zpos: np.ndarray = field(default_factory=lambda: np.zeros(0))
     """Money spent on retrofits and green power by snapshot zone position (万元)."""
     abated_zpos: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -301,7 +336,7 @@ def plan_application(
 ) -> Applied:
     """Which firms do what: the plan (Z,J) of the LP turned into firm-level actions.
 
-    Nothing is changed here; `models.carbon.apply_plan` applies the result.
+    Nothing is changed here; `apply_plan` applies the result.
     """
     nz = plan_t.shape[0]
     out = Applied(spent_zpos=np.zeros(nz), abated_zpos=np.zeros(nz), cost_zpos=np.zeros(nz))
@@ -341,3 +376,61 @@ def plan_application(
 def electricity_co2_t(firms: FirmTable, rows: np.ndarray, grid_t_per_mwh: float) -> np.ndarray:
     """CO2 of the firms' electricity (t): MWh × grid factor."""
     return firms.energy_tce[rows] * firms.elec_share[rows] / TCE_PER_MWH * grid_t_per_mwh
+
+
+def apply_plan(
+    firms: FirmTable,
+    zones: ZoneTable,
+    supply: Supply | None,
+    alloc: Allocation,
+    levers: Scenario,
+    cuts: YearCuts,
+) -> Applied | None:
+    """Apply the abatement the allocation chose to firms, in place; None without one.
+
+    Retrofits lower energy intensity for good (counted in `cuts.retrofit_used`, so
+    enforcement's retrofit limit covers both); curtailment cuts this year's output
+    (`cuts`, restored next year); green power and exits are returned for the caller
+    (the model takes green tonnes off CO2 after accounts and closes the exit rows).
+    Money spent on retrofits and green power goes to the zones' spent_carbon_wan.
+    """
+    if supply is None or alloc.abatement_t is None:
+        return None
+    f = firms
+    price = levers.carbon.carbon_price_wan_per_t
+    acts = plan_application(f, supply, np.asarray(alloc.abatement_t), price)
+    rr, rs = acts.retrofit_rows, acts.retrofit_share
+    cuts.retrofit_used[rr] = 1.0 - (1.0 - cuts.retrofit_used[rr]) * (1.0 - rs)
+    f.energy_intensity_tce_per_wan[rr] *= 1.0 - rs
+    cr, cs = acts.curtail_rows, acts.curtail_share
+    cuts.curtail_used[cr] = 1.0 - (1.0 - cuts.curtail_used[cr]) * (1.0 - cs)
+    cuts.curtailed_rows = np.concatenate([cuts.curtailed_rows, cr])
+    cuts.curtailed_before = np.concatenate([cuts.curtailed_before, f.output_wan[cr]])
+    f.output_wan[cr] *= 1.0 - cs
+    idx = np.flatnonzero(~zones.merged)
+    spent = np.zeros(len(zones))
+    spent[idx] = acts.spent_zpos
+    zones.flows["spent_carbon_wan"] += spent
+    zones.spent_carbon_wan += spent
+    zones.flows["abatement_planned_t"][idx] += acts.abated_zpos
+    zones.flows["abatement_planned_cost_wan"][idx] += acts.cost_zpos
+    return acts
+
+
+def green_tonnes(plan: Applied | None, n_firms: int) -> np.ndarray:
+    """This year's green-power tonnes by firm row (t; zeros without a plan)."""
+    out = np.zeros(n_firms)
+    if plan is not None:
+        out[plan.green_rows] = plan.green_t
+    return out
+
+
+def take_off_green(co2_t: np.ndarray, green_t: np.ndarray, rows: np.ndarray) -> None:
+    """Take this year's green-power tonnes off the CO2 of `rows`, in place (never below 0).
+
+    Called after the rows' accounts were recomputed: green power is a yearly contract,
+    and production recomputes CO2 next year.
+    """
+    if len(rows) and len(green_t) == len(co2_t):
+        g = green_t[rows]
+        co2_t[rows] = np.maximum(co2_t[rows] - g, 0.0)

@@ -6,27 +6,39 @@ of each zone-sector pair, and returns the optimiser's `Allocation`. How to solve
 
     v[z,s] = frontier output per mu[z,s] · va_ratio_s                          (万元 VA / mu)
     e[z,s] = v[z,s] · ei_new_s · co2_per_tce_s(grid_t)                          (t CO2 / mu)
+
+both at full output; new projects produce 1 / economy.entry_ramp_years of it in their
+first year, the share at which the LP's carbon rows count them
+(`optimize.Snapshot.first_year_share`).
 """
 
 from __future__ import annotations
 
+import gc
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
-from models import entry
+from models import abatement, entry
+from models.drivers import year_drivers
 from models.firms import CLASS_A, EXIT_MANDATORY, EXIT_MARKET, FirmTable
 from models.inputs import SectorArrays
 from models.production import co2_per_tce
-from models.quota import built_mu
+from models.quota import built_mu, link_caps
 from models.units import safe_div
 from models.zone import Zone, ZoneTable
-from optimize import Allocation, Snapshot, SolveOptions, allocate
+from optimize import Allocation, OptimizeError, Snapshot, SolveOptions, allocate, prepare
 
 if TYPE_CHECKING:
+    from models.abatement import Supply
+    from models.drivers import Drivers
     from sim.scenario import Scenario
+
+log = logging.getLogger(__name__)
 
 
 def cells(
@@ -233,8 +245,13 @@ def build_snapshot(
     max_land_mu: np.ndarray | None,
     optimizer: Any,
     abatement: Any = None,
+    ramp_years: int = 1,
 ) -> Snapshot:
-    """The optimiser's input for this year (zones that were merged away are not passed)."""
+    """The optimiser's input for this year (zones that were merged away are not passed).
+
+    New projects produce 1 / `ramp_years` of their full output in their first year
+    (models/entry.py): the carbon rows count their CO2 and VA at that share.
+    """
     va, co2 = frontier(output_per_mu_wan, sectors, ei_new, grid_t_per_mwh)
     floor, industrial = industrial_floor(zones, sectors, dict(optimizer.min_industrial_share))
     return Snapshot(
@@ -254,6 +271,7 @@ def build_snapshot(
         total_cap_t=total_cap_t,
         intensity_cap_t_per_wan=intensity_cap_t_per_wan,
         carbon_price_wan_per_t=carbon_price_wan_per_t,
+        first_year_share=1.0 / max(1, int(ramp_years)),
         min_share_by_belt=dict(optimizer.min_share_by_belt),
         max_zone_share=optimizer.max_zone_share,
         min_investment_wan_per_mu=sectors.min_investment_wan_per_mu,
@@ -264,6 +282,128 @@ def build_snapshot(
         industrial_sectors=industrial,
         **({} if abatement is None else abatement.snapshot_fields()),
     )
+
+
+def zone_frontier(
+    firms: FirmTable, zones: ZoneTable, sectors: SectorArrays, levers: Scenario
+) -> np.ndarray:
+    """(Z,S) output per mu of a new project this year (`frontier_output_per_mu`)."""
+    land, output = cells(firms, len(zones), len(sectors.names))
+    return frontier_output_per_mu(
+        land,
+        output,
+        sectors,
+        zones.management_efficiency,
+        levers.economy.frontier_zone_elasticity,
+    )
+
+
+def year_snapshot(
+    year: int,
+    firms: FirmTable,
+    zones: ZoneTable,
+    sectors: SectorArrays,
+    levers: Scenario,
+    drivers: Drivers,
+    *,
+    frontier_wan_per_mu: np.ndarray,
+    link_cap_mu: np.ndarray,
+    intensity_target: float | None,
+    supply: Supply | None,
+) -> Snapshot:
+    """The year's problem from the model's tables: every zone not merged away.
+
+    The (Z,) and (Z,S) arrays are over all zones of the zone table; the existing
+    emissions and VA are the live firms' after this year's exits; `supply` the year's
+    abatement columns (models/abatement.py; None: none).
+    """
+    idx = np.flatnonzero(~zones.merged)
+    live = firms.alive()
+    want = demand(firms, zones, sectors, drivers.growth, levers, frontier_wan_per_mu, year)
+    ei_new = new_firm_intensity(firms, sectors, levers.economy.new_firm_efficiency)
+    return build_snapshot(
+        year,
+        [zones[i] for i in idx],
+        sectors,
+        output_per_mu_wan=frontier_wan_per_mu[idx],
+        ei_new=ei_new,
+        grid_t_per_mwh=levers.economy.grid_factor_t_per_mwh,
+        link_cap_mu=link_cap_mu[idx],
+        space_mu=undeveloped_mu(firms, zones)[idx],
+        province_quota_mu=levers.land.new_quota_mu,
+        existing_co2_t=float(firms.co2_t[live].sum()),
+        existing_va_wan=float(firms.va_wan[live].sum()),
+        total_cap_t=drivers.total_cap_t,
+        intensity_cap_t_per_wan=intensity_target,
+        carbon_price_wan_per_t=levers.carbon.carbon_price_wan_per_t,
+        max_land_mu=None if want is None else want[idx],
+        optimizer=levers.optimizer,
+        abatement=supply,
+        ramp_years=levers.economy.entry_ramp_years,
+    )
+
+
+def warm_up(
+    firms: FirmTable,
+    zones: ZoneTable,
+    sectors: SectorArrays,
+    levers: Scenario,
+    year: int,
+    intensity_target: float | None,
+    tiers: pd.DataFrame | None,
+    options: SolveOptions,
+) -> None:
+    """Build the optimiser's model for the first year's problem at the run's setup.
+
+    The problem (`prepare`) is built from the setup's firms with the first `year`'s
+    levers: the same structure as that year's allocation unless a process changes it
+    first (a ban, a merge), and then that year builds its own. Nothing in the tables
+    changes, and what the problem lacks (a solver, a valid field) is left for the
+    first year to report. A full collection of the Python heap follows: with the model's ~10^5
+    Pyomo objects then counted as long-lived, the next one is due only once a quarter
+    as many new objects have survived, so no year pays it (~0.15 s at full scale).
+    """
+    land = levers.land
+    link = link_caps(
+        built_mu(firms, len(zones)),
+        zones.revitalised_last_mu.copy(),
+        land.new_quota_mu,
+        land.link_base_share,
+        land.link_ratio,
+    )
+    idx = np.flatnonzero(~zones.merged)
+    supply = abatement.year_supply(firms, idx, len(zones), sectors.names, tiers, levers)
+    snap = year_snapshot(
+        year,
+        firms,
+        zones,
+        sectors,
+        levers,
+        year_drivers(levers, sectors, 1),  # the first year after the base
+        frontier_wan_per_mu=zone_frontier(firms, zones, sectors, levers),
+        link_cap_mu=link,
+        intensity_target=intensity_target,
+        supply=supply,
+    )
+    try:
+        prepare(snap, options)
+    except (ValueError, OptimizeError) as exc:  # the first year meets it, and reports it
+        log.debug("optimiser warm-up skipped: %s", exc)
+        return
+    gc.collect()
+
+
+def book(zones: ZoneTable, alloc: Allocation, idx: np.ndarray) -> None:
+    """Book the allocation in the zones `idx` (the snapshot's), in place.
+
+    The year's flows of new land, ready land used and the land dual; the ready land
+    used leaves the zones' ready pool.
+    """
+    zones.flows["land_new_mu"][idx] += alloc.new_land_mu
+    zones.flows["land_ready_used_mu"][idx] += alloc.ready_used_mu
+    zones.flows["shadow_price_land_wan_per_mu"][idx] += alloc.shadow_zone_land_wan_per_mu
+    left = zones.ready_mu[idx] - alloc.ready_used_mu
+    zones.ready_mu[idx] = np.where(left > 0.0, left, 0.0)
 
 
 # --- issue 13: what the caps cost -------------------------------------------------------

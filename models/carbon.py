@@ -1,7 +1,7 @@
 """Step 10, dual carbon control (双控): the allocation's abatement, then caps and targets.
 
 First the abatement the allocation chose (step 8, issue 13) is applied to firms
-(`apply_plan`, models/abatement.py: within each zone retrofits, green power,
+(`models.abatement.apply_plan`: within each zone retrofits, green power,
 curtailment and forced exit, each cheapest first). What that leaves over (whole
 firms, new projects' emissions, belt and zone limits the LP does not see, a year whose
 caps no allocation meets) is enforced as below and reported.
@@ -19,6 +19,7 @@ closes the intensity gap by f·(co2 − I·va). What no measure can close is the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -28,7 +29,7 @@ from models.firms import CLASS_C, CLASS_D, FirmTable
 from models.units import T_PER_MT, YUAN_PER_WAN, safe_div
 
 if TYPE_CHECKING:
-    from models.abatement import Applied, Supply
+    from models.abatement import Applied
     from models.zone import ZoneTable
     from optimize import Allocation
     from sim.scenario import Scenario
@@ -84,16 +85,40 @@ def take_prefix(
     return take
 
 
+def _rows() -> np.ndarray:
+    return np.zeros(0, dtype=np.int64)
+
+
+def _shares() -> np.ndarray:
+    return np.zeros(0)
+
+
 @dataclass
-class CarbonActions:
-    """What enforcement does to firms (indices into the firm table) and what it achieved."""
+class FirmActions:
+    """What a carbon measure does to firms: rows of the firm table and their shares.
+
+    Shared by the allocation's plan as applied (`models.abatement.Applied`) and by
+    enforcement (`CarbonActions`): retrofits lower a firm's energy intensity by its
+    share, curtailment this year's output by its share, exits close whole firms.
+    """
+
+    retrofit_rows: np.ndarray = field(default_factory=_rows)
+    retrofit_share: np.ndarray = field(default_factory=_shares)
+    curtail_rows: np.ndarray = field(default_factory=_rows)
+    curtail_share: np.ndarray = field(default_factory=_shares)
+    exit_rows: np.ndarray = field(default_factory=_rows)
+
+    @property
+    def changed_rows(self) -> np.ndarray:
+        """Rows whose accounts change (retrofitted, then curtailed; exits aside)."""
+        return np.concatenate([self.retrofit_rows, self.curtail_rows])
+
+
+@dataclass
+class CarbonActions(FirmActions):
+    """What enforcement does to firms and what it achieved (t CO2, 万元)."""
 
     gap_before_t: float = 0.0
-    retrofit_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    retrofit_share: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    curtail_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    curtail_share: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    exit_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     removed_t: dict[str, float] = field(default_factory=dict)
     cost_wan: dict[str, float] = field(default_factory=dict)
     gap_after_t: float = 0.0
@@ -333,6 +358,42 @@ def apply_pass(
     return acts
 
 
+def enforce_limits(
+    firms: FirmTable,
+    zones: ZoneTable,
+    limits: list[Limit],
+    levers: Scenario,
+    cuts: YearCuts,
+    settle: Callable[[FirmActions], None],
+) -> list[tuple[Limit, CarbonActions]]:
+    """Run the passes of `limits` in order (`apply_pass`); `settle` books each pass.
+
+    `settle` (the model's) recomputes the accounts of the rows a pass changed and
+    closes its exit rows before the next pass sees the firms.
+    """
+    passes = []
+    for limit in limits:
+        acts = apply_pass(firms, zones, limit, levers, cuts)
+        settle(acts)
+        passes.append((limit, acts))
+    return passes
+
+
+def record(
+    year: int,
+    passes: list[tuple[Limit, CarbonActions]],
+    plan: Applied | None,
+    alloc: Allocation,
+    cap_cost: dict[str, float],
+    firms: FirmTable,
+    zones: ZoneTable,
+) -> dict[str, Any]:
+    """The year's carbon columns of province.parquet: `year_record` and `plan_record`."""
+    out = year_record(year, passes, firms, zones)
+    out.update(plan_record(plan, alloc, cap_cost, out))
+    return out
+
+
 def year_record(
     year: int,
     passes: list[tuple[Limit, CarbonActions]],
@@ -374,47 +435,6 @@ def year_record(
 
 # --- issue 13: the allocation's abatement, applied ---------------------------------------
 PLAN_KINDS = ("retrofit", "green_power", "curtailment", "forced_exit")
-
-
-def apply_plan(
-    firms: FirmTable,
-    zones: ZoneTable,
-    supply: Supply | None,
-    alloc: Allocation,
-    levers: Scenario,
-    cuts: YearCuts,
-) -> Applied | None:
-    """Apply the abatement the allocation chose to firms, in place; None without one.
-
-    Retrofits lower energy intensity for good (counted in `cuts.retrofit_used`, so
-    enforcement's retrofit limit covers both); curtailment cuts this year's output
-    (`cuts`, restored next year); green power and exits are returned for the caller
-    (the model takes green tonnes off CO2 after accounts and closes the exit rows).
-    Money spent on retrofits and green power goes to the zones' spent_carbon_wan.
-    """
-    from models import abatement
-
-    if supply is None or alloc.abatement_t is None:
-        return None
-    f = firms
-    price = levers.carbon.carbon_price_wan_per_t
-    acts = abatement.plan_application(f, supply, np.asarray(alloc.abatement_t), price)
-    rr, rs = acts.retrofit_rows, acts.retrofit_share
-    cuts.retrofit_used[rr] = 1.0 - (1.0 - cuts.retrofit_used[rr]) * (1.0 - rs)
-    f.energy_intensity_tce_per_wan[rr] *= 1.0 - rs
-    cr, cs = acts.curtail_rows, acts.curtail_share
-    cuts.curtail_used[cr] = 1.0 - (1.0 - cuts.curtail_used[cr]) * (1.0 - cs)
-    cuts.curtailed_rows = np.concatenate([cuts.curtailed_rows, cr])
-    cuts.curtailed_before = np.concatenate([cuts.curtailed_before, f.output_wan[cr]])
-    f.output_wan[cr] *= 1.0 - cs
-    idx = np.flatnonzero(~zones.merged)
-    spent = np.zeros(len(zones))
-    spent[idx] = acts.spent_zpos
-    zones.flows["spent_carbon_wan"] += spent
-    zones.spent_carbon_wan += spent
-    zones.flows["abatement_planned_t"][idx] += acts.abated_zpos
-    zones.flows["abatement_planned_cost_wan"][idx] += acts.cost_zpos
-    return acts
 
 
 def plan_record(

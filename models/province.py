@@ -30,6 +30,7 @@ from models import (
     reclamation,
     relocation,
 )
+from models.carbon import FirmActions
 from models.drivers import Drivers, year_drivers
 from models.firms import (
     EXIT_CARBON,
@@ -82,7 +83,6 @@ class ProvinceModel(mesa.Model):
         self.sectors = SectorArrays.from_frame(inputs.sectors)
         self.abatement_tiers = inputs.abatement_tiers
         self.supply: abatement.Supply | None = None  # this year's abatement columns
-        self.green_t = np.zeros(0)  # this year's green-power tonnes by firm row
         self.firms: FirmTable = inputs.firms.copy()
         self.facts = dict(inputs.facts)
         self.zones = ZoneTable(inputs.zones)
@@ -117,6 +117,11 @@ class ProvinceModel(mesa.Model):
         )
         self.datacollector = mesa.DataCollector(model_reporters=collect.MODEL_REPORTERS)
         self._collect(None)
+        if scenario.years.end > self.year:  # the first year's optimiser model, built now
+            first = scenario.at(self.year + 1)
+            args = (self.firms, self.zones, self.sectors, first, self.year + 1)
+            target = self.intensity_target(first)
+            allocation.warm_up(*args, target, self.abatement_tiers, self.solve_options)
 
     # ------------------------------------------------------------------ schedule
     def step(self) -> None:
@@ -239,66 +244,26 @@ class ProvinceModel(mesa.Model):
         f, zones, lv = self.firms, self.zones, self.levers
         self.frontier_wan_per_mu = self._frontier()
         idx = np.flatnonzero(~zones.merged)
-        active = [zones[i] for i in idx]
-        live = f.alive()
-        want = allocation.demand(
-            f, zones, self.sectors, self.drivers.growth, lv, self.frontier_wan_per_mu, self.year
-        )
-        snap = allocation.build_snapshot(
+        names, tiers = self.sectors.names, self.abatement_tiers
+        self.supply = abatement.year_supply(f, idx, len(zones), names, tiers, lv)
+        snap = allocation.year_snapshot(
             self.year,
-            active,
+            f,
+            zones,
             self.sectors,
-            output_per_mu_wan=self.frontier_wan_per_mu[idx],
-            ei_new=self._new_firm_intensity(),
-            grid_t_per_mwh=lv.economy.grid_factor_t_per_mwh,
-            link_cap_mu=link_cap[idx],
-            space_mu=allocation.undeveloped_mu(f, zones)[idx],
-            province_quota_mu=lv.land.new_quota_mu,
-            existing_co2_t=float(f.co2_t[live].sum()),
-            existing_va_wan=float(f.va_wan[live].sum()),
-            total_cap_t=self.drivers.total_cap_t,
-            intensity_cap_t_per_wan=self.intensity_target(),
-            carbon_price_wan_per_t=lv.carbon.carbon_price_wan_per_t,
-            max_land_mu=None if want is None else want[idx],
-            optimizer=lv.optimizer,
-            abatement=self._abatement_supply(idx),
+            lv,
+            self.drivers,
+            frontier_wan_per_mu=self.frontier_wan_per_mu,
+            link_cap_mu=link_cap,
+            intensity_target=self.intensity_target(),
+            supply=self.supply,
         )
         self.last_snapshot = snap
         alloc = allocation.allocate_land(snap, self.solve_options)
         self.allocations.append(alloc)
         self.cap_cost = allocation.cap_cost(snap, alloc, self.solve_options)
-        self._book("land_new_mu", alloc.new_land_mu, idx)
-        self._book("land_ready_used_mu", alloc.ready_used_mu, idx)
-        self._book("shadow_price_land_wan_per_mu", alloc.shadow_zone_land_wan_per_mu, idx)
-        left = zones.ready_mu[idx] - alloc.ready_used_mu
-        zones.ready_mu[idx] = np.where(left > 0.0, left, 0.0)
+        allocation.book(zones, alloc, idx)
         return alloc
-
-    def _abatement_supply(self, idx: np.ndarray) -> abatement.Supply | None:
-        """Build the year's abatement columns (models/abatement.py).
-
-        None when the lever carbon.abatement_in_allocation turns them off (then caps are
-        met by less land and by enforcement only, as before issue 13).
-        """
-        c, lv = self.levers.carbon, self.levers
-        self.supply = None
-        if not c.abatement_in_allocation:
-            return None
-        pos = np.full(len(self.zones), -1)
-        pos[idx] = np.arange(len(idx))
-        self.supply = abatement.build_supply(
-            self.firms,
-            pos,
-            len(idx),
-            self.sectors.names,
-            self.abatement_tiers,
-            lv.economy.grid_factor_t_per_mwh,
-            c.green_power_max_share,
-            c.green_power_premium_yuan_per_kwh,
-            c.curtailment_max_share,
-            c.retrofit_max_share,
-        )
-        return self.supply
 
     def _enter(self, alloc: Allocation) -> None:
         idx = np.flatnonzero(~self.zones.merged)
@@ -309,54 +274,42 @@ class ProvinceModel(mesa.Model):
         self._account(rows)
 
     def _control_carbon(self) -> None:
-        """Step 10: enforce the carbon caps and intensity targets, pass by pass.
+        """Step 10: the allocation's abatement, then the caps and targets, pass by pass.
 
-        The province's cap and intensity target, then each belt's, then each zone's
-        (where the scenario sets them), each on the firms of its zones, each firm within
-        its yearly retrofit and curtailment limits over all passes (models/carbon.py).
+        The plan is applied to firms (models/abatement.py); then the province's cap and
+        intensity target, each belt's and each zone's (where the scenario sets them) are
+        enforced, each on the firms of its zones, each firm within its yearly retrofit
+        and curtailment limits over all passes (models/carbon.py).
         """
-        f = self.firms
+        f, lv, alloc = self.firms, self.levers, self.allocations[-1]
         self.cuts = carbon.YearCuts.start(len(f))
-        plan = carbon.apply_plan(
-            f, self.zones, self.supply, self.allocations[-1], self.levers, self.cuts
-        )
-        self.green_t = np.zeros(len(f))
+        plan = abatement.apply_plan(f, self.zones, self.supply, alloc, lv, self.cuts)
+        green_t = abatement.green_tonnes(plan, len(f))
         if plan is not None:
-            self.green_t[plan.green_rows] = plan.green_t
-            self._account(np.concatenate([plan.retrofit_rows, plan.curtail_rows]))
-            self._ungreen(np.arange(len(f)))
-            self._close(plan.exit_rows, EXIT_CARBON)
-            self._book_firms("firms_exited_carbon", plan.exit_rows)
-        limits = carbon.limits(
-            self.zones,
-            self.levers,
-            self.drivers.total_cap_t,
-            self.intensity_target(),
-            self.base_zone_co2_t,
-            self.base_zone_va_wan,
+            self._settle(plan, green_t, np.arange(len(f)))
+        target, cap = self.intensity_target(), self.drivers.total_cap_t
+        base_co2, base_va = self.base_zone_co2_t, self.base_zone_va_wan
+        limits = carbon.limits(self.zones, lv, cap, target, base_co2, base_va)
+        passes = carbon.enforce_limits(
+            f, self.zones, limits, lv, self.cuts, lambda acts: self._settle(acts, green_t)
         )
-        passes = []
-        for limit in limits:
-            acts = carbon.apply_pass(f, self.zones, limit, self.levers, self.cuts)
-            changed = np.concatenate([acts.retrofit_rows, acts.curtail_rows])
-            self._account(changed)
-            self._ungreen(changed)
-            self._close(acts.exit_rows, EXIT_CARBON)
-            self._book_firms("firms_exited_carbon", acts.exit_rows)
-            passes.append((limit, acts))
-        record = carbon.year_record(self.year, passes, f, self.zones)
-        record.update(carbon.plan_record(plan, self.allocations[-1], self.cap_cost, record))
+        record = carbon.record(self.year, passes, plan, alloc, self.cap_cost, f, self.zones)
         self.carbon_log.append(record)
 
-    def _ungreen(self, rows: np.ndarray) -> None:
-        """Take this year's green-power tonnes off the CO2 of `rows`.
+    def _settle(
+        self, acts: FirmActions, green_t: np.ndarray, ungreen: np.ndarray | None = None
+    ) -> None:
+        """Book what a carbon measure did to firms.
 
-        Called after their accounts were recomputed (a yearly contract: production
-        recomputes CO2 next year).
+        The changed rows' accounts are recomputed, this year's green-power tonnes taken
+        off the CO2 of `ungreen` (default: the changed rows) and the exit rows closed.
         """
-        if len(rows) and len(self.green_t) == len(self.firms):
-            g = self.green_t[rows]
-            self.firms.co2_t[rows] = np.maximum(self.firms.co2_t[rows] - g, 0.0)
+        changed = acts.changed_rows
+        self._account(changed)
+        rows = changed if ungreen is None else ungreen
+        abatement.take_off_green(self.firms.co2_t, green_t, rows)
+        self._close(acts.exit_rows, EXIT_CARBON)
+        self._book_firms("firms_exited_carbon", acts.exit_rows)
 
     def _integrate(self) -> None:
         cfg, zones = self.levers.integration, self.zones
@@ -456,23 +409,19 @@ class ProvinceModel(mesa.Model):
         self.zones.flows[flow] += np.bincount(self.firms.zone[rows], minlength=len(self.zones))
 
     def _frontier(self) -> np.ndarray:
-        """(Z,S) output per mu of a new project (allocation.frontier_output_per_mu)."""
-        land, output = allocation.cells(self.firms, len(self.zones), len(self.sectors.names))
-        return allocation.frontier_output_per_mu(
-            land,
-            output,
-            self.sectors,
-            self.zones.management_efficiency,
-            self.levers.economy.frontier_zone_elasticity,
-        )
+        """(Z,S) output per mu of a new project (allocation.zone_frontier)."""
+        return allocation.zone_frontier(self.firms, self.zones, self.sectors, self.levers)
 
     def _new_firm_intensity(self) -> np.ndarray:
         factor = self.levers.economy.new_firm_efficiency
         return allocation.new_firm_intensity(self.firms, self.sectors, factor)
 
-    def intensity_target(self) -> float | None:
-        """This year's carbon intensity target (t CO2 per 万元 VA), None without one."""
-        red = self.levers.carbon.intensity_reduction_vs_base
+    def intensity_target(self, levers: Scenario | None = None) -> float | None:
+        """This year's carbon intensity target (t CO2 per 万元 VA), None without one.
+
+        `levers`: another year's (default this year's).
+        """
+        red = (levers or self.levers).carbon.intensity_reduction_vs_base
         return None if red is None else self.base_intensity_t_per_wan * (1.0 - red)
 
     def firm(self, i: int) -> FirmView:

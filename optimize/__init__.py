@@ -26,7 +26,8 @@ particular glpsol binary.
 
 `write_problem(snapshot, "year.lp")` (or ``.mps``) writes the year as the minimisation
 of the negated objective, which ``glpsol --lp``, ``glpsol --freemps``, HiGHS and other
-readers solve without flags. `optimize.bench.bench_allocate()` times build and solve.
+readers solve without flags. `optimize.bench.bench_allocate()` times build and solve;
+`prepare(snapshot)` builds a structure's model ahead of its first solve (a run's setup).
 
 Modules: snapshot (inputs and their rules), constraints (the LP's rules), rows (row
 families), model (Pyomo model and cache), glpk and highs (the solvers), solution (their
@@ -35,7 +36,7 @@ common result), allocate (the seam), messages, result (`Allocation`), problem_io
 
 from __future__ import annotations
 
-from optimize.allocate import allocate
+from optimize.allocate import allocate, prepare
 from optimize.model import clear_cache
 from optimize.problem_io import write_problem
 from optimize.result import Allocation
@@ -59,5 +60,6 @@ __all__ = [
     "SolverMissingError",
     "allocate",
     "clear_cache",
+    "prepare",
     "write_problem",
 ]

@@ -96,6 +96,24 @@ def allocate(snapshot: Snapshot, options: SolveOptions | None = None) -> Allocat
     return alloc
 
 
+def prepare(snapshot: Snapshot, options: SolveOptions | None = None) -> None:
+    """Build the model of the snapshot's structure and fill its caches, without solving.
+
+    For a run's setup: the first `allocate` of the same structure then only updates
+    numbers, as every later year does (with GLPK the LP text's row cache is filled and
+    glpsol located too). Results do not depend on it: every solve writes all numbers
+    from its own snapshot.
+    """
+    opts = SolveOptions() if options is None else options
+    opts.check(snapshot)
+    bm, _ = get_built(snapshot, opts.projects)
+    with bm.lock:
+        bm.update(snapshot)
+        if opts.solver == "glpk":
+            glpk.find_glpsol()
+            glpk.compact_lp(bm)
+
+
 def _solve(bm: BuiltModel, o: SolveOptions) -> RawSolution:
     """Solve the built model's active problem with the options' solver."""
     run = highs.solve_highs if o.solver == "highs" else glpk.solve_glpk

@@ -12,6 +12,18 @@ what the tier holds for the zone's existing firms this year (a bound, `abatement
 at c[z,j] 万元/t (for curtailment and exit: the value added lost per t, λ[z,j]); A[j] =
 Σ_z a[z,j] the tonnes of measure-tier j.
 
+First year. A project given land this year produces r = 1 / economy.entry_ramp_years
+of its full output this year (`Snapshot.first_year_share`; models/entry.py), and its
+VA, energy and CO2 scale with its output. The carbon rows hold this year's emissions
+and VA, so they count new land at r·e[z,s] and r·v[z,s]. The objective counts new land
+at full output: v[z,s] is the plan's value of a mu, one year of the project's VA once
+it has ramped up, which is also what giving the land a year later loses (over the ramp
+the lost output sums to one full year: 1/R in each of R years). Counting r·v instead
+would make every mu of land worth a third as much against a tonne of abatement, so a
+cap would be met by giving up land that is worth more than the abatement it saves.
+When land is marginal the carbon dual is therefore (v − p·e) / (r·e): the VA per
+tonne of this year's cap.
+
 Every ≤ row below has a dual ≥ 0 in the maximisation: 万元 of objective per unit of
 right-hand side. `optimize.model` declares the components these rules use.
 
@@ -42,7 +54,8 @@ def pair_sum(coef: np.ndarray, xs: list[Any]) -> LinearExpression:
 def net_value_rule(m: Model) -> Any:
     r"""Objective (maximise, 万元/yr): Σ (v[z,s] − p·e[z,s])·x[z,s] + Σ (p − c[z,j])·a[z,j].
 
-    v = value added per mu at the frontier, e = CO2 per mu, p = carbon price; the
+    v = value added per mu at the frontier, e = CO2 per mu, both at full output (not
+    the first year's share r: see the module's "First year"), p = carbon price; the
     array m.coef["net_value"] holds v − p·e for each allowed pair. The abatement term is
     minus the cost of abatement, plus the carbon price saved on each tonne abated (the
     objective is VA of new land − cost of abatement − p × emissions, less the constant
@@ -116,11 +129,13 @@ def province_quota_rule(m: Model) -> Any:
 
 
 def total_cap_rule(m: Model) -> Any:
-    r"""Total CO2 cap (t): E_exist − Σ_j A[j] + Σ_{z,s} e[z,s]·x[z,s] − g ≤ Cap.
+    r"""Total CO2 cap (t): E_exist − Σ_j A[j] + Σ_{z,s} r·e[z,s]·x[z,s] − g ≤ Cap.
 
-    g is the elastic gap (0 unless the year is relaxed); A[j] the tonnes abated by
-    measure-tier j (none without abatement). Dual: 万元 per extra t of cap; × 10^4 the
-    元 per t a planner reads (the marginal abatement cost less any carbon price).
+    r = the first year's share of full output (new land emits r·e this year); g the
+    elastic gap (0 unless the year is relaxed); A[j] the tonnes abated by measure-tier
+    j (none without abatement); m.coef["co2"] = r·e. Dual: 万元 per extra t of cap;
+    × 10^4 the 元 per t a planner reads (the marginal abatement cost less any carbon
+    price).
     """
     row = m.existing_co2_t + pair_sum(m.coef["co2"], m.x_list) - m.carbon_gap
     if len(m.a_list):
@@ -129,12 +144,13 @@ def total_cap_rule(m: Model) -> Any:
 
 
 def intensity_cap_rule(m: Model) -> Any:
-    r"""Intensity target (t): E_exist − Σa + Σ e·x − g ≤ I·(VA_exist − Σ λ·a + Σ v·x).
+    r"""Intensity target (t): E_exist − Σa + Σ r·e·x − g ≤ I·(VA_exist − Σ λ·a + Σ r·v·x).
 
+    r = the first year's share of full output (new land's CO2 and VA this year);
     λ[z,j] is the value added a tonne of measure-tier j removes (curtailment, exit; 0
     for retrofits and green power). Linear in x and a: written
-    Σ (e − I·v)·x − Σ (1 − I·λ)·a − g ≤ I·VA_exist − E_exist, with
-    m.coef["intensity"] = e − I·v, m.coef["abate_intensity"] = −(1 − I·λ) and the
+    Σ r·(e − I·v)·x − Σ (1 − I·λ)·a − g ≤ I·VA_exist − E_exist, with
+    m.coef["intensity"] = r·(e − I·v), m.coef["abate_intensity"] = −(1 − I·λ) and the
     parameter intensity_headroom_t = I·VA_exist − E_exist. (A tonne curtailed at a firm
     whose VA per t exceeds 1/I makes the row worse.) Dual: 万元 per extra t of headroom
     at unchanged VA (× (VA_exist + Σ v·x) for 万元 per unit of I).

@@ -279,6 +279,10 @@ class BuiltModel:
     """A persistent HiGHS interface bound to this model, created on first use."""
     lp_writer: Any = None
     """`optimize.lp_text.CompactLPWriter` of this model, created on first GLPK solve."""
+    dual_start: bool = False
+    """Whether the slack basis is dual feasible: every x with a positive objective
+    coefficient has a finite upper bound (investors' demand), so GLPK's dual simplex
+    starts in its phase 2 (`optimize.glpk.solve_glpk`)."""
 
     @property
     def n_pairs(self) -> int:
@@ -321,11 +325,13 @@ class BuiltModel:
             m.net_value,
             rules.net_value_rule,
         )
+        # the carbon rows count new land's first year: r × its full-output CO2 and VA
+        r = s.first_year_share
         if s.total_cap_t is not None:
-            self._set_row({"co2": s.co2_per_mu[zi, si]}, m.total_cap, rules.total_cap_rule)
+            self._set_row({"co2": r * s.co2_per_mu[zi, si]}, m.total_cap, rules.total_cap_rule)
         if s.intensity_cap_t_per_wan is not None:
             i_cap = s.intensity_cap_t_per_wan
-            rows = {"intensity": s.co2_per_mu[zi, si] - i_cap * s.va_per_mu[zi, si]}
+            rows = {"intensity": r * (s.co2_per_mu[zi, si] - i_cap * s.va_per_mu[zi, si])}
             if abate:
                 assert s.abatement_va_lost_wan_per_t is not None
                 rows["abate_intensity"] = -(1.0 - i_cap * s.abatement_va_lost_wan_per_t.ravel())
@@ -349,6 +355,8 @@ class BuiltModel:
             assert s.project_size_mu is not None
             self._set("size", s.project_size_mu)
         self._set_bounds(None if s.max_land_mu is None else s.max_land_mu[zi, si])
+        gains = s.net_value_wan_per_mu[zi, si] > 0
+        self.dual_start = bool(np.isfinite(self.last["x_ub"][gains]).all())
         m.province_quota_mu.value = s.province_quota_mu or 0.0
         m.existing_co2_t.value = s.existing_co2_t
         m.total_cap_t.value = s.total_cap_t or 0.0

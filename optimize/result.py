@@ -34,9 +34,11 @@ class Allocation:
     duals: its shadow arrays are NaN and its shadow scalars None. A province-level
     shadow is None where its constraint does not exist this year; the link-cap array is
     0 for zones without a cap. `shadow_intensity_cap_wan_per_t` is in 万元 per t of
-    headroom under the intensity row E_exist + Σe·x ≤ I·(VA_exist + Σv·x), i.e. per t of
+    headroom under the intensity row E_exist + r·Σe·x ≤ I·(VA_exist + r·Σv·x) (r the
+    first year's share of full output, `Snapshot.first_year_share`), i.e. per t of
     emissions the target would allow at unchanged VA; the value of raising the target I
-    itself by one t/万元 is that × (existing_va_wan + va_added_wan). Each shadow field
+    itself by one t/万元 is that × (existing_va_wan + r·va_added_wan). `va_added_wan`
+    and `co2_added_t` are the new land's at full output. Each shadow field
     is named like its `frame()` column (`optimize.rows.SHADOW_FAMILIES`).
 
     In a RELAXED year the duals are those of the elastic problem with the caps raised by

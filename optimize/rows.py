@@ -98,16 +98,18 @@ def carbon_excesses(
 ) -> dict[str, float]:
     """Each carbon row's activity minus its right-hand side at an allocation (t CO2).
 
-    total_cap: E_exist − Σa + Σe·x − Cap; intensity_cap: E_exist − Σa + Σe·x −
-    I·(VA_exist − Σλ·a + Σv·x), with `abated_t` = Σa and `va_lost_wan` = Σλ·a.
+    total_cap: E_exist − Σa + r·Σe·x − Cap; intensity_cap: E_exist − Σa + r·Σe·x −
+    I·(VA_exist − Σλ·a + r·Σv·x), with `co2_added` = Σe·x and `va_added` = Σv·x at full
+    output, r = `Snapshot.first_year_share`, `abated_t` = Σa and `va_lost_wan` = Σλ·a.
     """
     out: dict[str, float] = {}
-    emissions = s.existing_co2_t - abated_t + co2_added
+    r = s.first_year_share
+    emissions = s.existing_co2_t - abated_t + r * co2_added
     if s.total_cap_t is not None:
         out["total_cap"] = emissions - s.total_cap_t
     if s.intensity_cap_t_per_wan is not None:
         out["intensity_cap"] = emissions - s.intensity_cap_t_per_wan * (
-            s.existing_va_wan - va_lost_wan + va_added
+            s.existing_va_wan - va_lost_wan + r * va_added
         )
     return out
 

@@ -51,6 +51,7 @@ FIELD_RULES: dict[str, FieldRule] = {
     "total_cap_t": FieldRule(optional=True),
     "intensity_cap_t_per_wan": FieldRule(optional=True, lower="> 0"),
     "carbon_price_wan_per_t": FieldRule(),
+    "first_year_share": FieldRule(lower="> 0", share=True),
     "max_zone_share": FieldRule(optional=True, lower="> 0", share=True),
     "min_investment_wan_per_mu": FieldRule("S", optional=True),
     "investment_wan_per_mu": FieldRule("ZS", optional=True),
@@ -147,6 +148,11 @@ class Snapshot:
     total_cap_t: float | None = None
     intensity_cap_t_per_wan: float | None = None
     carbon_price_wan_per_t: float = 0.0
+    first_year_share: float = 1.0
+    """Share (0, 1] of a new project's full output that it produces in the year its
+    land is given (1 / economy.entry_ramp_years): the carbon rows count the year's
+    CO2 and VA of new land at this share, the objective at full output (see
+    `optimize.constraints.net_value_rule`)."""
     min_share_by_belt: Mapping[str, float] = field(default_factory=dict)
     max_zone_share: float | None = None
     min_investment_wan_per_mu: np.ndarray | None = None

@@ -99,13 +99,15 @@ def test_hand_case_dear_tier_marginal(solver: str) -> None:
 
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_hand_case_land_marginal(solver: str) -> None:
-    # Cap 85: 22.5 t; both tiers in full (20 t), then 2.5 t less from land: the project
-    # with the least VA per tonne, (Z2,B) at 4 万元/t, gives up 5 mu. Dual = 4 万元/t.
-    a = allocate(hand(total_cap_t=85.0), SolveOptions(solver=solver))
+    # Cap 86: 21.5 t; both tiers in full (20 t), then 1.5 t less from land: the project
+    # with the least VA per tonne, (Z2,B) at 4 万元/t, gives up 3 of its 5 mu. Dual =
+    # 4 万元/t. (At cap 85 (Z2,B) would give up exactly all 5 mu: a degenerate vertex
+    # where any dual from 4 to 10 万元/t is optimal and the solver's path picks one.)
+    a = allocate(hand(total_cap_t=86.0), SolveOptions(solver=solver))
     np.testing.assert_allclose(a.abatement_t, [[10, 0], [0, 10]], atol=TOL)
-    np.testing.assert_allclose(a.land_mu, [[5, 0], [0, 0]], atol=TOL)
-    assert math.isclose(a.va_added_wan, 50.0, abs_tol=TOL)
-    assert math.isclose(a.objective_wan, 50 - 0.1 - 0.5, abs_tol=TOL)
+    np.testing.assert_allclose(a.land_mu, [[5, 0], [0, 2]], atol=TOL)
+    assert math.isclose(a.va_added_wan, 54.0, abs_tol=TOL)
+    assert math.isclose(a.objective_wan, 54 - 0.1 - 0.5, abs_tol=TOL)
     assert math.isclose(a.shadow_total_cap_wan_per_t or 0, 2.0 / 0.5, abs_tol=TOL)
     assert math.isclose(a.marginal_abatement_cost_yuan_per_t or 0, 40_000.0, abs_tol=1e-2)
 
@@ -152,6 +154,49 @@ def test_intensity_row_counts_va_lost_to_curtailment() -> None:
     rhs = 0.095 * (1000 - 0.2 * cut + a.va_added_wan)
     assert lhs <= rhs + 1e-6
     assert math.isclose(a.va_lost_wan, 0.2 * cut, abs_tol=1e-9)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_intensity_row_counts_new_land_at_its_first_year_share(solver: str) -> None:
+    # New projects produce r = 1/3 of their full output in their first year. Target
+    # I = 0.099 t/万元 with E = 100 t, VA = 1000 万元 (headroom I·VA − E = −1 t). The row
+    #     100 − a + r·(1·x1 + 0.5·x2) ≤ 0.099·(1000 + r·(10·x1 + 2·x2))
+    # costs r·0.01 t per mu of (Z1,A) and r·0.302 t per mu of (Z2,B). Land is worth
+    # 2 / (r·0.302) 万元/t or more, far above the 100 元/t tier, so every mu is given and
+    # the cheap tier abates a = 1 + r·(5·0.01 + 5·0.302) = 1 + 1.56/3 t; dual = its cost.
+    s = hand(intensity_cap_t_per_wan=0.099, first_year_share=1 / 3)
+    a = allocate(s, SolveOptions(solver=solver))
+    assert a.status is SolveStatus.OPTIMAL
+    np.testing.assert_allclose(a.land_mu, [[5, 0], [0, 5]], atol=TOL)
+    np.testing.assert_allclose(a.abatement_t, [[1 + 1.56 / 3, 0], [0, 0]], atol=TOL)
+    assert math.isclose(a.objective_wan, 60 - 0.01 * (1 + 1.56 / 3), abs_tol=TOL)
+    assert math.isclose(a.shadow_intensity_cap_wan_per_t or 0, 0.01, abs_tol=TOL)
+    # the first year as the model produces it meets the target exactly (the row binds)
+    first_co2 = 100 - (1 + 1.56 / 3) + a.co2_added_t / 3
+    assert math.isclose(first_co2, 0.099 * (1000 + a.va_added_wan / 3), abs_tol=TOL)
+    # counted at full output (r = 1) the plan buys 2.56 t, 1.04 t more than the year needs
+    full = allocate(hand(intensity_cap_t_per_wan=0.099), SolveOptions(solver=solver))
+    np.testing.assert_allclose(full.abatement_t, [[2.56, 0], [0, 0]], atol=TOL)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_land_marginal_dual_is_va_per_first_year_tonne(solver: str) -> None:
+    # r = 1/3, cap 81 t: 100 + r·7.5 − 81 = 21.5 t to remove; both tiers give 20 t, land
+    # the remaining 1.5 t. The objective counts full-output VA, the cap first-year CO2:
+    # (Z2,B) gives up its 5 mu first (2 / (0.5/3) = 12 万元/t, 0.833 t), then (Z1,A)
+    # (10 / (1/3) = 30 万元/t) 2 mu for the last 0.667 t: the dual is v / (r·e) = 30.
+    a = allocate(hand(total_cap_t=81.0, first_year_share=1 / 3), SolveOptions(solver=solver))
+    np.testing.assert_allclose(a.abatement_t, [[10, 0], [0, 10]], atol=TOL)
+    np.testing.assert_allclose(a.land_mu, [[3, 0], [0, 0]], atol=TOL)
+    assert math.isclose(a.objective_wan, 30 - 0.1 - 0.5, abs_tol=TOL)
+    assert math.isclose(a.shadow_total_cap_wan_per_t or 0, 30.0, abs_tol=TOL)
+
+
+def test_first_year_share_is_checked() -> None:
+    with pytest.raises(ValueError, match=r"first_year_share: 0.0 must be > 0"):
+        hand(first_year_share=0.0)
+    with pytest.raises(ValueError, match=r"first_year_share: 1.5 is a share"):
+        hand(first_year_share=1.5)
 
 
 def test_abatement_fields_are_checked() -> None:

@@ -450,6 +450,46 @@ def test_highs_agrees_with_glpk_year_after_year() -> None:
     assert statuses == [SolveStatus.OPTIMAL, SolveStatus.OPTIMAL, SolveStatus.RELAXED]
 
 
+@needs_highs
+def test_dual_simplex_years_agree_with_highs() -> None:
+    # With investors' demand bounding every x (as in the model's years), glpsol runs its
+    # dual simplex from the slack basis. In the optimal years (the second with a binding
+    # cap met by abatement) its optimum, land, abatement and duals are HiGHS's; in the
+    # relaxed year the optimum and the gap (the elastic phases). That year's duals are
+    # not unique (g fixed at its least value leaves the cap row degenerate: GLPK's
+    # primal gives 706, its dual 223, HiGHS 464 万元/t on this instance).
+    rng = np.random.default_rng(11)
+    base = random_snapshot(rng, 40, 10, abatement=True)
+    demand = rng.uniform(0.0, 60.0, base.va_per_mu.shape)
+    statuses, duals = [], []
+    for t in range(3):
+        s = dataclasses.replace(
+            base,
+            year=2021 + t,
+            va_per_mu=base.va_per_mu * 1.1**t,
+            max_land_mu=demand * (1 + 0.2 * t),
+            total_cap_t=(base.total_cap_t or 0) - 3e7 * t,
+        )
+        g = allocate(s)
+        assert get_built(s)[0].dual_start
+        h = allocate(s, SolveOptions(solver="highs"))
+        assert h.status is g.status
+        assert math.isclose(h.objective_wan, g.objective_wan, rel_tol=1e-9)
+        for name, gap in g.gaps.items():
+            assert math.isclose(h.gaps[name], gap, rel_tol=1e-6)
+        statuses.append(g.status)
+        duals.append(g.shadow_total_cap_wan_per_t or 0.0)
+        if g.status is SolveStatus.RELAXED:
+            continue
+        assert_close(h.land_mu, g.land_mu, tol=1e-6)
+        assert_close(h.abatement_t, g.abatement_t, tol=1e-4)
+        assert_close(h.shadow_zone_land_wan_per_mu, g.shadow_zone_land_wan_per_mu, tol=1e-6)
+        for name in ("shadow_total_cap_wan_per_t", "shadow_intensity_cap_wan_per_t"):
+            assert math.isclose(getattr(h, name) or 0, getattr(g, name) or 0, abs_tol=1e-9), name
+    assert statuses == [SolveStatus.OPTIMAL, SolveStatus.OPTIMAL, SolveStatus.RELAXED]
+    assert duals[1] > 0  # the second year's cap binds
+
+
 def test_missing_highs_names_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "highspy", None)  # import highspy now fails
     with pytest.raises(SolverMissingError) as info:

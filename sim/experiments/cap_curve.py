@@ -74,7 +74,7 @@ def year_snapshot(scenario: Scenario, year: int | None) -> Snapshot:
 
 
 def _emissions(s: Snapshot, a: Allocation) -> float:
-    return s.existing_co2_t - a.abated_t + a.co2_added_t
+    return s.existing_co2_t - a.abated_t + s.first_year_share * a.co2_added_t
 
 
 def curve(snapshot: Snapshot, caps_mt: list[float]) -> pd.DataFrame:
