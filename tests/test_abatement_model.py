@@ -6,7 +6,7 @@ price and surcharges, on the small baseline (firm_scale 0.1, 2020-2025).
 * strict_carbon's marginal abatement cost is in the range of the measures' costs
   (hundreds to a few thousand 元/t, not 万元);
 * flat caps of 350 / 330 / 310 / 290 Mt give non-increasing value added in 2021 and
-  over 2021-2025;
+  over 2021-2025 at this scale, and in 2025 itself at full scale (slow);
 * a carbon price makes firms abate what costs less than the price; D-class surcharges
   change exits in mandatory mode (they act on margins in every exit mode);
 * the cap-curve sweep: tonnes and VA lost rise, the marginal cost never falls, as the
@@ -16,6 +16,7 @@ price and surcharges, on the small baseline (firm_scale 0.1, 2020-2025).
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -80,6 +81,34 @@ def test_tighter_flat_caps_never_raise_value_added(pair: tuple[float, float]) ->
     )
     period = slice(2021, 2025)
     assert tight.loc[period, "value_added_yi"].sum() <= loose.loc[period, "value_added_yi"].sum()
+
+
+@pytest.mark.slow
+def test_tighter_flat_caps_never_raise_value_added_at_full_scale() -> None:
+    # Issue 13's sweep as a planner runs it: the shipped baseline at full scale, default
+    # levers, a flat cap from 2021. With ~10^5 firms no single firm's draw moves the
+    # province, so 2025 VA itself (not only the period's) must not rise as the cap
+    # tightens, and neither may CO2; the marginal cost must not fall.
+    from conftest import BASELINE
+
+    from sim.runs.runner import run
+    from sim.scenario import load_scenario
+
+    by_cap = {
+        c: run(
+            load_scenario(BASELINE, {"carbon.total_cap_mt": c, "report.charts": False})
+        ).province.set_index("year")
+        for c in CAPS
+    }
+    va = [by_cap[c].loc[2025, "value_added_yi"] for c in CAPS]
+    total_va = [by_cap[c].loc[2021:2025, "value_added_yi"].sum() for c in CAPS]
+    co2 = [by_cap[c].loc[2025, "co2_t"] for c in CAPS]
+    mac = [by_cap[c].loc[2021, "marginal_abatement_cost_yuan_per_t"] for c in CAPS]
+    assert all(a >= b for a, b in pairwise(va)), va
+    assert all(a >= b for a, b in pairwise(total_va)), total_va
+    assert all(a >= b for a, b in pairwise(co2)), co2
+    assert all(a <= b for a, b in pairwise(mac)), mac
+    assert all(50.0 <= m <= 20000.0 for m in mac), mac  # 元/t, not 万元/t
 
 
 def test_carbon_price_makes_firms_abate_what_costs_less() -> None:
