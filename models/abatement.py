@@ -425,12 +425,16 @@ def green_tonnes(plan: Applied | None, n_firms: int) -> np.ndarray:
     return out
 
 
-def take_off_green(co2_t: np.ndarray, green_t: np.ndarray, rows: np.ndarray) -> None:
+def take_off_green(firms: FirmTable, green_t: np.ndarray, rows: np.ndarray) -> None:
     """Take this year's green-power tonnes off the CO2 of `rows`, in place (never below 0).
 
     Called after the rows' accounts were recomputed: green power is a yearly contract,
-    and production recomputes CO2 next year.
+    and production recomputes CO2 next year. What was taken off is kept in
+    `firms.green_co2_t` (the tables' co2_green_power_t), so electricity's CO2 in a
+    decomposition is the grid's minus the green power bought.
     """
+    co2_t = firms.co2_t
     if len(rows) and len(green_t) == len(co2_t):
-        g = green_t[rows]
-        co2_t[rows] = np.maximum(co2_t[rows] - g, 0.0)
+        g = np.minimum(green_t[rows], co2_t[rows])
+        co2_t[rows] -= g
+        firms.green_co2_t[rows] = g

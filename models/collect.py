@@ -31,6 +31,7 @@ SUMMED = {  # report column -> (firm column, divisor)
     "energy_tce": ("energy_tce", 1.0),
     "electricity_mwh": ("elec_mwh", 1.0),
     "co2_t": ("co2_t", 1.0),
+    "co2_green_power_t": ("green_co2_t", 1.0),  # already off co2_t
     "employees": ("employees", 1.0),
     "land_built_mu": ("land_mu", 1.0),
 }

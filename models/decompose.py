@@ -289,6 +289,9 @@ def unit_frame_for(table: pd.DataFrame, grid_by_year: pd.Series, unit: str) -> p
     from models.units import WAN_PER_YI
 
     grid = table["year"].map(grid_by_year).to_numpy(float)
+    # green power bought this year is electricity without the grid's CO2 (tables before
+    # the column existed had none)
+    green = table.get("co2_green_power_t", 0.0)
     return pd.DataFrame(
         {
             "year": table["year"].to_numpy(),
@@ -297,6 +300,6 @@ def unit_frame_for(table: pd.DataFrame, grid_by_year: pd.Series, unit: str) -> p
             "energy": table["energy_tce"].to_numpy(float),
             "energy_elec": table["electricity_mwh"].to_numpy(float) * TCE_PER_MWH,
             "co2": table["co2_t"].to_numpy(float),
-            "co2_elec": table["electricity_mwh"].to_numpy(float) * grid,
+            "co2_elec": table["electricity_mwh"].to_numpy(float) * grid - np.asarray(green),
         }
     )

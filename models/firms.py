@@ -47,6 +47,7 @@ COLUMNS: dict[str, Any] = {
     "energy_tce": np.float64,
     "elec_mwh": np.float64,
     "co2_t": np.float64,
+    "green_co2_t": np.float64,  # this year's CO2 avoided by green power bought (t; off co2_t)
     "va_ratio": np.float64,  # VA / output, firm's own
     "tax_rate": np.float64,  # tax / VA, firm's own
     "rd_rate": np.float64,  # R&D / output, firm's own

@@ -283,6 +283,7 @@ class ProvinceModel(mesa.Model):
         """
         f, lv, alloc = self.firms, self.levers, self.allocations[-1]
         self.cuts = carbon.YearCuts.start(len(f))
+        f.green_co2_t[:] = 0.0  # green power is bought year by year
         plan = abatement.apply_plan(f, self.zones, self.supply, alloc, lv, self.cuts)
         green_t = abatement.green_tonnes(plan, len(f))
         if plan is not None:
@@ -307,7 +308,7 @@ class ProvinceModel(mesa.Model):
         changed = acts.changed_rows
         self._account(changed)
         rows = changed if ungreen is None else ungreen
-        abatement.take_off_green(self.firms.co2_t, green_t, rows)
+        abatement.take_off_green(self.firms, green_t, rows)
         self._close(acts.exit_rows, EXIT_CARBON)
         self._book_firms("firms_exited_carbon", acts.exit_rows)
 

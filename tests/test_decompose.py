@@ -161,3 +161,35 @@ def test_merged_zones_disappear_exactly():
     g = {y: _mt(f) for y, f in frames.groupby("year")}
     parts = decompose.change(g[2020], g[2023], "co2", unit="zone_id")
     assert abs(parts.to_numpy().sum() - (g[2023]["co2"].sum() - g[2020]["co2"].sum())) < TOL
+
+
+def test_green_power_is_electricity_without_the_grids_co2() -> None:
+    # A binding cap that buys green power: the CO2 taken off firms for it is reported
+    # (co2_green_power_t, zones = sectors = province), electricity's CO2 in the
+    # decomposition is the grid's minus it, so no unit's fuel CO2 turns negative, and
+    # the parts still sum to the change.
+    from conftest import BASELINE, SMALL
+
+    from sim.runs.runner import run
+    from sim.scenario import load_scenario
+
+    sc = load_scenario(
+        BASELINE,
+        {
+            **SMALL,
+            "years.end": 2021,
+            "carbon.total_cap_mt": 330.0,
+            "carbon.green_power_max_share": 0.3,
+        },
+    )
+    res = run(sc)
+    p = res.province.set_index("year")
+    green = p.loc[2021, "co2_green_power_t"]
+    assert green > 0 and p.loc[2021, "abatement_green_power_t"] > 0
+    assert res.sectors.groupby("year")["co2_green_power_t"].sum()[2021] == pytest.approx(green)
+    assert res.zones.groupby("year")["co2_green_power_t"].sum()[2021] == pytest.approx(green)
+    frame = decompose.sector_frame_for(res.sectors, p["grid_factor_t_per_mwh"])
+    assert (frame["co2"] - frame["co2_elec"] >= -1e-6 * frame["co2"]).all()
+    start, end = (frame[frame["year"] == y] for y in (2020, 2021))
+    parts = decompose.changes(start, end, ("co2",))["co2"].to_numpy().sum()
+    assert parts == pytest.approx(decompose.totals(start, end, "co2"), rel=1e-12)
