@@ -1,7 +1,20 @@
 """Step 9, entry: allocated land becomes new projects at the zone-sector frontier.
 
+Investors come in whole projects. A sector's project is project_size_mu / data.firm_scale
+mu (a synthetic firm stands for 1 / firm_scale real ones, entrants too). Each year the
+zones' claims on a sector's projects grow by their expected projects (land of the
+zone-sector's share of the need below, and of the replacement of exited output, over the
+project size); the sector gets as many whole projects as its zones' claims add up to,
+and they go one at a time to the zone with the largest claim, which gives up one
+(`offer_projects`: largest-remainder apportionment, carried over the years, ties by
+zone order, no random draw). So a zone-sector's demand is 0 or whole projects, a sector's
+projects follow its growth rather than the number of zones, and over the years a
+sector's projects add up to its expected ones (to less than one project).
+
 Each zone-sector allocation of L mu becomes n = max(1, round(L / project size)) firms
-of L / n mu each, with the capacity the optimiser priced, reached over the ramp years:
+of L / n mu each (n whole projects where the optimiser took the demand; one firm where a
+zone's space, its quota or a carbon row cut the cell below a project), with the
+capacity the optimiser priced, reached over the ramp years:
     capacity = land · frontier output per mu[z,s]   (allocation.frontier_output_per_mu)
     output (first year) = capacity / ramp_years
 
@@ -29,7 +42,7 @@ from models.firms import CLASS_T, TCE_PER_MWH, FirmTable
 from models.inputs import SectorArrays
 
 MIN_LAND_MU = 1e-6
-MIN_DEMAND_MU = 1e-3  # a capped demand below this is none (cap_demand)
+CLAIM_TOL = 1e-9  # claims adding up to a whole project within this are one (offer_projects)
 NEW_FIRM_BASE_MARGIN = 0.08  # estimate: new projects start with a healthy margin
 GOLDEN = 0.6180339887498949
 
@@ -61,16 +74,67 @@ def cap_demand(
     """Investors' (Z,S) demand scaled down, sector by sector, to the new-project need.
 
         demand'[z,s] = demand[z,s] · min(1, need_s / Σ_z demand[z,s] · v[z,s])
-    (0 below MIN_DEMAND_MU). None (unbounded demand) stays None.
+    None (unbounded demand) stays None. It is the land the zones expect to receive:
+    `offer_projects` turns it into whole projects.
     """
     if demand_mu is None:
         return None
     supply = (demand_mu * va_per_mu_wan).sum(axis=0)
     factor = np.where(supply > need_wan, need_wan / np.where(supply > 0, supply, 1.0), 1.0)
-    capped = demand_mu * factor[None, :]
-    # slivers no investor asks for: below MIN_LAND_MU they would be allocated (booked as
-    # new land) but open no firm, and the land would leak from the balance
-    return np.where(capped < MIN_DEMAND_MU, 0.0, capped)
+    return demand_mu * factor[None, :]
+
+
+def project_size(sectors: SectorArrays, firm_scale: float) -> np.ndarray:
+    """(S,) land of one new (synthetic) project, mu: the sector's size / data.firm_scale."""
+    return sectors.project_size_mu / firm_scale
+
+
+def offer_projects(claims: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """Whole projects offered to each zone-sector this year, (Z,S) counts.
+
+    `claims` (Z,S), carried over the years and changed in place, grows by this year's
+    `expected` projects (fractions, ≥ 0). Sector s gets
+        K_s = floor(Σ_z claims[z,s])
+    projects, handed out one at a time to the zone with the largest claim (the first
+    in zone order on a tie), whose claim falls by one. With claims ≥ 0 this is the
+    largest-remainder (Hamilton) apportionment of K_s; over the years a sector's
+    projects equal its expected ones to less than one, and no claim falls to −1 or below
+    (a project goes only to a claim > 0 while the claims add up to at least one).
+    Deterministic: no random draw.
+    """
+    claims += expected
+    left = np.floor(claims.sum(axis=0) + CLAIM_TOL).astype(np.int64)
+    left = np.maximum(left, 0)
+    counts = np.zeros(claims.shape, dtype=np.int64)
+    cols = np.arange(claims.shape[1])
+    while (left > 0).any():
+        active = cols[left > 0]
+        best = np.argmax(claims[:, active], axis=0)
+        counts[best, active] += 1
+        claims[best, active] -= 1.0
+        left[active] -= 1
+    return counts
+
+
+def keep_refused(
+    claims: np.ndarray,
+    rows: np.ndarray,
+    offered_mu: np.ndarray | None,
+    taken_mu: np.ndarray,
+    size_mu: np.ndarray,
+) -> None:
+    """Return the projects the allocation did not take to the zones' claims, in place.
+
+    A project offered to a zone-sector (`offered_mu`, the snapshot's demand, over the
+    zones `rows` of `claims`) that found no land there this year, for the zone's space,
+    its quota, the industrial-land floor or a carbon row, waits in the zone's pipeline
+    (项目等地) and is offered again:
+        claims[z,s] += (offered[z,s] − taken[z,s]) / size_s    (≥ 0)
+    """
+    if offered_mu is None:
+        return
+    refused = np.maximum(offered_mu - np.nan_to_num(taken_mu), 0.0)
+    claims[rows] += refused / size_mu[None, :]
 
 
 def sector_rates(firms: FirmTable, sectors: SectorArrays) -> dict[str, np.ndarray]:
