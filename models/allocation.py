@@ -143,7 +143,7 @@ def demand(
     replace_mu = safe_div(
         cfg.exit_replacement_share * exited_output(firms, n_z, n_s, year), frontier_wan_per_mu
     )
-    size = entry.project_size(sectors, levers.data.firm_scale)
+    size = entry.project_size(sectors, 1.0)
     expected = (want + replace_mu) / size[None, :]
     if claims is None:
         claims = np.zeros((n_z, n_s))

@@ -42,7 +42,7 @@ from models.firms import CLASS_T, TCE_PER_MWH, FirmTable
 from models.inputs import SectorArrays
 
 MIN_LAND_MU = 1e-6
-CLAIM_TOL = 1e-9  # claims adding up to a whole project within this are one (offer_projects)
+CLAIM_TOL = 1e-9  # rounding tolerance of a sector's claims (offer_projects)
 NEW_FIRM_BASE_MARGIN = 0.08  # estimate: new projects start with a healthy margin
 GOLDEN = 0.6180339887498949
 
@@ -93,17 +93,18 @@ def offer_projects(claims: np.ndarray, expected: np.ndarray) -> np.ndarray:
     """Whole projects offered to each zone-sector this year, (Z,S) counts.
 
     `claims` (Z,S), carried over the years and changed in place, grows by this year's
-    `expected` projects (fractions, ≥ 0). Sector s gets
-        K_s = floor(Σ_z claims[z,s])
+    `expected` projects (fractions, ≥ 0). Sector s gets its claims' sum rounded,
+        K_s = floor(Σ_z claims[z,s] + 1/2),
     projects, handed out one at a time to the zone with the largest claim (the first
     in zone order on a tie), whose claim falls by one. With claims ≥ 0 this is the
-    largest-remainder (Hamilton) apportionment of K_s; over the years a sector's
-    projects equal its expected ones to less than one, and no claim falls to −1 or below
-    (a project goes only to a claim > 0 while the claims add up to at least one).
+    largest-remainder (Hamilton) apportionment of K_s. Over the years a sector's
+    projects equal its expected ones to within half a project (rounding, not flooring,
+    so none is lost on average), and no claim falls to −1 or below (a project goes only
+    to the largest claim while the claims add up to at least 1/2, so to one > 0).
     Deterministic: no random draw.
     """
     claims += expected
-    left = np.floor(claims.sum(axis=0) + CLAIM_TOL).astype(np.int64)
+    left = np.floor(claims.sum(axis=0) + 0.5 + CLAIM_TOL).astype(np.int64)
     left = np.maximum(left, 0)
     counts = np.zeros(claims.shape, dtype=np.int64)
     cols = np.arange(claims.shape[1])
