@@ -108,7 +108,7 @@ def demand(
     """(Z,S) investors' demand for new land this year (mu), None for no bound.
 
     The one demand mechanism (issue 12 items 2 and 5), finite by sector, in whole
-    projects of `entry.project_size` (project_size_mu / data.firm_scale). Expected land:
+    projects of the sector's project_size_mu (at every data.firm_scale). Expected land:
     - growth: the zones' candidate demand `project_demand` (A firms' land counts
       1 + land.a_class_land_priority times), capped sector by sector at the land whose
       full capacity adds the growth incumbents do not make (`entry.new_project_need_wan`,
@@ -143,7 +143,7 @@ def demand(
     replace_mu = safe_div(
         cfg.exit_replacement_share * exited_output(firms, n_z, n_s, year), frontier_wan_per_mu
     )
-    size = entry.project_size(sectors, 1.0)
+    size = sectors.project_size_mu  # real projects, at every data.firm_scale (entry.py)
     expected = (want + replace_mu) / size[None, :]
     if claims is None:
         claims = np.zeros((n_z, n_s))

@@ -262,7 +262,7 @@ class ProvinceModel(mesa.Model):
         )
         self.last_snapshot = snap
         alloc = allocation.allocate_land(snap, self.solve_options)
-        size = entry.project_size(self.sectors, 1.0)
+        size = self.sectors.project_size_mu
         entry.keep_refused(self.project_claims, idx, snap.max_land_mu, alloc.land_mu, size)
         self.allocations.append(alloc)
         self.cap_cost = allocation.cap_cost(snap, alloc, self.solve_options)
