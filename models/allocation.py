@@ -103,10 +103,12 @@ def demand(
     levers: Scenario,
     frontier_wan_per_mu: np.ndarray,
     year: int,
+    claims: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """(Z,S) investors' demand for new land this year (mu), None for no bound.
 
-    The one demand mechanism (issue 12 items 2 and 5), finite by sector:
+    The one demand mechanism (issue 12 items 2 and 5), finite by sector, in whole
+    projects of the sector's project_size_mu (at every data.firm_scale). Expected land:
     - growth: the zones' candidate demand `project_demand` (A firms' land counts
       1 + land.a_class_land_priority times), capped sector by sector at the land whose
       full capacity adds the growth incumbents do not make (`entry.new_project_need_wan`,
@@ -114,7 +116,12 @@ def demand(
     - replacement: land.exit_replacement_share of the output that left this year for
       low efficiency or margins (its buyers turn partly to new suppliers), in mu at the
       zone-sector's frontier output per mu, in the zone-sector it left.
-    Exited land is refilled only as far as these allow; the rest stays ready or in stock.
+    Over the project size these are the zones' expected projects; `entry.offer_projects`
+    adds them to the zones' `claims` (Z,S), carried over the years and changed in place
+    (None: none carried, as at the first year), and hands each sector's whole projects
+    to the largest claims. A merged zone's claims pass to its host, and it expects
+    nothing more. Exited land is refilled only as far as these allow; the rest stays
+    ready or in stock.
     """
     n_z, n_s = len(zones), len(sectors.names)
     land, _ = cells(firms, n_z, n_s)
@@ -136,9 +143,16 @@ def demand(
     replace_mu = safe_div(
         cfg.exit_replacement_share * exited_output(firms, n_z, n_s, year), frontier_wan_per_mu
     )
-    want = want + replace_mu
-    # slivers no investor asks for (see entry.cap_demand)
-    return np.where(want < entry.MIN_DEMAND_MU, 0.0, want)
+    size = sectors.project_size_mu  # real projects, at every data.firm_scale (entry.py)
+    expected = (want + replace_mu) / size[None, :]
+    if claims is None:
+        claims = np.zeros((n_z, n_s))
+    merged = zones.merged
+    expected[merged] = 0.0
+    for z in np.flatnonzero(merged & (np.abs(claims).sum(axis=1) > 0)):
+        claims[zones.host[z]] += claims[z]
+        claims[z] = 0.0
+    return entry.offer_projects(claims, expected) * size[None, :]
 
 
 def industrial_floor(
@@ -310,16 +324,18 @@ def year_snapshot(
     link_cap_mu: np.ndarray,
     intensity_target: float | None,
     supply: Supply | None,
+    claims: np.ndarray | None = None,
 ) -> Snapshot:
     """The year's problem from the model's tables: every zone not merged away.
 
     The (Z,) and (Z,S) arrays are over all zones of the zone table; the existing
     emissions and VA are the live firms' after this year's exits; `supply` the year's
-    abatement columns (models/abatement.py; None: none).
+    abatement columns (models/abatement.py; None: none); `claims` the zones' claims on
+    new projects carried from past years, changed in place (`demand`; None: none).
     """
     idx = np.flatnonzero(~zones.merged)
     live = firms.alive()
-    want = demand(firms, zones, sectors, drivers.growth, levers, frontier_wan_per_mu, year)
+    want = demand(firms, zones, sectors, drivers.growth, levers, frontier_wan_per_mu, year, claims)
     ei_new = new_firm_intensity(firms, sectors, levers.economy.new_firm_efficiency)
     return build_snapshot(
         year,

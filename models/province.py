@@ -91,6 +91,7 @@ class ProvinceModel(mesa.Model):
         n_z, n_s = len(self.zones), len(self.sectors.names)
         self.drivers: Drivers = year_drivers(self.levers, self.sectors)
         self.frontier_wan_per_mu = np.zeros((n_z, n_s))  # new projects' output per mu
+        self.project_claims = np.zeros((n_z, n_s))  # zones' claims on new projects (entry)
         self.cuts = carbon.YearCuts.start(0)  # this year's carbon cuts
         self.cap_cost: dict[str, float] = {}  # the year's cost of the caps (allocation)
         self.last_snapshot: Snapshot | None = None
@@ -257,9 +258,12 @@ class ProvinceModel(mesa.Model):
             link_cap_mu=link_cap,
             intensity_target=self.intensity_target(),
             supply=self.supply,
+            claims=self.project_claims,
         )
         self.last_snapshot = snap
         alloc = allocation.allocate_land(snap, self.solve_options)
+        size = self.sectors.project_size_mu
+        entry.keep_refused(self.project_claims, idx, snap.max_land_mu, alloc.land_mu, size)
         self.allocations.append(alloc)
         self.cap_cost = allocation.cap_cost(snap, alloc, self.solve_options)
         allocation.book(zones, alloc, idx)
