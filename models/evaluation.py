@@ -321,7 +321,8 @@ def burn_in(
     (that year's surcharges and margins; an accepted rectification restarts the count;
     the land given back is not modelled before the base year). Firms in the base year
     are survivors: a firm rated D in as many consecutive years as the rectification
-    window would already have left, so its count is held to window − 1. Writes
+    window would already have left unless its rectification was accepted, so a firm
+    that is in the base-year data and reached the window restarts its count. Writes
     years_in_d and productivity (u_base).
     """
     k = int(levers.evaluation.history_years)
@@ -358,6 +359,34 @@ def burn_in(
             rng.random(n)[d],
         )
         accept(past.years_in_d, d[ok])
-        count = np.minimum(past.years_in_d, max(window - 1, 0)).astype(count.dtype)
+        # a survivor that reached the window had its rectification accepted (else it
+        # would have left before the base year): its count restarts
+        count = np.where(past.years_in_d >= window, 0, past.years_in_d).astype(count.dtype)
     alive = firms.status != EXITED
     firms.years_in_d[alive] = count[alive]
+
+
+def rectify_base_year(firms: FirmTable, levers: Scenario, rng: np.random.Generator) -> None:
+    """Let the base year's D firms rectify, as every later year's do after their rating.
+
+    In each simulated year the D firms of that year's rating rectify (`exit.rectify`)
+    before the next rating; the base year is rated at set-up, so without this its D
+    firms met their next rating with no chance to rectify, and every D firm of 2020
+    counted one rating closer to exit than a later year's: 2021-22 exits were twice
+    the later years' (271 and 270 at full scale, capped by recovery capacity, against
+    60-140). As in `burn_in`, the land a rectification gives back before the first
+    simulated year is not modelled; the count restarts (`accept`).
+    """
+    cfg = levers.exit
+    d = np.flatnonzero(firms.alive() & (firms.cls == CLASS_D))
+    draws = rng.random(len(firms))
+    ok = rectification_success(
+        firms.margin[d],
+        firms.surcharge_wan[d],
+        firms.output_wan[d],
+        cfg.rectification_success_base,
+        cfg.rectification_success_per_surcharge,
+        cfg.rectification_success_per_margin,
+        draws[d],
+    )
+    accept(firms.years_in_d, d[ok])

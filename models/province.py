@@ -108,6 +108,7 @@ class ProvinceModel(mesa.Model):
         )
         self._evaluate()
         self._price()
+        evaluation.rectify_base_year(self.firms, self.levers, self.rng)
         f, live = self.firms, self.firms.alive()
         self.base_intensity_t_per_wan = float(f.co2_t[live].sum() / f.va_wan[live].sum())
         self.base_zone_co2_t = np.bincount(f.zone[live], f.co2_t[live], minlength=n_z)
