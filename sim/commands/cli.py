@@ -278,6 +278,170 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench_main(args)
 
 
+def _years(text: str | None) -> list[int] | None:
+    """Parse --years 2025,2030 (None when not given); ValueError naming what is wrong."""
+    if text is None:
+        return None
+    try:
+        years = [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise ValueError(
+            f"--years {text!r}: expected years separated by commas, e.g. 2025,2030"
+        ) from None
+    if not years:
+        raise ValueError(f"--years {text!r}: no year given, e.g. --years 2025,2030")
+    return years
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """`zonesim compare`: key KPIs of runs side by side, differences against the first run.
+
+    Prints one table per year shown (--years, else the last year all runs have, and 2025
+    when they have it), the levers that differ and the LMDI parts of each run's CO2
+    difference from the first; writes kpis, levers, decomposition and scorecards as CSV
+    and Parquet into --out (default results/compare-<UTC time>). EXIT_INPUT for a folder
+    that is not a run, a year a run lacks, or an --out that is not a comparison folder.
+    """
+    import pandas as pd
+
+    from sim.experiments.compare import (
+        DECIMALS,
+        RunFolderError,
+        check_compare_out,
+        compare,
+        write_comparison,
+    )
+    from sim.runs.store import new_run_dir
+
+    try:
+        years = _years(args.years)
+        out = Path(args.out) if args.out else new_run_dir("compare")
+        check_compare_out(out)  # before the work, so a bad --out costs no time
+        cmp = compare(args.runs, years)
+    except (RunFolderError, ValueError) as exc:
+        _err(str(exc))
+        return EXIT_INPUT
+    shown = years or sorted({max(cmp.years), *([2025] if 2025 in cmp.years else [])})
+    lang = args.lang
+    units = dict(zip(cmp.kpis["kpi"], cmp.kpis["unit"], strict=False))
+    for year in shown:
+        table = cmp.table(year, lang)
+        decimals = [DECIMALS.get(units[k], 0) for k in dict.fromkeys(cmp.kpis["kpi"])]
+        for col in table.columns[1:]:
+            pctcol, sign = str(col).startswith("Δ% "), "+" if str(col).startswith("Δ") else ""
+            table[col] = [
+                "" if pd.isna(v) else f"{v:+,.1f}%" if pctcol else f"{v:{sign},.{d}f}"
+                for v, d in zip(table[col], decimals, strict=True)
+            ]
+        print(f"{year} (money in constant 2020 prices; Δ against {cmp.names[0]}):")
+        print(table.rename(columns={"kpi": ""}).to_string(index=False))
+        print()
+    if not cmp.levers.empty:
+        print("levers that differ:")
+        print(cmp.levers.to_string(index=False))
+        print()
+    dec = cmp.decomposition
+    last = max(shown)
+    between = dec[
+        (dec["level"] == "factor")
+        & (dec["target"] == "co2")
+        & (dec["run_from"] != dec["run_to"])
+        & (dec["year_to"] == last)
+    ]
+    if not between.empty:
+        wide = between.pivot(index="run_to", columns="factor", values="value")
+        wide = wide.reindex(index=cmp.names[1:], columns=list(dict.fromkeys(between["factor"])))
+        wide["total"] = wide.sum(axis=1)
+        print(f"why CO2 differs from {cmp.names[0]} in {last} (Mt, LMDI; parts sum to the total):")
+        with pd.option_context("display.float_format", "{:+,.2f}".format, "display.width", 200):
+            print(wide.rename_axis(None).rename_axis(None, axis=1).to_string())
+        print()
+    folder = write_comparison(cmp, out)[0].parent
+    print(
+        "comparison folder (kpis, levers, decomposition, scorecards as CSV and Parquet):",
+        file=sys.stderr,
+    )
+    print(folder)
+    return EXIT_OK
+
+
+def cmd_attribute(args: argparse.Namespace) -> int:
+    """`zonesim attribute`: each differing lever's Shapley share of the gap from A to B.
+
+    Runs every mix of A's and B's levers the Shapley values need (exact up to six
+    levers, sampled orders beyond), caching each run under --cache and reusing it.
+    Prints the levers, the table (value, one-at-a-time effect, share) with the
+    interaction and total rows, and writes it as CSV and Parquet when --out is given.
+    EXIT_INPUT for a run folder that cannot be read, an unknown KPI or a missing year.
+    """
+    import pandas as pd
+
+    from sim.experiments.attribution import lever_values, shapley
+    from sim.experiments.compare import KPI_BY_NAME, RunFolderError, load_run
+    from sim.runs.store import results_dir, write_atomic, write_parquet
+
+    try:
+        years = _years(args.years)
+        kpis = [k for item in (args.kpi or ["value_added,co2"]) for k in item.split(",") if k]
+        unknown = [k for k in kpis if k not in KPI_BY_NAME]
+        if unknown:
+            raise ValueError(
+                f"--kpi {', '.join(unknown)}: not a KPI; allowed: {', '.join(KPI_BY_NAME)}"
+            )
+        a, b = load_run(args.run_a), load_run(args.run_b)
+        out = Path(args.out) if args.out else None
+        if out is not None:
+            if out.suffix.lower() not in (".csv", ".parquet"):
+                raise ValueError(f"--out {out}: the file must end in .csv or .parquet")
+            if out.exists() and not args.force:
+                raise ValueError(f"--out {out} exists; choose another name or add --force")
+        levers = lever_values(a, b)
+        print(f"{len(levers)} lever(s) differ between {a.path} (A) and {b.path} (B):")
+        if not levers.empty:
+            print(levers.to_string(index=False))
+        cache = Path(args.cache) if args.cache else results_dir() / "attribution-cache"
+
+        def progress(msg: str) -> None:
+            print(f"  run: {msg}", file=sys.stderr, flush=True)
+
+        table = shapley(
+            a,
+            b,
+            kpis,
+            years,
+            cache,
+            permutations=args.permutations,
+            seed=args.seed,
+            progress=progress,
+        )
+    except (RunFolderError, ValueError) as exc:
+        _err(str(exc))
+        return EXIT_INPUT
+    how = "exact" if table["exact"].all() else f"{args.permutations} sampled orders"
+    print(
+        f"\nShapley values ({how}; the levers' values sum to the total; interaction = total "
+        "minus the one-at-a-time effects, shared out among the levers, not added):"
+    )
+    with pd.option_context("display.width", 200, "display.float_format", "{:,.3f}".format):
+        print(table.drop(columns="exact").to_string(index=False))
+    print(
+        f"runs made: {table.attrs['runs_made']}, reused from {cache}: {table.attrs['reused']}",
+        file=sys.stderr,
+    )
+    if table.attrs["mismatch"]:
+        _err(
+            "re-running A or B did not reproduce its folder (code or data changed since it was "
+            f"written?): {'; '.join(table.attrs['mismatch'][:5])}"
+        )
+    if out is not None:
+        if out.suffix.lower() == ".csv":
+            write_atomic(out, lambda tmp: table.to_csv(tmp, index=False))
+        else:
+            write_atomic(out, lambda tmp: write_parquet(table, tmp))
+        print(out)
+    return EXIT_OK
+
+
 def positive_int(text: str) -> int:
     """Parse a whole number ≥ 1: an argparse `type`, so a bad value is a usage error."""
     try:
@@ -382,6 +546,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sp.add_argument("--repeat", type=int, default=3, help="repetitions of each timing")
     sp.set_defaults(func=cmd_bench)
+
+    # issue 14: runs side by side (sim/experiments/compare.py)
+    sp = sub.add_parser(
+        "compare", help="key KPIs of run folders side by side, and why they differ (LMDI)"
+    )
+    sp.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run folders; the first is the base")
+    sp.add_argument("--years", help="years to keep, e.g. 2025,2030 (default: every common year)")
+    sp.add_argument("--out", help="folder to write (default results/compare-<UTC time>)")
+    sp.add_argument(
+        "--lang", choices=("en", "zh"), default="en", help="language of the printed table"
+    )
+    sp.set_defaults(func=cmd_compare)
+
+    sp = sub.add_parser(
+        "attribute", help="each lever's Shapley share of the KPI gap between two runs"
+    )
+    sp.add_argument("run_a", metavar="RUN_A", help="run folder A (the starting point)")
+    sp.add_argument("run_b", metavar="RUN_B", help="run folder B")
+    sp.add_argument(
+        "--kpi",
+        action="append",
+        help="KPIs, comma-separated or repeated (default value_added,co2; names as in "
+        "zonesim compare's kpis.csv)",
+    )
+    sp.add_argument("--years", help="years, e.g. 2025,2030 (default: the last year of both)")
+    sp.add_argument("--cache", help="folder of cached runs (default results/attribution-cache)")
+    sp.add_argument(
+        "--permutations",
+        type=positive_int,
+        default=64,
+        help="sampled orders beyond six levers (default 64)",
+    )
+    sp.add_argument("--seed", type=int, default=0, help="seed of the sampled orders")
+    sp.add_argument("--out", help="write the table to FILE.csv or FILE.parquet")
+    sp.add_argument("--force", action="store_true", help="replace --out if it exists")
+    sp.set_defaults(func=cmd_attribute)
 
     # issue 13: the cost of a carbon cap (sim/experiments/cap_curve.py)
     sp = sub.add_parser(

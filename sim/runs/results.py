@@ -158,48 +158,69 @@ def firms_table(model: ProvinceModel) -> pd.DataFrame:
     return df
 
 
+SUMMARY_COLUMNS = (
+    # (province column, summary.csv column with its unit, scale, decimals)
+    ("year", "year", 1.0, None),
+    ("value_added_yi", "VA (亿元)", 1.0, 1),
+    ("va_share_of_province", "VA share of GDP (%)", 100.0, 2),
+    ("co2_t", "CO2 (Mt)", 1 / T_PER_MT, 3),
+    ("energy_tce", "energy (Mtce)", 1 / T_PER_MT, 3),
+    ("carbon_intensity_t_per_wan", "carbon intensity (t CO2/万元)", 1.0, 4),
+    ("energy_intensity_tce_per_wan", "energy intensity (tce/万元)", 1.0, 4),
+    ("output_per_mu_wan", "output per mu (万元/mu)", 1.0, 1),
+    ("land_new_mu", "new land (mu)", 1.0, 1),
+    ("land_revitalised_mu", "revitalised land (mu)", 1.0, 1),
+    ("firms_active", "firms", 1.0, 0),
+    ("firms_entered", "firms entered", 1.0, 0),
+    ("firms_exited", "firms exited", 1.0, 0),
+    ("carbon_gap_t", "carbon gap (Mt)", 1 / T_PER_MT, 3),
+    ("abatement_total_t", "abated (Mt)", 1 / T_PER_MT, 3),
+    ("marginal_abatement_cost_yuan_per_t", "marginal cap cost (元/t)", 1.0, 1),
+)
+"""summary.csv: each column's unit in its name; rounded to what the numbers can tell
+(VA to 0.1 亿元, Mt to 1000 t, intensities to 4 decimals). Energy in tce counts
+electricity at 0.1229 tce/MWh (当量值, the equivalent-value convention of China's energy
+statistics). Money in constant 2020 prices."""
+
+
 def summary_table(province: pd.DataFrame) -> pd.DataFrame:
-    """The short table the CLI prints and summary.csv holds: headline KPIs by year."""
-    cols = {
-        "year": "year",
-        "value_added_yi": "VA (亿元)",
-        "va_share_of_province": "share of GDP",
-        "co2_t": "CO2 (Mt)",
-        "carbon_intensity_t_per_wan": "t CO2/万元",
-        "output_per_mu_wan": "output/mu (万元)",
-        "land_new_mu": "new land (mu)",
-        "land_revitalised_mu": "revitalised (mu)",
-        "firms_active": "firms",
-        "firms_entered": "entered",
-        "firms_exited": "exited",
-        "carbon_gap_t": "carbon gap (Mt)",
-        "abatement_total_t": "abated (Mt)",
-        "marginal_abatement_cost_yuan_per_t": "cap cost (元/t)",
-    }
-    province = province.copy()
-    for col in ("abatement_total_t", "marginal_abatement_cost_yuan_per_t"):
-        if col not in province:
-            province[col] = np.nan
-    out = province[list(cols)].rename(columns=cols).copy()
-    out["abated (Mt)"] = out["abated (Mt)"] / T_PER_MT
-    out["CO2 (Mt)"] = out["CO2 (Mt)"] / T_PER_MT
-    out["carbon gap (Mt)"] = out["carbon gap (Mt)"] / T_PER_MT
-    for col in ("firms", "entered", "exited"):
-        out[col] = out[col].astype("int64")
-    return out
+    """The short table the CLI prints and summary.csv holds: headline KPIs by year.
+
+    Columns and rounding: SUMMARY_COLUMNS (units in the names, one unit per quantity:
+    CO2 and energy in Mt and Mtce throughout).
+    """
+    out = pd.DataFrame(index=province.index)
+    for col, name, scale, decimals in SUMMARY_COLUMNS:
+        v = province[col] if col in province else pd.Series(np.nan, index=province.index)
+        if not decimals:  # the year and firm counts
+            out[name] = v.astype("int64")
+        else:
+            # + 0.0 turns a rounded -0.0 into 0.0, so the CSV never shows "-0.0"
+            out[name] = (v.astype(float) * scale).round(decimals) + 0.0
+    return out.reset_index(drop=True)
 
 
-def scorecard(province: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """The plan's targets, met or missed by how much (DESIGN §6).
+def scorecard(
+    province: pd.DataFrame,
+    scenario: Scenario,
+    zones: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The plan's targets and the scenario's own caps, met or missed by how much (DESIGN §6).
 
+    The plan's targets (kind "plan"):
     - zones grow faster than the province: zone VA CAGR ≥ province GDP CAGR;
     - carbon intensity falls ≥ 18 % (China's national 14th FYP target; Jiangsu's own
-      allocation was not published) and energy intensity ≥ 14 % (Jiangsu's own 14th FYP
-      target, ENERGY_INTENSITY_TARGET_2025) by 2025 vs 2020, or by the last year if the
-      run ends earlier;
-    - output per mu rises over the run;
-    - the total cap (if any) and the intensity target hold in every year (carbon gap 0),
-      and so do each belt's and zone's own caps and targets where the scenario sets them.
+      allocation was not published; the scenario's own path where it sets one) and
+      energy intensity ≥ 14 % (Jiangsu's own 14th FYP target, ENERGY_INTENSITY_TARGET_2025)
+      by 2025 vs 2020, or by the last year if the run ends earlier;
+    - output per mu rises over the run.
+    The scenario's caps (kind "cap"), one row per cap that is set, each judged in its
+    tightest year (the year with the least room, or the largest excess): the total CO2
+    cap (Mt), the intensity target in every year (t CO2/万元), each zone's CO2 cap (Mt,
+    from the zone table when given), and the largest yearly gap left
+    above the belts' and zones' caps and intensity targets after enforcement (t).
+    Columns: target, year, required, achieved, direction, margin (> 0: met with room;
+    < 0: missed by that much, in the row's unit), met, unit, kind.
     """
     first, last = province.iloc[0], province.iloc[-1]
     n = last["year"] - first["year"]
@@ -210,25 +231,36 @@ def scorecard(province: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     # the scenario's own intensity path where it sets one, else the national −18 % by 2025
     red = path_value(scenario.carbon.intensity_reduction_vs_base, int(y25["year"]))
     ci_target = 0.18 if red is None else red
-    gap_year = int(province.loc[province["carbon_gap_t"].idxmax(), "year"])
     ci = "carbon_intensity_t_per_wan_change_vs_base"
     ei = "energy_intensity_tce_per_wan_change_vs_base"
-    # (target, year, required, achieved, direction: ">=" or "<=")
-    rows = [
+    # (target, year, required, achieved, direction: ">=" or "<=", unit, kind)
+    rows: list[tuple[str, int, float, float, str, str, str]] = [
         (
             "zone VA grows faster than province GDP (CAGR)",
             int(last["year"]),
             prov_cagr,
             zone_cagr,
             ">=",
+            "share per year",
+            "plan",
         ),
-        ("carbon intensity change vs base", int(y25["year"]), -ci_target, y25[ci], "<="),
+        (
+            "carbon intensity change vs base",
+            int(y25["year"]),
+            -ci_target,
+            y25[ci],
+            "<=",
+            "share",
+            "plan",
+        ),
         (
             "energy intensity change vs base",
             int(y25["year"]),
             -ENERGY_INTENSITY_TARGET_2025,
             y25[ei],
             "<=",
+            "share",
+            "plan",
         ),
         (
             "output per mu change vs base",
@@ -236,34 +268,93 @@ def scorecard(province: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
             0.0,
             last["output_per_mu_wan_change_vs_base"],
             ">=",
-        ),
-        (
-            "largest yearly carbon gap (t)",
-            gap_year,
-            0.0,
-            float(province["carbon_gap_t"].max()),
-            "<=",
+            "share",
+            "plan",
         ),
     ]
-    # the belts' and zones' own caps and targets, where the scenario sets them
     c = scenario.carbon
+    sim_years = province[province["year"] > first["year"]]
 
+    def tightest(label: str, yrs: pd.Series, limit: np.ndarray, value: np.ndarray, unit: str):
+        """The cap's row in its tightest year (least room = limit − value)."""
+        ok = np.isfinite(limit)
+        if not ok.any():
+            return None
+        room = np.where(ok, limit - value, np.inf)
+        i = int(np.argmin(room))
+        return (label, int(yrs.iloc[i]), float(limit[i]), float(value[i]), "<=", unit, "cap")
+
+    def cap_path(path: Any, yrs: pd.Series) -> np.ndarray:
+        vals = [path_value(path, int(y)) for y in yrs]
+        return np.array([np.nan if v is None else v for v in vals], float)
+
+    if n > 0:
+        yrs = sim_years["year"]
+        total = cap_path(c.total_cap_mt, yrs)
+        row = tightest(
+            "CO2 total cap (Mt)", yrs, total, sim_years["co2_t"].to_numpy() / T_PER_MT, "Mt"
+        )
+        if row:
+            rows.append(row)
+        if "carbon_intensity_target_t_per_wan" in sim_years:
+            target = sim_years["carbon_intensity_target_t_per_wan"].astype(float).to_numpy()
+            achieved = sim_years["carbon_intensity_t_per_wan"].to_numpy(float)
+            row = tightest(
+                "carbon intensity target, every year (t CO2/万元)", yrs, target, achieved, "t/万元"
+            )
+            if row:
+                rows.append(row)
+        # a belt's cap covers every zone listed in it (zones.csv `belts`), which the belt
+        # table (by each zone's first belt) does not: belts are judged by their gap below
+        for kind, table, key, caps in (("zone", zones, "zone_id", c.zone_caps_mt),):
+            if table is None or table.empty or key not in table:
+                continue
+            for name in sorted(k for k, v in caps.items() if v is not None):
+                mine = table[(table[key] == name) & (table["year"] > first["year"])].sort_values(
+                    "year"
+                )
+                if mine.empty:
+                    continue
+                limit = cap_path(caps[name], mine["year"])
+                row = tightest(
+                    f"CO2 cap, {kind} {name} (Mt)",
+                    mine["year"],
+                    limit,
+                    mine["co2_t"].to_numpy() / T_PER_MT,
+                    "Mt",
+                )
+                if row:
+                    rows.append(row)
+
+    # the gap left above the belts' and zones' caps and targets after enforcement
     def named(table: dict[str, Any]) -> set[str]:
         return {k for k, v in table.items() if v is not None}
 
-    belts = sorted(named(c.belt_caps_mt) | named(c.belt_intensity_reduction_vs_base))
-    groups = [(f"carbon_gap_{b}_t", f"largest yearly carbon gap, {b} belt (t)") for b in belts]
+    belt_names = sorted(named(c.belt_caps_mt) | named(c.belt_intensity_reduction_vs_base))
+    groups = [(f"carbon_gap_{b}_t", f"largest yearly carbon gap, {b} belt (t)") for b in belt_names]
     if named(c.zone_caps_mt) | named(c.zone_intensity_reduction_vs_base):
         groups.append(("carbon_gap_zone_t", "largest yearly carbon gap, capped zones (t)"))
     for col, label in groups:
         gaps = province[col].fillna(0.0) if col in province else province["year"] * 0.0
-        rows.append((label, int(province.loc[gaps.idxmax(), "year"]), 0.0, float(gaps.max()), "<="))
-    df = pd.DataFrame(rows, columns=["target", "year", "required", "achieved", "direction"])
+        rows.append(
+            (
+                label,
+                int(province.loc[gaps.idxmax(), "year"]),
+                0.0,
+                float(gaps.max()),
+                "<=",
+                "t",
+                "cap",
+            )
+        )
+    cols = ["target", "year", "required", "achieved", "direction", "unit", "kind"]
+    df = pd.DataFrame(rows, columns=cols)
     sign = np.where(df["direction"] == ">=", 1.0, -1.0)
-    # margin > 0: met with room; < 0: missed by that much (in the target's unit).
     df["margin"] = sign * (df["achieved"] - df["required"])
     df["met"] = (df["margin"] >= -1e-9).astype("boolean")
     if n == 0:  # stopped before its first simulated year: nothing to judge
         df.loc[:, ["achieved", "margin"]] = np.nan
         df["met"] = pd.array([pd.NA] * len(df), dtype="boolean")
-    return df
+    return df[
+        ["target", "year", "required", "achieved", "direction", "margin", "met", "unit", "kind"]
+    ]

@@ -151,7 +151,7 @@ def _pull(
         belts=results.aggregate(zones, ["belt", "year"]),
         allocations=results.allocations_table(model),
         firms_final=results.firms_table(model),
-        scorecard=results.scorecard(province, scenario),
+        scorecard=results.scorecard(province, scenario, zones=zones),
         summary=results.summary_table(province),
         timings=timings,
         facts=model.facts,

@@ -396,15 +396,7 @@ def _json_default(o: Any) -> Any:
 
 
 def write_charts(result: RunResult, folder: Path) -> list[str]:
-    """Render the baseline chart set into `folder` (offline HTML, PNG, SVG)."""
+    """Draw the run's charts into `folder`: PNG and SVG each, one offline charts.html."""
     from sim.outputs import charts
 
-    folder.mkdir(parents=True, exist_ok=True)
-    lang = result.scenario.report.language
-    made = charts.baseline_charts(
-        result.province, result.zones, result.sectors, result.boundaries_path, lang
-    )
-    files = []
-    for stem, chart in made.items():
-        files += [p.name for p in charts.save_chart(chart, folder, stem)]
-    return sorted(files)
+    return charts.write_run_charts(result, folder)

@@ -6,9 +6,12 @@ CJK-capable font and shared styling.
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
 import altair as alt
@@ -95,6 +98,70 @@ _LABELS: dict[str, tuple[str, str]] = {
     "national_hitech": ("National high-tech zone", "国家级高新区"),
     "national_other": ("Other national zone", "其他国家级开发区"),
     "provincial": ("Provincial zone", "省级开发区"),
+    # comparison charts
+    "run": ("Scenario", "情景"),
+    "kpi": ("Indicator", "指标"),
+    "value": ("Value", "数值"),
+    "unit": ("Unit", "单位"),
+    "all_runs": ("All scenarios", "全部情景"),
+    "pick_run": ("Scenario: ", "情景："),
+    "diff_abs": ("Difference from {run}", "与{run}之差"),
+    "diff_pct": ("Difference from {run} (%)", "与{run}之差（%）"),
+    "target": ("Target", "目标"),
+    "traj_title": ("Key indicators by scenario against targets", "各情景主要指标与目标"),
+    "wedge_title": ("What each {what} contributed", "各{what}的贡献"),
+    "lever": ("Lever", "政策杠杆"),
+    "measure": ("Measure", "减排措施"),
+    "contribution": ("Contribution", "贡献"),
+    "interaction": ("Interaction", "交互作用"),
+    "lmdi_title": ("Why CO2 changed: {what}", "二氧化碳排放变化的分解：{what}"),
+    "factor": ("Factor", "因素"),
+    "total": ("Total change", "总变化"),
+    "start": ("From", "起点"),
+    "end": ("To", "终点"),
+    "activity": ("Activity (scale)", "经济规模"),
+    "structure": ("Structure (sector mix)", "产业结构"),
+    "structure_zone": ("Structure (zone mix)", "开发区结构"),
+    "energy_intensity": ("Energy intensity", "能耗强度"),
+    "electricity_share": ("Electricity share", "电力占比"),
+    "emission_factor": ("Emission factor (fuel, grid)", "排放因子（燃料、电网）"),
+    "fuel": ("Fuel mix", "燃料结构"),
+    "grid": ("Grid factor", "电网排放因子"),
+    "retrofit": ("Retrofit", "节能改造"),
+    "green_power": ("Green power", "绿色电力"),
+    "curtailment": ("Curtailment", "限产"),
+    "forced_exit": ("Forced exit", "强制退出"),
+    "class": ("Class", "评价类别"),
+    "class_T": ("Not rated (T)", "未评价（T类）"),
+    "per_mu_class_title": ("Output per mu by evaluation class", "各评价类别亩均营业收入"),
+    "firms": ("Firms", "企业数"),
+    "heat_title": ("Land allocated by {by} and sector, {years}", "分{by}、分行业供地（{years}）"),
+    "land_alloc": ("Land allocated (10k mu)", "供地（万亩）"),
+    "va_added": ("Value added of the allocated land (CNY 100m)", "所供土地的增加值（亿元）"),
+    "co2_added": ("CO2 of the allocated land (Mt)", "所供土地的二氧化碳排放（万吨）"),
+    "shadow_title": ("Shadow prices of the allocation by year", "土地配置的影子价格（按年份）"),
+    "shadow_price": ("Shadow price", "影子价格"),
+    "sp_carbon": ("Carbon cap (CNY per t CO2)", "碳排放总量上限（元/吨）"),
+    "sp_intensity": ("Carbon intensity cap (CNY per t CO2)", "碳排放强度上限（元/吨）"),
+    "sp_land": ("Zone land (CNY 10k per mu per year)", "开发区用地（万元/亩·年）"),
+    "sp_quota": ("Province land quota (CNY 10k per mu per year)", "全省用地指标（万元/亩·年）"),
+    "sp_land_note": (
+        "A year's VA one more mu would earn: not a land price",
+        "每多一亩一年可增加的增加值，非地价",
+    ),
+    "sp_cap_note": ("Cost of one t CO2 less under the cap", "上限每收紧一吨的成本"),
+    "traj_note": ("Orange dashed: target", "橙色虚线：目标"),
+    "sp_money_t": ("CNY per t CO2", "元/吨"),
+    "sp_money_mu": ("CNY 10k per mu per year", "万元/亩·年"),
+    "land_title_runs": ("Land supplied by scenario", "各情景供地"),
+    "zone_point": ("Zone", "开发区"),
+    "zone_dots": ("Zones (dots)", "开发区（圆点）"),
+    "map_note": (
+        "Colour from zero: equal colour steps are equal value steps. Dots: zones, sized by "
+        "their value, placed schematically in their city",
+        "色阶从零开始，颜色等差即数值等差；圆点为开发区，大小表示其数值，位置为示意",
+    ),
+    "province_mean": ("Province: {value}", "全省：{value}"),
 }
 
 
@@ -144,10 +211,11 @@ def year_tip(lang: Lang) -> alt.Tooltip:
     return alt.Tooltip("year:O", title=label("year", lang))
 
 
-def finish(chart: AnyChart, title: str | None = None) -> AnyChart:
+def finish(chart: AnyChart, title: str | None = None, subtitle: str | None = None) -> AnyChart:
     """Put the CJK-capable font and shared styling into the chart's top-level config."""
     if title is not None:
-        chart = chart.properties(title=alt.TitleParams(title, anchor="start", fontSize=15))
+        extra = {"subtitle": subtitle, "subtitleColor": "#555"} if subtitle else {}
+        chart = chart.properties(title=alt.TitleParams(title, anchor="start", fontSize=15, **extra))
     return (
         chart.configure(font=FONT_FAMILY)
         .configure_view(stroke=None)
@@ -183,3 +251,171 @@ def nan_to_none(value: Any) -> Any:
 def localise(values: pd.Series, lang: Lang) -> pd.Series:
     """``values`` with each value that is a label key replaced by its label in ``lang``."""
     return values.map(lambda v: label(str(v), lang) if str(v) in _LABELS else v)
+
+
+# --------------------------------------------------------------------------- names and units
+
+#: Name kinds ``names`` knows: the id column, the data file, the zh and en name columns.
+_NAME_KINDS: dict[str, tuple[str, str, str, str]] = {
+    "sector": ("sector", "sectors.csv", "name_zh", "name_en"),
+    "zone": ("zone_id", "zones.csv", "name_zh", "name_en"),
+    "city": ("city", "cities.csv", "city_zh", "city"),
+}
+
+
+def default_data_dir() -> Path:
+    """The shipped data folder (scenarios/data in a checkout, sim/library/data in a wheel)."""
+    from sim.scenario.library import LIBRARY_DIR
+
+    return LIBRARY_DIR / "data"
+
+
+@functools.lru_cache(maxsize=32)
+def _read_names(path: str, mtime_ns: int, kind: str) -> tuple[tuple[str, str, str], ...]:
+    """(id, zh, en) rows of one data file (cached by path and modification time)."""
+    del mtime_ns  # part of the cache key only
+    id_col, _, zh_col, en_col = _NAME_KINDS[kind]
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in dict.fromkeys((id_col, zh_col, en_col)) if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: no column(s) {', '.join(missing)} for {kind} names")
+    return tuple(
+        zip(
+            frame[id_col].astype(str),
+            frame[zh_col].astype(str),
+            frame[en_col].astype(str),
+            strict=True,
+        )
+    )
+
+
+def names(
+    kind: str,
+    lang: Lang,
+    data: pd.DataFrame | str | os.PathLike[str] | None = None,
+) -> dict[str, str]:
+    """Display names of sectors, zones or cities by id, in ``lang``.
+
+    ``kind`` is "sector" (ids as in sectors.csv), "zone" (zone_id) or "city" (the
+    English city name, which is the id). ``data`` is a frame with the id column and
+    ``name_zh``/``name_en`` (cities: ``city_zh``), a data folder holding sectors.csv,
+    zones.csv and cities.csv, one of those files, or None for the shipped data. zh names
+    come from ``name_zh`` (cities: ``city_zh``); an empty name falls back to the English
+    one, then to the id.
+    """
+    lang = check_lang(lang)
+    if kind not in _NAME_KINDS:
+        raise ValueError(f"name kind {kind!r} is not one of {', '.join(_NAME_KINDS)}")
+    id_col, file_name, zh_col, en_col = _NAME_KINDS[kind]
+    if isinstance(data, pd.DataFrame):
+        cols = [c for c in dict.fromkeys((id_col, zh_col, en_col)) if c in data.columns]
+        if id_col not in cols:
+            raise ValueError(f"the {kind} frame lacks its id column {id_col}")
+        sub = data[cols].drop_duplicates(id_col)
+        blank = pd.Series("", index=sub.index)
+        rows = list(
+            zip(
+                sub[id_col].astype(str),
+                sub[zh_col].fillna("").astype(str) if zh_col in cols else blank,
+                sub[en_col].fillna("").astype(str) if en_col in cols else blank,
+                strict=True,
+            )
+        )
+    else:
+        path = Path(data) if data is not None else default_data_dir()
+        if path.is_dir():
+            path = path / file_name
+        if not path.is_file():
+            raise FileNotFoundError(f"{kind} names: no file {path}")
+        rows = list(_read_names(str(path.resolve()), path.stat().st_mtime_ns, kind))
+    out = {}
+    for ident, zh, en in rows:
+        out[ident] = (zh or en or ident) if lang == "zh" else (en or ident)
+    return out
+
+
+def name_of(mapping: Mapping[str, str], ident: Any) -> str:
+    """``mapping[ident]``, or the id itself (as text) when the mapping lacks it."""
+    return mapping.get(str(ident), str(ident))
+
+
+# unit (as the frames write it) -> ((en label, en factor), (zh label, zh factor)): a value
+# in the frame's unit times the factor is the value in the label's unit.
+_UNITS: dict[str, tuple[tuple[str, float], tuple[str, float]]] = {
+    "亿元": (("CNY 100m", 1.0), ("亿元", 1.0)),
+    "Mt": (("Mt", 1.0), ("万吨", 100.0)),
+    "Mtce": (("Mtce", 1.0), ("万吨标准煤", 100.0)),
+    "t": (("Mt", 1e-6), ("万吨", 1e-4)),
+    "t/万元": (("t per CNY 10k", 1.0), ("吨/万元", 1.0)),
+    "tce/万元": (("tce per CNY 10k", 1.0), ("吨标准煤/万元", 1.0)),
+    "万元/亩": (("CNY 10k per mu", 1.0), ("万元/亩", 1.0)),
+    "mu": (("10k mu", 1e-4), ("万亩", 1e-4)),
+    "万亩": (("10k mu", 1.0), ("万亩", 1.0)),
+    "firms": (("firms", 1.0), ("家", 1.0)),
+    "元/t": (("CNY/t", 1.0), ("元/吨", 1.0)),
+    "%": (("%", 1.0), ("%", 1.0)),
+    "pp": (("percentage points", 1.0), ("个百分点", 1.0)),
+}
+
+
+def unit_label(unit: str, lang: Lang) -> tuple[str, float]:
+    """The display label of a frame's ``unit`` in ``lang`` and the factor to multiply values by.
+
+    zh uses 亿元, 万吨 (Mt × 100), 万元/亩, 元/吨 and 万亩 (mu / 10^4); en the same
+    quantities in CNY 100m, Mt, CNY 10k per mu, CNY/t and 10k mu. An unknown unit is
+    shown as given, factor 1.
+    """
+    pair = _UNITS.get(str(unit))
+    if pair is None:
+        return str(unit), 1.0
+    return pair[0] if lang == "en" else pair[1]
+
+
+#: KPI names of the comparison frame (sim.experiments.compare) -> (English, Chinese).
+KPI_NAMES: dict[str, tuple[str, str]] = {
+    "value_added": ("Value added", "增加值"),
+    "va_share": ("Share of province GDP", "占全省GDP比重"),
+    "co2": ("CO2 emissions", "二氧化碳排放"),
+    "energy": ("Energy use", "能源消费"),
+    "carbon_intensity": ("Carbon intensity", "碳排放强度"),
+    "carbon_intensity_change": ("Carbon intensity change vs base year", "碳排放强度较基准年变化"),
+    "energy_intensity": ("Energy intensity", "能耗强度"),
+    "energy_intensity_change": ("Energy intensity change vs base year", "能耗强度较基准年变化"),
+    "output_per_mu": ("Output per mu", "亩均营业收入"),
+    "output_per_mu_change": ("Output per mu change vs base year", "亩均营业收入较基准年变化"),
+    "land_new": ("New construction land", "新增建设用地"),
+    "land_new_cumulative": ("New land since base year", "累计新增建设用地"),
+    "land_revitalised": ("Revitalised stock land", "盘活存量用地"),
+    "land_revitalised_cumulative": ("Revitalised land since base year", "累计盘活存量用地"),
+    "firms_exited": ("Firms exited", "退出企业"),
+    "firms_exited_cumulative": ("Firms exited since base year", "累计退出企业"),
+    "carbon_gap": ("Carbon gap (above the caps)", "碳排放缺口（超出上限）"),
+    "abatement": ("CO2 abated", "减排量"),
+    "marginal_abatement_cost": ("Marginal cost of the caps", "碳约束边际成本"),
+    "average_abatement_cost": ("Average abatement cost", "平均减排成本"),
+    "cap_va_forgone": ("VA forgone to the caps", "因碳约束损失的增加值"),
+}
+
+
+def kpi_name(kpi: str, lang: Lang) -> str:
+    """The KPI's name in ``lang``; an unknown KPI becomes its id with spaces for underscores."""
+    pair = KPI_NAMES.get(kpi) or _LABELS.get(kpi)
+    if pair is None:
+        return kpi.replace("_", " ")
+    return pair[0] if lang == "en" else pair[1]
+
+
+def with_unit(text: str, unit: str, lang: Lang) -> str:
+    """``text (unit)`` in en, ``text（unit）`` in zh; the unit is left out when empty."""
+    if not unit:
+        return text
+    return f"{text} ({unit})" if lang == "en" else f"{text}（{unit}）"
+
+
+def format_for(unit: str) -> str:
+    """A d3 number format that suits values in a display ``unit`` (as unit_label gives)."""
+    if unit in ("t per CNY 10k", "吨/万元", "tce per CNY 10k", "吨标准煤/万元"):
+        return ",.3f"
+    if unit in ("Mt", "Mtce", "%", "10k mu", "万亩", "percentage points", "个百分点"):
+        return ",.2f"
+    return ",.1f"

@@ -1,26 +1,20 @@
-"""Altair charts of a run's tidy frames, and a saver that writes offline HTML, PNG and SVG.
+"""Rendering and saving charts: PNG and SVG through vl-convert, offline HTML pages.
 
-Every chart function is pure: it reads the run-folder frames of DESIGN.md §10
-(``province``, ``zones``, ``sectors``) and returns an Altair chart whose titles,
-axes, legends and tooltips are in one language (``"en"`` or ``"zh"``) and carry
-units. Reporting units follow DESIGN.md §2: money in 亿元 (en: "CNY 100m") and
-per-mu money in 万元 (en: "CNY 10k"), CO2 in Mt, land in 万亩 (10^4 mu) on
-province charts and mu in zone tooltips, carbon intensity in t CO2 per 万元.
+``render_chart`` turns one chart into html, png, svg or json bytes; ``save_chart``
+writes them as ``stem.<fmt>``; ``save_charts`` renders a whole set and writes each
+chart's PNG and SVG plus **one** offline HTML page holding every chart, with the Vega,
+Vega-Lite and Vega-Embed JavaScript inlined once (no CDN, works with no network).
 
-Each chart is returned *configured* (``chart.configure(font=...)``) with a font
-family that covers Chinese, so it renders the same way through any saver; a
-configured chart cannot be put inside another ``alt.concat``: embed it on its
-own (the briefing does).
+Speed (issue 14): the JavaScript bundle costs vl-convert 2-4 s per process to build, so
+it is cached on disk (``fonts.cache_dir()/vega``, keyed by the vl-convert and Vega-Lite
+versions) and, when not cached yet, built in a background thread while the PNGs and SVGs
+render. Text is drawn with a cached subset of Noto Sans CJK SC (see ``fonts``), not the
+19 MB collection that made each chart 2-4 × slower. The PNG is rasterised from the
+SVG (scale ``PNG_SCALE``), so one layout serves both.
 
-``save_chart`` writes ``stem.html`` (Vega, Vega-Lite and Vega-Embed inlined: no
-CDN, works offline), ``stem.png`` (scale 2) and ``stem.svg`` through vl-convert.
-Glyphs come from Noto Sans CJK (PyPI ``noto-cjk-sans-otc``), registered with
-vl-convert once per process. Each file is written under a temporary name in the
-target folder and renamed, so a half-written file never has the final name.
-
-The first offline HTML of a process costs about 3-4 s (vl-convert bundles the
-Vega JavaScript once and caches it); after that a chart saves in tens to a few
-hundred milliseconds per format.
+Every file is rendered before any is written; each goes to a temporary name in the
+target folder and is renamed, so a half-written file never has the final name. Output
+is byte-identical from run to run.
 """
 
 from __future__ import annotations
@@ -30,7 +24,6 @@ import html as html_lib
 import json
 import logging
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -38,87 +31,33 @@ from pathlib import Path
 from typing import Any
 
 import altair as alt
-import pandas as pd
 import vl_convert as vlc
 
-from sim.outputs.charts.labels import CJK, AnyChart, Lang, check_lang
-from sim.outputs.charts.province import carbon_intensity_vs_target, land_flows, value_added_and_co2
-from sim.outputs.charts.sectors import sector_mix
-from sim.outputs.charts.zones import jiangsu_map, output_per_mu_by_zone
+from sim.outputs.charts import fonts
+from sim.outputs.charts.labels import FONT_FAMILY, AnyChart, Lang
 
 logger = logging.getLogger(__name__)
 
-#: The file stems a run writes under charts/ (keys of ``baseline_charts``).
-BASELINE_STEMS = (
-    "va_co2",
-    "carbon_intensity",
-    "land_flows",
-    "output_per_mu_zones",
-    "map_output_per_mu",
-    "sector_mix",
-)
 SAVE_FORMATS = ("html", "png", "svg", "json")
 PNG_SCALE = 2.0
+#: The page ``save_charts`` writes with every chart of a set.
+PAGE_NAME = "charts.html"
+#: Seconds spent per phase by the last ``save_charts`` call (for `zonesim bench`).
+last_timings: dict[str, float] = {}
 
-# --------------------------------------------------------------------------- the set
+# --------------------------------------------------------------------------- fonts
 
 
-def baseline_charts(
-    province: pd.DataFrame,
-    zones: pd.DataFrame,
-    sectors: pd.DataFrame,
-    geojson_path: str | os.PathLike[str],
-    lang: Lang,
-) -> dict[str, AnyChart]:
-    """The charts a run writes under charts/, keyed by file stem (``BASELINE_STEMS``).
+def ensure_cjk_font(text: str = "") -> Path | None:
+    """Register the CJK font (a cached Noto Sans CJK SC subset covering ``text``).
 
-    The zone charts (output per mu by zone, the map) show the last year of the zones frame.
+    Returns the registered font's folder, or None when the package
+    ``noto-cjk-sans-otc`` is not installed (see ``fonts.ensure_font``).
     """
-    lang = check_lang(lang)
-    return {
-        "va_co2": value_added_and_co2(province, lang),
-        "carbon_intensity": carbon_intensity_vs_target(province, lang),
-        "land_flows": land_flows(province, lang),
-        "output_per_mu_zones": output_per_mu_by_zone(zones, None, lang),
-        "map_output_per_mu": jiangsu_map(zones, geojson_path, None, lang),
-        "sector_mix": sector_mix(sectors, lang),
-    }
+    return fonts.ensure_font(text)
 
 
-# --------------------------------------------------------------------------- saving
-
-_font_lock = threading.Lock()
-_font_dir: Path | None = None
-_font_tried = False
-
-
-def ensure_cjk_font() -> Path | None:
-    """Register Noto Sans CJK's folder with vl-convert, once per process.
-
-    Returns the folder, or None when the package ``noto-cjk-sans-otc`` is not installed
-    or its font file is missing; a failed attempt is not retried.
-    """
-    global _font_dir, _font_tried
-    with _font_lock:
-        if _font_tried:
-            return _font_dir
-        _font_tried = True
-        try:
-            import noto_cjk_sans_otc  # the font ships as package data
-        except ImportError:
-            logger.warning(
-                "noto-cjk-sans-otc is not installed: Chinese text cannot be drawn in PNG/SVG "
-                "(install: pip install noto-cjk-sans-otc)"
-            )
-            return None
-        font_file = Path(str(noto_cjk_sans_otc.FONT_PATH))
-        if not font_file.is_file():
-            logger.warning("Noto Sans CJK font file missing at %s", font_file)
-            return None
-        vlc.register_font_directory(str(font_file.parent))
-        _font_dir = font_file.parent
-        logger.debug("registered CJK font directory %s", _font_dir)
-        return _font_dir
+# --------------------------------------------------------------------------- JavaScript
 
 
 def _vl_version() -> str | None:
@@ -127,20 +66,155 @@ def _vl_version() -> str | None:
     return wanted if wanted in vlc.get_vegalite_versions() else None
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+_bundle_lock = threading.Lock()
+_bundle: str | None = None
+_bundle_thread: threading.Thread | None = None
+_bundle_error: BaseException | None = None
+#: What marks the end of vl-convert's bundle (its default snippet): a cached file
+#: without it is incomplete and is built again.
+_BUNDLE_END = "window.vegaLite="
+
+
+def _bundle_path() -> Path:
+    version = _vl_version() or "default"
+    return fonts.cache_dir() / "vega" / f"bundle-vlconvert{vlc.__version__}-vl{version}.js"
+
+
+def _load_or_build_bundle() -> str:
+    path = _bundle_path()
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        text = path.read_text(encoding="utf-8")
+        if _BUNDLE_END in text[-400:]:
+            return text
+    start = time.perf_counter()
+    text = vlc.javascript_bundle(vl_version=_vl_version())
+    logger.debug("built the Vega JavaScript bundle in %.2f s", time.perf_counter() - start)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+        fonts.write_atomic(path, text.encode("utf-8"), make_parent=True)
+    except OSError as exc:  # no cache: the next process builds it again
+        logger.debug("cannot cache the Vega bundle at %s: %s", path, exc)
+    return text
 
 
-def _chart_title(spec: Mapping[str, Any], default: str) -> str:
+def _bundle_worker() -> None:
+    global _bundle, _bundle_error
+    try:
+        text = _load_or_build_bundle()
+        with _bundle_lock:
+            _bundle = text
+    except BaseException as exc:  # handed to the waiting caller
+        _bundle_error = exc
+
+
+def prepare_javascript() -> None:
+    """Start loading (or building) the Vega JavaScript bundle in the background."""
+    global _bundle_thread
+    with _bundle_lock:
+        if _bundle is not None or _bundle_thread is not None:
+            return
+        _bundle_thread = threading.Thread(target=_bundle_worker, name="vega-bundle", daemon=True)
+        _bundle_thread.start()
+
+
+def javascript_bundle() -> str:
+    """Vega, Vega-Lite and Vega-Embed as one script that sets window.vegaEmbed etc.
+
+    From memory, else the disk cache, else vl-convert (2-4 s, then cached).
+    """
+    global _bundle_thread, _bundle_error
+    prepare_javascript()
+    thread = _bundle_thread
+    if thread is not None:
+        thread.join()
+    with _bundle_lock:
+        _bundle_thread = None
+        if _bundle_error is not None:
+            exc, _bundle_error = _bundle_error, None
+            raise exc
+        assert _bundle is not None
+        return _bundle
+
+
+# --------------------------------------------------------------------------- HTML
+
+_PAGE = """<!DOCTYPE html>
+<html lang="{lang}">
+<head>
+<meta charset="UTF-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ font-family: {font}; margin: 24px; color: #222; }}
+h1 {{ font-size: 20px; font-weight: 600; }}
+section {{ margin: 0 0 36px 0; }}
+.vega-embed {{ max-width: 100%; overflow-x: auto; }}
+.chart-error {{ color: #b00; white-space: pre-wrap; }}
+</style>
+<script>{bundle}</script>
+</head>
+<body>
+{heading}{sections}
+<script>
+const zonesimSpecs = {specs};
+for (const [id, spec] of Object.entries(zonesimSpecs)) {{
+  vegaEmbed("#" + id, spec, {{renderer: "svg", actions: false}}).catch((err) => {{
+    const box = document.getElementById(id);
+    box.className = "chart-error";
+    box.textContent = String(err);
+    console.error(err);
+  }});
+}}
+</script>
+</body>
+</html>
+"""
+
+
+def _script_json(value: Any) -> str:
+    """JSON safe inside a <script> element (no '</' that could end it)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def html_page(
+    items: Sequence[tuple[str, str, Mapping[str, Any]]],
+    title: str,
+    lang: Lang = "en",
+    heading: bool = True,
+) -> str:
+    """One offline page with every chart: ``items`` are (key, title, Vega-Lite dict).
+
+    The JavaScript is inlined once; each chart is embedded as SVG in a <section> whose
+    element id is ``chart-<key>``. ``heading`` puts ``title`` as the page's <h1>.
+    """
+    specs: dict[str, Mapping[str, Any]] = {}
+    sections = []
+    for key, chart_title, spec in items:
+        ident = f"chart-{key}"
+        if ident in specs:
+            raise ValueError(f"two charts have the key {key!r}")
+        specs[ident] = spec
+        sections.append(
+            f'<section aria-label="{html_lib.escape(chart_title)}"><div id="{ident}"></div>'
+            "</section>\n"
+        )
+    bundle = javascript_bundle().replace("</script", "<\\/script")
+    return _PAGE.format(
+        lang=lang,
+        title=html_lib.escape(title),
+        font=FONT_FAMILY,
+        bundle=bundle,
+        heading=f"<h1>{html_lib.escape(title)}</h1>\n" if heading else "",
+        sections="".join(sections),
+        specs=_script_json(specs),
+    )
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def chart_title(spec: Mapping[str, Any], default: str = "") -> str:
+    """The title text of a Vega-Lite dict (lines joined by spaces), else ``default``."""
     title = spec.get("title")
     if isinstance(title, Mapping):
         title = title.get("text")
@@ -149,44 +223,61 @@ def _chart_title(spec: Mapping[str, Any], default: str) -> str:
     return str(title) if title else default
 
 
+def _spec(chart: AnyChart | Mapping[str, Any]) -> dict[str, Any]:
+    return dict(chart) if isinstance(chart, Mapping) else chart.to_dict()
+
+
+def _check_formats(formats: Sequence[str]) -> list[str]:
+    bad = [f for f in formats if f not in SAVE_FORMATS]
+    if bad:
+        raise ValueError(f"chart format(s) {', '.join(bad)} not one of {', '.join(SAVE_FORMATS)}")
+    return list(dict.fromkeys(formats))
+
+
+def _svg(spec: Mapping[str, Any]) -> str:
+    """The chart drawn as SVG, with a CJK font registered that covers its text."""
+    text = json.dumps(spec, ensure_ascii=False)
+    if ensure_cjk_font(text) is None and fonts.CJK_RE.search(text):
+        raise RuntimeError(
+            "this chart has Chinese text but the Noto Sans CJK font is not installed, so "
+            "PNG/SVG would show empty boxes: pip install noto-cjk-sans-otc"
+        )
+    return vlc.vega_to_svg(vlc.vegalite_to_vega(spec, vl_version=_vl_version()))
+
+
 def render_chart(
     chart: AnyChart | Mapping[str, Any], formats: Sequence[str] = ("html", "png", "svg")
 ) -> dict[str, bytes]:
     """A chart (or its Vega-Lite dict) rendered in each of ``formats``: html, png, svg, json.
 
-    The Vega-Lite spec is compiled to Vega once; the PNG (scale ``PNG_SCALE``) is
-    rasterised from the SVG, which is what vl-convert would do anyway, so asking for
-    both costs one layout, not two.
+    html is a page of this chart alone with the JavaScript inlined (offline). The PNG
+    (scale ``PNG_SCALE``) is rasterised from the SVG, so asking for both costs one layout.
     """
-    bad = [f for f in formats if f not in SAVE_FORMATS]
-    if bad:
-        raise ValueError(f"chart format(s) {', '.join(bad)} not one of {', '.join(SAVE_FORMATS)}")
-    spec = chart if isinstance(chart, Mapping) else chart.to_dict()
-    wanted = list(dict.fromkeys(formats))
-    version = _vl_version()
+    wanted = _check_formats(formats)
+    spec = _spec(chart)
+    if "html" in wanted:
+        prepare_javascript()
     out: dict[str, bytes] = {}
     if "json" in wanted:
         out["json"] = json.dumps(spec, ensure_ascii=False, indent=2).encode("utf-8")
-    if "html" in wanted:
-        page = vlc.vegalite_to_html(spec, vl_version=version, bundle=True)
-        page = page.replace(
-            "<title>Chart</title>",
-            f"<title>{html_lib.escape(_chart_title(spec, 'zonesim'))}</title>",
-            1,
-        )
-        out["html"] = page.encode("utf-8")
     if "svg" in wanted or "png" in wanted:
-        if ensure_cjk_font() is None and CJK.search(json.dumps(spec, ensure_ascii=False)):
-            raise RuntimeError(
-                "this chart has Chinese text but the Noto Sans CJK font is not installed, so "
-                "PNG/SVG would show empty boxes: pip install noto-cjk-sans-otc"
-            )
-        svg = vlc.vega_to_svg(vlc.vegalite_to_vega(spec, vl_version=version))
+        svg = _svg(spec)
         if "svg" in wanted:
             out["svg"] = svg.encode("utf-8")
         if "png" in wanted:
             out["png"] = vlc.svg_to_png(svg, scale=PNG_SCALE)
+    if "html" in wanted:
+        lang: Lang = "zh" if fonts.CJK_RE.search(json.dumps(spec, ensure_ascii=False)) else "en"
+        page = html_page(
+            [("0", chart_title(spec), spec)], chart_title(spec, "zonesim"), lang, False
+        )
+        out["html"] = page.encode("utf-8")
     return {fmt: out[fmt] for fmt in wanted}
+
+
+def _check_stem(stem: str) -> None:
+    if not stem or Path(stem).name != stem or stem.startswith("."):
+        raise ValueError(f"chart stem {stem!r} must be a plain file name")
 
 
 def save_chart(
@@ -202,8 +293,7 @@ def save_chart(
     are rendered before any file is written; each file goes to a temporary name in
     ``out_dir`` and is renamed into place.
     """
-    if not stem or Path(stem).name != stem or stem.startswith("."):
-        raise ValueError(f"chart stem {stem!r} must be a plain file name")
+    _check_stem(stem)
     start = time.perf_counter()
     rendered = render_chart(chart, formats)
     out = Path(out_dir)
@@ -211,7 +301,76 @@ def save_chart(
     paths = []
     for fmt, data in rendered.items():
         path = out / f"{stem}.{fmt}"
-        _write_atomic(path, data)
+        fonts.write_atomic(path, data)
         paths.append(path)
     logger.debug("saved %s (%s) in %.3f s", stem, ", ".join(rendered), time.perf_counter() - start)
     return paths
+
+
+def save_charts(
+    items: Sequence[tuple[str, str, AnyChart]],
+    out_dir: str | os.PathLike[str],
+    formats: Sequence[str] = ("png", "svg"),
+    page: str | None = PAGE_NAME,
+    page_title: str = "zonesim charts",
+    lang: Lang = "en",
+) -> list[Path]:
+    """Render a set of charts: ``key.<fmt>`` each, and one offline page with them all.
+
+    ``items`` are (key, title, chart) as ``all_charts`` or ``run_charts`` give them;
+    ``page`` (None: no page) is the HTML file's name. Everything is rendered before
+    the first file is written. Returns the written paths (charts in order, page last).
+    Timings by phase go to ``last_timings``.
+    """
+    wanted = _check_formats(formats)
+    if "html" in wanted:
+        raise ValueError("save_charts writes one HTML page (page=...), not html per chart")
+    for key, _, _ in items:
+        _check_stem(key)
+    if page is not None:
+        _check_stem(page)
+        prepare_javascript()  # loads or builds while the charts render
+    t0 = time.perf_counter()
+    specs = [(key, title, _spec(chart)) for key, title, chart in items]
+    t1 = time.perf_counter()
+    ensure_cjk_font("".join(json.dumps(s, ensure_ascii=False) for _, _, s in specs))
+    t2 = time.perf_counter()
+    rendered: list[tuple[Path, bytes]] = []
+    out = Path(out_dir)
+    svg_s = png_s = 0.0
+    for key, _, spec in specs:
+        if "json" in wanted:
+            data = json.dumps(spec, ensure_ascii=False, indent=2).encode("utf-8")
+            rendered.append((out / f"{key}.json", data))
+        if "svg" in wanted or "png" in wanted:
+            ts = time.perf_counter()
+            svg = _svg(spec)
+            tp = time.perf_counter()
+            svg_s += tp - ts
+            if "png" in wanted:
+                rendered.append((out / f"{key}.png", vlc.svg_to_png(svg, scale=PNG_SCALE)))
+            png_s += time.perf_counter() - tp
+            if "svg" in wanted:
+                rendered.append((out / f"{key}.svg", svg.encode("utf-8")))
+    t3 = time.perf_counter()
+    if page is not None:
+        body = html_page(specs, page_title, lang)
+        rendered.append((out / page, body.encode("utf-8")))
+    t4 = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    for path, data in rendered:
+        fonts.write_atomic(path, data)
+    t5 = time.perf_counter()
+    last_timings.clear()
+    last_timings.update(
+        {
+            "specs": t1 - t0,
+            "font": t2 - t1,
+            "svg": svg_s,
+            "png": png_s,
+            "html_wait": t4 - t3,
+            "write": t5 - t4,
+            "total": t5 - t0,
+        }
+    )
+    return [p for p, _ in rendered]

@@ -104,13 +104,14 @@ def output_per_mu_by_zone(
         alt.Chart(df)
         .mark_bar()
         .encode(
-            x=alt.X("output_per_mu_wan:Q", title=opm, axis=alt.Axis(format=",.0f")),
-            y=alt.Y(
-                "zone_label:N",
-                title=label("zone", lang),
-                sort="-x",
-                axis=alt.Axis(labelLimit=300),
+            x=alt.X(
+                "output_per_mu_wan:Q",
+                title=opm,
+                axis=alt.Axis(format=",.0f", labelOverlap="greedy", labelSeparation=8),
             ),
+            # No axis title: the chart title says these are zones, and an axis title
+            # beside 300-px labels is placed from measured label widths and can overprint.
+            y=alt.Y("zone_label:N", title=None, sort="-x", axis=alt.Axis(labelLimit=300)),
             color=alt.Color(
                 "belt_label:N",
                 title=label("belt", lang),
@@ -146,7 +147,12 @@ def output_per_mu_by_zone(
         text = (
             alt.Chart(ref)
             .mark_text(align="left", dx=4, dy=-4, baseline="bottom", color="#333", fontSize=10)
-            .encode(x="value:Q", y=alt.value(0), text="text:N")
+            .encode(
+                x="value:Q",
+                y=alt.value(0),
+                text="text:N",
+                tooltip=[alt.Tooltip("value:Q", title=label("opm_all_tip", lang), format=",.1f")],
+            )
         )
         layers += [rule, text]
     chart = alt.layer(*layers).properties(width=460, height=alt.Step(16))
@@ -241,9 +247,57 @@ _MAP_FORMAT = {
 }
 
 
+def _inside(lon: float, lat: float, ring: Sequence[Sequence[float]]) -> bool:
+    """Whether (lon, lat) lies inside the closed ring (ray casting)."""
+    hit = False
+    for (x0, y0), (x1, y1) in itertools.pairwise(ring):
+        if (y0 > lat) != (y1 > lat):
+            x = x0 + (lat - y0) * (x1 - x0) / (y1 - y0)
+            if x > lon:
+                hit = not hit
+    return hit
+
+
+def _zone_points(
+    geometry: Mapping[str, Any], label_at: tuple[float, float], text: str, n: int
+) -> list[tuple[float, float]]:
+    """``n`` schematic points inside the city's largest polygon, clear of its name.
+
+    The data has no zone coordinates: the points are the grid points of the polygon
+    nearest its name, at least a grid step apart, leaving out a box around the name so
+    the name stays readable. Deterministic.
+    """
+    if n == 0:
+        return []
+    polygons = (
+        [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+    )
+    ring = max(polygons, key=lambda p: _ring_centroid(p[0])[2])[0]
+    xs = [p[0] for p in ring]
+    ys = [p[1] for p in ring]
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    lon0, lat0 = label_at
+    half_w = 0.05 + 0.045 * sum(2 if ord(c) > 0x2E80 else 1 for c in text)
+    span = max(x1 - x0, y1 - y0)
+    for step in (0.1, 0.085, 0.07, 0.055, 0.04, span / 60):
+        steps = int(span / step) + 1
+        cands = []
+        for i in range(steps + 1):
+            for j in range(steps + 1):
+                lon, lat = x0 + i * step, y0 + j * step
+                if abs(lon - lon0) < half_w and abs(lat - lat0) < 0.11:
+                    continue
+                if _inside(lon, lat, ring):
+                    cands.append((math.hypot(lon - lon0, lat - lat0), lon, lat))
+        cands.sort()
+        if len(cands) >= n:
+            return [(lon, lat) for _, lon, lat in cands[:n]]
+    return [(lon0, lat0)] * n  # a sliver of a city: all at its name
+
+
 def jiangsu_map(
     zones: pd.DataFrame,
-    geojson_path: str | os.PathLike[str],
+    geojson_path: str | os.PathLike[str] | None,
     year: int | None,
     lang: Lang,
     measure: str = "output_per_mu_wan",
@@ -254,7 +308,15 @@ def jiangsu_map(
     in its ``properties`` and the features are embedded inline, so the chart needs
     no file or network. CO2 is drawn in Mt and land in 万亩; the properties keep
     t and mu. Cities with no zone are drawn grey. A zone whose ``city`` is not a
-    ``name_en`` of the GeoJSON is an error.
+    ``name_en`` of the GeoJSON is an error. ``geojson_path`` None is the shipped
+    boundaries file.
+
+    Colour rule: the scale is sequential from **zero** to the largest city value
+    (every measure is ≥ 0), so colour distance is proportional to value: cities 11 %
+    apart look 11 % apart, not like the two ends of the scale as a min-max domain would
+    draw them. Each zone is a point in its city, sized by its own value of the measure
+    (area from zero); the points' places are schematic (the data has no zone
+    coordinates), their tooltips name the zone.
     """
     lang = check_lang(lang)
     if measure not in MAP_MEASURES:
@@ -262,6 +324,10 @@ def jiangsu_map(
     require(zones, _CITY_COLUMNS, "zones")
     if measure not in ("output_per_mu_wan", "carbon_intensity_t_per_wan"):
         require(zones, [measure], "zones")
+    if geojson_path is None:
+        from sim.outputs.charts.labels import default_data_dir
+
+        geojson_path = default_data_dir() / "jiangsu_cities.geojson"
     year = pick_year(zones, year, "zones")
     totals = city_totals(zones, year).set_index("city")
     features = _read_features(geojson_path)
@@ -273,8 +339,16 @@ def jiangsu_map(
             f"cities there: {', '.join(sorted(known))}"
         )
     scale = {"co2_t": 1 / T_PER_MT, "land_built_mu": 1 / MU_PER_WANMU}.get(measure, 1.0)
+    key, name_key, fmt, scheme = _MAP_FORMAT[measure]
+    measure_title = label(key, lang)
+    year_zones = zones.loc[zones["year"] == year]
+    if measure == "carbon_intensity_t_per_wan" and measure not in year_zones.columns:
+        va = (year_zones["value_added_yi"] * WAN_PER_YI).where(year_zones["value_added_yi"] > 0)
+        year_zones = year_zones.assign(carbon_intensity_t_per_wan=year_zones["co2_t"] / va)
+    name_col = "name_zh" if lang == "zh" else "name_en"
     values: list[dict[str, Any]] = []
     labels: list[dict[str, Any]] = []
+    points: list[dict[str, Any]] = []
     for feat in features:
         props = dict(feat["properties"])
         city = props["name_en"]
@@ -293,11 +367,27 @@ def jiangsu_map(
         values.append({"type": "Feature", "geometry": feat["geometry"], "properties": props})
         lon, lat = _label_point(feat["geometry"])
         labels.append({"lon": lon, "lat": lat, "text": props["city_label"]})
+        mine = year_zones[year_zones["city"] == city].sort_values("zone_id")
+        where = _zone_points(feat["geometry"], (lon, lat), props["city_label"], len(mine))
+        for (zlon, zlat), (_, z) in zip(where, mine.iterrows(), strict=True):
+            shown = z.get(name_col)
+            points.append(
+                {
+                    "lon": zlon,
+                    "lat": zlat,
+                    "zone": str(shown) if isinstance(shown, str) and shown else str(z["zone_id"]),
+                    "zone_id": str(z["zone_id"]),
+                    "city_label": props["city_label"],
+                    "value": nan_to_none(float(z[measure]) * scale),
+                }
+            )
+    city_values = [v["properties"]["map_value"] for v in values]
+    top = max((v for v in city_values if v is not None), default=1.0)
+    colour_domain = [0.0, top if top > 0 else 1.0]
 
-    key, name_key, fmt, scheme = _MAP_FORMAT[measure]
-    measure_title = label(key, lang)
+    city_title = label("city", lang)
     tooltip = [
-        alt.Tooltip("properties.city_label:N", title=label("city", lang)),
+        alt.Tooltip("properties.city_label:N", title=city_title),
         alt.Tooltip("properties.map_value:Q", title=measure_title, format=fmt),
         alt.Tooltip("properties.zones_n:Q", title=label("zones_n", lang)),
         alt.Tooltip("properties.value_added_yi:Q", title=label("va_yi", lang), format=",.0f"),
@@ -319,21 +409,52 @@ def jiangsu_map(
             color=alt.Color(
                 "properties.map_value:Q",
                 title=measure_title,
-                scale=alt.Scale(scheme=scheme),
+                scale=alt.Scale(scheme=scheme, domain=colour_domain, nice=False),
                 legend=alt.Legend(format=fmt, orient="right", gradientLength=220),
             ),
             tooltip=tooltip,
         )
         .transform_filter("isValid(datum.properties.map_value)")
     )
+    zone_title = label("zone_point", lang)
+    dots = (
+        alt.Chart(
+            pd.DataFrame(points, columns=["lon", "lat", "zone", "zone_id", "city_label", "value"])
+        )
+        .mark_circle(color="#333", opacity=0.75, stroke="white", strokeWidth=0.6)
+        .encode(
+            longitude="lon:Q",
+            latitude="lat:Q",
+            size=alt.Size(
+                "value:Q",
+                title=label("zone_dots", lang),
+                scale=alt.Scale(domainMin=0, range=[0, 70]),
+                legend=alt.Legend(orient="right", format=fmt, tickCount=3, titleLimit=300),
+            ),
+            tooltip=[
+                alt.Tooltip("zone:N", title=zone_title),
+                alt.Tooltip("zone_id:N", title=label("zone_id", lang)),
+                alt.Tooltip("city_label:N", title=city_title),
+                alt.Tooltip("value:Q", title=measure_title, format=fmt),
+            ],
+        )
+    )
     names = alt.Chart(pd.DataFrame(labels)).encode(
-        longitude="lon:Q", latitude="lat:Q", text="text:N"
+        longitude="lon:Q",
+        latitude="lat:Q",
+        text="text:N",
+        tooltip=[alt.Tooltip("text:N", title=city_title)],
     )
     halo = names.mark_text(fontSize=11, stroke="white", strokeWidth=3, strokeOpacity=0.85)
     text = names.mark_text(fontSize=11, color="#222")
     chart = (
-        alt.layer(base, filled, halo, text, data=alt.Data(values=values))
+        alt.layer(base, filled, dots, halo, text, data=alt.Data(values=values))
         .project(type="mercator")
         .properties(width=460, height=440)
+        .resolve_scale(size="independent")
     )
-    return finish(chart, label("map_title", lang, measure=label(name_key, lang), year=year))
+    return finish(
+        chart,
+        label("map_title", lang, measure=label(name_key, lang), year=year),
+        label("map_note", lang),
+    )
