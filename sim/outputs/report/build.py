@@ -2,32 +2,33 @@
 
 The page, in order: title; the question each scenario answers; a short summary per
 scenario; the scorecard against the targets; the key indicators side by side; why
-they differ (decomposition, lever attribution); the charts; the levers that differ;
+they differ (the LMDI decomposition); the charts; the levers that differ;
 the data sources; each run's manifest facts. Tables, summaries and decompositions
 come from sim.experiments.compare and sim.outputs.summary; charts from
 sim.outputs.charts; this module only lays them out (sim.outputs.report.page writes
-the file).
+the file). Lever attribution (Shapley values) re-runs the scenarios and is left to
+``zonesim attribute``; the wedge chart shows the abatement measures of the first run.
 
 Language: ``lang`` when given, else the first run's ``report.language``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
+from sim.experiments.compare import Comparison, RunFolderError, RunView, compare, load_run
 from sim.outputs.report import page as pagemod
 from sim.outputs.report.page import Column, Page, esc, facts, fmt_number, paragraph, table
-from sim.outputs.report.text import Lang, check_lang, scenario_question, t
+from sim.outputs.report.text import TEXT_KEYS, Lang, check_lang, scenario_question, t
+from sim.runs.store import write_text_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -36,80 +37,26 @@ class ReportError(ValueError):
     """Bad input to the briefing: a run folder that is not one, or an output it may not replace."""
 
 
-@dataclass
-class Run:
-    """What the briefing reads of one run folder."""
-
-    path: Path
-    name: str
-    manifest: dict[str, Any]
-    scenario: dict[str, Any]
-    province: pd.DataFrame
-    zones: pd.DataFrame
-    sectors: pd.DataFrame
-    scorecard: pd.DataFrame
-    summary: pd.DataFrame
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
 # --------------------------------------------------------------------------- input
 
 
-def check_run_dir(path: Path) -> dict[str, Any]:
-    """The manifest of the run folder ``path``; ReportError naming the path if it is none."""
-    if not path.exists():
-        raise ReportError(f"{path}: no such run folder")
-    if not path.is_dir():
-        raise ReportError(f"{path}: not a folder (a run folder holds manifest.json and tables)")
-    manifest_path = path / "manifest.json"
-    if not manifest_path.is_file():
-        raise ReportError(f"{path}: not a zonesim run folder (no manifest.json)")
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ReportError(f"{manifest_path}: unreadable manifest ({exc})") from None
-    if not isinstance(manifest, dict) or manifest.get("tool") != "zonesim":
-        raise ReportError(f'{manifest_path}: not a zonesim manifest (no "tool": "zonesim")')
-    for name in ("scenario.yaml", "province.parquet", "scorecard.csv"):
-        if not (path / name).is_file():
-            raise ReportError(f"{path}: run folder lacks {name} (an interrupted or older run?)")
-    return manifest
-
-
-def load_runs(paths: Sequence[str | os.PathLike[str]]) -> list[Run]:
-    """Read each run folder; ReportError naming the first bad one."""
+def load_runs(paths: Sequence[str | os.PathLike[str]]) -> list[RunView]:
+    """Read each run folder (sim.experiments.compare.load_run); ReportError naming a bad one."""
     if not paths:
         raise ReportError("no run folder given")
-    runs = []
+    views = []
     for raw in paths:
         path = Path(raw)
-        manifest = check_run_dir(path)
+        if path.exists() and not path.is_dir():
+            raise ReportError(f"{path}: not a folder (give a run folder of `zonesim run`)")
         try:
-            scenario = yaml.safe_load((path / "scenario.yaml").read_text(encoding="utf-8"))
-            province = pd.read_parquet(path / "province.parquet")
-            zones = pd.read_parquet(path / "zones.parquet")
-            sectors = pd.read_parquet(path / "sectors.parquet")
-            scorecard = pd.read_csv(path / "scorecard.csv")
-            summary = pd.read_csv(path / "summary.csv")
-        except Exception as exc:  # a damaged folder: say which, never a traceback
-            raise ReportError(f"{path}: cannot read the run folder ({exc})") from None
-        runs.append(
-            Run(
-                path=path,
-                name=str(manifest.get("scenario") or path.name),
-                manifest=manifest,
-                scenario=scenario if isinstance(scenario, dict) else {},
-                province=province,
-                zones=zones,
-                sectors=sectors,
-                scorecard=scorecard,
-                summary=summary,
-            )
-        )
-    return runs
+            views.append(load_run(path))
+        except RunFolderError as exc:
+            raise ReportError(str(exc)) from None
+    return views
 
 
-def choose_lang(runs: Sequence[Run], lang: str | None) -> Lang:
+def choose_lang(runs: Sequence[RunView], lang: str | None) -> Lang:
     """``lang`` if given, else the first run's ``report.language``, else English."""
     if lang is not None:
         return check_lang(lang)
@@ -127,85 +74,11 @@ def check_out_file(out: Path) -> None:
             f"{out}: exists and is not a zonesim report; refusing to overwrite it "
             "(choose another name or remove the file)"
         )
-    if not out.parent.exists():
+    if not out.parent.is_dir():
         raise ReportError(f"{out.parent}: the output folder does not exist")
 
 
-def write_atomic(out: Path, text: str) -> None:
-    """Write ``text`` to ``out`` through a temporary file beside it, then rename."""
-    from sim.runs.store import write_text_atomic
-
-    write_text_atomic(out, text)
-
-
 # --------------------------------------------------------------------------- sections
-
-
-def _flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(tree, dict):
-        out: dict[str, Any] = {}
-        for k, v in tree.items():
-            out.update(_flatten(v, f"{prefix}{k}."))
-        return out
-    return {prefix[:-1]: tree}
-
-
-def levers_that_differ(runs: Sequence[Run]) -> pd.DataFrame:
-    """Scenario keys whose value differs between runs: key, then one column per run.
-
-    Names, descriptions, data paths and report settings are left out (not levers).
-    """
-    flat = [_flatten(r.scenario) for r in runs]
-    keys = sorted(set().union(*flat))
-    rows = []
-    for key in keys:
-        if key.split(".")[0] in ("name", "description", "report", "data"):
-            continue
-        values = [f.get(key) for f in flat]
-        if any(
-            json.dumps(v, sort_keys=True) != json.dumps(values[0], sort_keys=True) for v in values
-        ):
-            rows.append([key, *[_lever_text(v) for v in values]])
-    return pd.DataFrame(rows, columns=["key", *run_labels(runs)])
-
-
-def _lever_text(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
-
-
-def run_labels(runs: Sequence[Run]) -> list[str]:
-    """One distinct label per run: its scenario name, numbered where names repeat."""
-    names = [r.name for r in runs]
-    seen: dict[str, int] = {}
-    out = []
-    for n in names:
-        seen[n] = seen.get(n, 0) + 1
-        out.append(n if names.count(n) == 1 else f"{n} #{seen[n]}")
-    return out
-
-
-def _questions(runs: Sequence[Run], labels: Sequence[str], lang: Lang) -> str:
-    from sim.scenario.library import LIBRARY_DIR
-
-    parts = []
-    for run, label in zip(runs, labels, strict=True):
-        q = scenario_question(
-            run.name, str(run.manifest.get("description") or ""), lang, LIBRARY_DIR
-        )
-        parts.append(f'<div class="question"><b>{esc(label)}</b>{esc(q)}</div>')
-    return "".join(parts)
-
-
-def _stacked(runs: Sequence[Run], labels: Sequence[str], attr: str) -> pd.DataFrame:
-    """The runs' ``attr`` frames one under the other, with a first column ``run``."""
-    return pd.concat(
-        [getattr(r, attr).assign(run=label) for r, label in zip(runs, labels, strict=True)],
-        ignore_index=True,
-    )
 
 
 def fmt_year(value: Any) -> str:
@@ -213,47 +86,208 @@ def fmt_year(value: Any) -> str:
     return str(int(value))
 
 
-def _scorecard(runs: Sequence[Run], labels: Sequence[str], lang: Lang) -> str:
-    sc = _stacked(runs, labels, "scorecard")
-    if "met" in sc.columns:
-        sc["met"] = sc["met"].map(lambda v: t("met", lang) if bool(v) else t("missed", lang))
-    cols = [
-        Column("run", t("col_run", lang), str, numeric=False),
-        Column("target", t("col_target", lang), str, numeric=False),
-        Column("year", t("col_year", lang), fmt_year),
-        Column("required", t("col_target", lang) + " (req.)"),
-        Column("achieved", t("col_value", lang)),
-        Column("margin", t("col_gap", lang)),
-        Column("met", t("col_status", lang), str, numeric=False),
-    ]
-    return table(sc, cols)
+def fmt_pct(value: Any) -> str:
+    """A percentage with its sign and one decimal (+1.2 %)."""
+    text = fmt_number(value, 1)
+    return f"{_signed_text(text)}%" if text else ""
 
 
-def _comparison(runs: Sequence[Run], labels: Sequence[str], lang: Lang) -> str:
-    s = _stacked(runs, labels, "summary")
-    cols = [Column("run", t("col_run", lang), str, numeric=False)]
-    for c in s.columns:
-        if c != "run":
-            cols.append(Column(c, c, fmt_year if c == "year" else fmt_number))
-    return table(s, cols)
-
-
-def _charts(page: Page, runs: Sequence[Run], labels: Sequence[str], lang: Lang) -> str:
-    from sim.outputs import charts
-    from sim.outputs.charts.render import ensure_cjk_font
+def _questions(cmp: Comparison, lang: Lang) -> str:
     from sim.scenario.library import LIBRARY_DIR
 
-    ensure_cjk_font()
     parts = []
-    for run, label in zip(runs, labels, strict=True):
-        rel = (run.scenario.get("data") or {}).get("boundaries", "data/jiangsu_cities.geojson")
-        geo = Path(rel) if Path(rel).is_absolute() else LIBRARY_DIR / rel
-        made = charts.baseline_charts(run.province, run.zones, run.sectors, geo, lang)
-        if len(runs) > 1:
-            parts.append(f"<h3>{esc(label)}</h3>")
-        for stem, chart in made.items():
-            parts.append(page.chart(chart.to_dict(), stem))
+    for view, label in zip(cmp.runs, cmp.names, strict=True):
+        scenario = str(view.manifest.get("scenario") or view.scenario.get("name") or "")
+        description = str(view.manifest.get("description") or "")
+        q = scenario_question(scenario, description, lang, LIBRARY_DIR)
+        parts.append(f'<div class="question"><b>{esc(label)}</b>{esc(q)}</div>')
     return "".join(parts)
+
+
+def _summaries(cmp: Comparison, lang: Lang) -> str:
+    from sim.outputs.summary import summarize
+
+    base = cmp.runs[0]
+    parts = []
+    for view, label in zip(cmp.runs, cmp.names, strict=True):
+        if len(cmp.runs) > 1:
+            parts.append(f"<h3>{esc(label)}</h3>")
+        parts.append(paragraph(summarize(view, base, cmp, lang)))
+    return "".join(parts)
+
+
+#: Decimals of a scorecard number by the row's unit (shares shown in percent).
+SCORE_DECIMALS = {"share": 1, "share per year": 2, "Mt": 1, "t/万元": 3, "t": 0}
+
+
+def _score_text(value: float, unit: str, is_margin: bool, lang: Lang) -> str:
+    """A scorecard number: shares in percent (margins in percentage points), others in unit."""
+    from sim.experiments.compare import display
+
+    if not math.isfinite(value):
+        return ""
+    if unit in ("share", "share per year"):
+        text = fmt_number(value * 100, SCORE_DECIMALS[unit])
+        if is_margin:
+            return f"{_signed_text(text)} {t('pp', lang)}"
+        return f"{text}%" + (t("per_year", lang) if unit == "share per year" else "")
+    shown, label = display(value, unit, lang)
+    places = decimals_for(unit, lang) if unit in ("Mt", "Mtce") else SCORE_DECIMALS.get(unit, 0)
+    text = fmt_number(shown, places)
+    if is_margin:
+        text = _signed_text(text)
+    return f"{text} {label}" if label and label != "nan" else text
+
+
+def _scorecard(cmp: Comparison, lang: Lang) -> str:
+    from sim.outputs.summary import PLAN_TARGETS
+
+    sc = cmp.scorecards.copy()
+    if sc.empty:
+        return paragraph(t("none", lang))
+    units = sc["unit"] if "unit" in sc.columns else pd.Series("", index=sc.index)
+    sc["target"] = [
+        PLAN_TARGETS.get(x, (x, x))[1] if lang == "zh" else x for x in sc["target"].astype(str)
+    ]
+    for col in ("required", "achieved", "margin"):
+        if col in sc.columns:
+            sc[col] = [
+                _score_text(float(v), str(u), col == "margin", lang)
+                for v, u in zip(sc[col], units, strict=True)
+            ]
+    sc["met"] = [
+        "" if pd.isna(v) else t("met", lang) if bool(v) else t("missed", lang) for v in sc["met"]
+    ]
+    text = [Column(c, t(h, lang), str, numeric=False) for c, h in (("run", "col_run"),)]
+    cols = [
+        *text,
+        Column("target", t("col_target", lang), str, numeric=False),
+        Column("year", t("col_year", lang), fmt_year),
+        Column("required", t("col_required", lang), str),
+        Column("achieved", t("col_achieved", lang), str),
+        Column("margin", t("col_margin", lang), str),
+        Column("met", t("col_status", lang), str, numeric=False),
+    ]
+    return paragraph(t("scorecard_note", lang)) + table(sc, cols)
+
+
+def decimals_for(unit: str, lang: Lang) -> int:
+    """Decimals a briefing shows for ``unit`` (compare.DECIMALS; 万吨 to the unit in Chinese)."""
+    from sim.experiments.compare import DECIMALS
+
+    if lang == "zh" and unit in ("Mt", "Mtce"):
+        return 0
+    return DECIMALS.get(unit, 0)
+
+
+def _signed_text(text: str) -> str:
+    return text if not text or text == "0" or text.startswith("\u2212") else f"+{text}"
+
+
+def _comparison(cmp: Comparison, lang: Lang) -> str:
+    from sim.experiments.compare import KPI_BY_NAME, display, kpi_label
+
+    first = cmp.names[0]
+    years = sorted({max(cmp.years), *(y for y in (2025,) if y in cmp.years)})
+    parts = [paragraph(t("comparison_note", lang, first=first))]
+    for year in years:
+        k = cmp.kpis[cmp.kpis["year"] == year]
+        order = list(dict.fromkeys(k["kpi"]))
+        wide = pd.DataFrame({"kpi": [kpi_label(x, lang) for x in order]})
+        cols = [Column("kpi", t("col_kpi", lang), str, numeric=False)]
+        for i, name in enumerate(cmp.names):
+            mine = k[k["run"] == name].set_index("kpi").reindex(order)
+            values, diffs = [], []
+            for kpi, row in zip(order, mine.itertuples(), strict=True):
+                unit = KPI_BY_NAME[kpi].unit
+                places = decimals_for(unit, lang)
+                values.append(fmt_number(display(row.value, unit, lang)[0], places))
+                diff = _signed_text(fmt_number(display(row.diff_abs, unit, lang)[0], places))
+                if diff and pd.notna(row.diff_pct):
+                    diff += f" ({fmt_pct(row.diff_pct)})"
+                diffs.append(diff)
+            wide[f"v{i}"] = values
+            cols.append(Column(f"v{i}", name, str))
+            if i > 0:
+                wide[f"d{i}"] = diffs
+                cols.append(Column(f"d{i}", t("col_diff", lang), str))
+        parts.append(table(wide, cols, caption=t("comparison_year", lang, year=year)))
+    return "".join(parts)
+
+
+def _decomposition(cmp: Comparison, lang: Lang) -> str:
+    from sim.experiments.compare import display
+    from sim.outputs.summary import FACTOR_LABELS
+
+    dec = cmp.decomposition
+    if dec.empty:
+        return paragraph(t("none", lang))
+    last = max(cmp.years)
+    first = cmp.names[0]
+    pairs = [(first, first, int(cmp.runs[0].base_year), last)]
+    pairs += [(first, other, last, last) for other in cmp.names[1:]]
+    parts = [paragraph(t("decomposition_note", lang))]
+    for run_from, run_to, y0, y1 in pairs:
+        mine = dec[
+            (dec["run_from"] == run_from)
+            & (dec["run_to"] == run_to)
+            & (dec["year_from"] == y0)
+            & (dec["year_to"] == y1)
+        ]
+        for target in ("co2", "energy"):
+            part = mine[mine["target"] == target]
+            if part.empty:
+                continue
+            unit = str(part["unit"].iloc[0])
+            places = decimals_for(unit, lang)
+            wide = part.pivot_table(
+                index="factor", columns="level", values="value", aggfunc="sum", sort=False
+            )
+            wide.loc["total"] = wide.sum()
+            rows = pd.DataFrame(
+                {
+                    "name": [
+                        t("total", lang)
+                        if f == "total"
+                        else FACTOR_LABELS.get(f, (f, f))[1 if lang == "zh" else 0]
+                        for f in wide.index
+                    ]
+                }
+            )
+            shown_unit = display(1.0, unit, lang)[1]
+            cols = [Column("name", t("col_factor", lang), str, numeric=False)]
+            for level in ("factor", "zone"):
+                if level in wide.columns:
+                    rows[level] = [
+                        _signed_text(fmt_number(display(float(v), unit, lang)[0], places))
+                        for v in wide[level]
+                    ]
+                    cols.append(Column(level, t(f"level_{level}", lang, unit=shown_unit), str))
+            what = t(f"target_{target}", lang)
+            if run_from == run_to:
+                caption = t("decomp_years", lang, what=what, run=run_to, y0=y0, y1=y1)
+            else:
+                caption = t("decomp_runs", lang, what=what, a=run_from, b=run_to, year=y1)
+            parts.append(table(rows, cols, caption=caption))
+    return "".join(parts)
+
+
+def _charts(page: Page, cmp: Comparison, lang: Lang) -> str:
+    from sim.outputs import charts
+
+    parts = []
+    for key, title, chart in charts.all_charts(cmp.runs, cmp, lang):
+        parts.append(page.chart(chart.to_dict(), title or key))
+    return "".join(parts)
+
+
+def _levers(cmp: Comparison, lang: Lang) -> str:
+    levers = cmp.levers
+    if levers.empty:
+        return paragraph(t("levers_none", lang))
+    cols = [Column("key", t("col_key", lang), str, numeric=False)]
+    cols += [Column(c, c, str, numeric=False) for c in levers.columns[1:]]
+    return table(levers, cols, cls="wide-text")
 
 
 def _sources(lang: Lang) -> str:
@@ -274,25 +308,30 @@ def _sources(lang: Lang) -> str:
     return (
         paragraph(t("sources_note", lang))
         + f"<details><summary>{esc(t('sources', lang))} ({len(src)})</summary>"
-        + table(src, cols)
+        + table(src, cols, cls="wide-text")
         + "</details>"
     )
 
 
-def _manifests(runs: Sequence[Run], labels: Sequence[str], lang: Lang) -> str:
+def _status(status: Any, lang: Lang) -> str:
+    key = f"status_{status}"
+    return t(key, lang) if key in TEXT_KEYS else str(status or "")
+
+
+def _manifests(cmp: Comparison, lang: Lang) -> str:
     parts = []
-    for run, label in zip(runs, labels, strict=True):
-        m = run.manifest
+    for view, label in zip(cmp.runs, cmp.names, strict=True):
+        m = view.manifest
         years = m.get("years") or []
         versions = m.get("versions") or {}
         parts.append(f"<h3>{esc(label)}</h3>")
         parts.append(
             facts(
                 [
-                    (t("m_folder", lang), str(run.path)),
+                    (t("m_folder", lang), str(view.path)),
                     (t("m_scenario", lang), m.get("scenario")),
                     (t("m_description", lang), m.get("description")),
-                    (t("m_status", lang), m.get("status")),
+                    (t("m_status", lang), _status(m.get("status"), lang)),
                     (t("m_years", lang), "–".join(map(str, years))),
                     (t("m_seed", lang), m.get("seed")),
                     (t("m_hash", lang), m.get("scenario_hash")),
@@ -313,40 +352,31 @@ def _manifests(runs: Sequence[Run], labels: Sequence[str], lang: Lang) -> str:
 # --------------------------------------------------------------------------- the report
 
 
-def build_page(runs: Sequence[Run], lang: Lang) -> Page:
-    """Lay out the briefing of ``runs`` in ``lang`` (the file is written by ``build_report``)."""
-    labels = run_labels(runs)
-    names = "、".join(labels) if lang == "zh" else ", ".join(labels)
+def build_page(cmp: Comparison, lang: Lang) -> Page:
+    """Lay out the briefing of a comparison in ``lang`` (``build_report`` writes the file)."""
+    names = ("、" if lang == "zh" else ", ").join(cmp.names)
+    n = len(cmp.names)
     subtitle = (
         t("subtitle_one", lang, names=names)
-        if len(runs) == 1
-        else t("subtitle_many", lang, n=len(runs), names=names)
+        if n == 1
+        else t("subtitle_many", lang, n=n, names=names)
     )
-    page = Page(lang=lang, title=t("title", lang), subtitle=f"{subtitle}. {t('prices', lang)}")
-    if lang == "zh":
-        page.subtitle = f"{subtitle}。{t('prices', lang)}"
-    page.section("questions", t("questions", lang), _questions(runs, labels, lang))
-    page.section("scorecard", t("scorecard", lang), _scorecard(runs, labels, lang))
-    page.section("comparison", t("comparison", lang), _comparison(runs, labels, lang))
-    page.section("charts", t("charts", lang), _charts(page, runs, labels, lang))
-    levers = levers_that_differ(runs)
-    lever_html = (
-        paragraph(t("levers_none", lang))
-        if levers.empty
-        else table(
-            levers,
-            [Column("key", t("col_key", lang), str, numeric=False)]
-            + [Column(c, c, str, numeric=False) for c in levers.columns[1:]],
-        )
-    )
-    page.section("levers", t("levers", lang), lever_html)
+    stop = "。" if lang == "zh" else ". "
+    page = Page(lang=lang, title=t("title", lang), subtitle=f"{subtitle}{stop}{t('prices', lang)}")
+    page.section("questions", t("questions", lang), _questions(cmp, lang))
+    page.section("summary", t("summary", lang), _summaries(cmp, lang))
+    page.section("scorecard", t("scorecard", lang), _scorecard(cmp, lang))
+    page.section("comparison", t("comparison", lang), _comparison(cmp, lang))
+    page.section("decomposition", t("decomposition", lang), _decomposition(cmp, lang))
+    page.section("charts", t("charts", lang), _charts(page, cmp, lang))
+    page.section("levers", t("levers", lang), _levers(cmp, lang))
     page.section("sources", t("sources", lang), _sources(lang))
-    page.section("runs", t("manifest", lang), _manifests(runs, labels, lang))
+    page.section("runs", t("manifest", lang), _manifests(cmp, lang))
     try:
         version = metadata.version("zonesim")
     except metadata.PackageNotFoundError:
         version = "?"
-    page.footer = t("generated", lang, version=version, n=len(runs))
+    page.footer = t("generated", lang, version=version, n=n)
     return page
 
 
@@ -361,18 +391,19 @@ def build_report(
     is written atomically; an existing file is replaced only if it is a zonesim
     briefing. Raises ReportError for a bad run folder or output path (nothing written).
     """
+    from sim.outputs.charts import render
+
     out = Path(out_file)
     check_out_file(out)
-    runs = load_runs(run_dirs)
-    chosen = choose_lang(runs, lang)
-    page = build_page(runs, chosen)
-    import altair as alt
-
-    text = page.render(
-        t("contents", chosen),
-        t("chart_failed", chosen),
-        pagemod.vl_version_for(alt.SCHEMA_VERSION),
-    )
+    render.prepare_javascript()  # the Vega bundle loads in the background meanwhile
+    views = load_runs(run_dirs)
+    chosen = choose_lang(views, lang)
+    try:
+        cmp = compare(views)
+    except RunFolderError as exc:
+        raise ReportError(str(exc)) from None
+    page = build_page(cmp, chosen)
+    text = page.render(t("contents", chosen), t("chart_failed", chosen), render.javascript_bundle())
     check_out_file(out)  # again: the file may have appeared while the page was built
-    write_atomic(out, text)
+    write_text_atomic(out, text)
     return out

@@ -23,8 +23,6 @@ logger = logging.getLogger(__name__)
 
 #: The CSS family name of the embedded subset; the page and every chart use it.
 FAMILY = "ZonesimNotoSansSC"
-#: The face of the Noto Sans CJK collection that is cut down (Simplified Chinese).
-SOURCE_FAMILY = "Noto Sans CJK SC"
 #: Characters Vega may draw that are in no string of a spec: number formats
 #: (d3-format's minus sign U+2212, SI prefixes such as µ), label truncation (…),
 #: and the printable ASCII a format, an axis or a tooltip can produce.
@@ -36,20 +34,18 @@ class FontError(RuntimeError):
 
 
 def font_collection_path() -> Path:
-    """The Noto Sans CJK collection file that ``noto-cjk-sans-otc`` installs.
+    """The Noto Sans CJK collection that ``noto-cjk-sans-otc`` installs (the charts' source).
 
     Raises FontError (saying what to install) when the package or its file is missing.
     """
-    try:
-        import noto_cjk_sans_otc
-    except ImportError:
+    from sim.outputs.charts.fonts import source_font
+
+    path = source_font()
+    if path is None:
         raise FontError(
             "the briefing embeds a subset of Noto Sans CJK, but the package noto-cjk-sans-otc "
-            "is not installed: pip install noto-cjk-sans-otc"
-        ) from None
-    path = Path(str(noto_cjk_sans_otc.FONT_PATH))
-    if not path.is_file():
-        raise FontError(f"the Noto Sans CJK font file is missing: {path}")
+            "is not installed or lacks its font file: pip install noto-cjk-sans-otc"
+        )
     return path
 
 
@@ -65,13 +61,16 @@ def page_chars(texts: Iterable[str]) -> str:
 
 
 def _face_index(path: Path) -> int:
+    """The index in the collection of the face the charts use (``FACE_NAME``)."""
     from fontTools.ttLib import TTCollection
+
+    from sim.outputs.charts.fonts import FACE_NAME
 
     collection = TTCollection(str(path), lazy=True)
     for i, face in enumerate(collection.fonts):
-        if face["name"].getDebugName(1) == SOURCE_FAMILY:
+        if face["name"].getDebugName(1) == FACE_NAME:
             return i
-    raise FontError(f"{path} holds no face named {SOURCE_FAMILY!r}")
+    raise FontError(f"{path} holds no face named {FACE_NAME!r}")
 
 
 def subset_font(chars: str) -> bytes:

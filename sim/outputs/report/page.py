@@ -16,7 +16,6 @@ import html
 import json
 import logging
 import math
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -34,34 +33,6 @@ logger = logging.getLogger(__name__)
 GENERATOR = "zonesim report"
 #: Where the generator meta must appear to count (bytes from the start of the file).
 HEAD_BYTES = 4096
-
-_bundle_lock = threading.Lock()
-_bundles: dict[str | None, str] = {}
-
-
-def vega_bundle(vl_version: str | None) -> str:
-    """The Vega + Vega-Lite + Vega-Embed JavaScript from vl-convert, once per process.
-
-    ``vl_version`` is a vl-convert Vega-Lite version ("6.4"); None takes its newest.
-    The first call costs several seconds (vl-convert bundles the modules).
-    """
-    import vl_convert as vlc
-
-    with _bundle_lock:
-        if vl_version not in _bundles:
-            js = vlc.javascript_bundle(vl_version=vl_version)
-            if "</script" in js.lower():  # would end the inline <script> early
-                raise RuntimeError("the vl-convert JavaScript bundle contains '</script'")
-            _bundles[vl_version] = js
-        return _bundles[vl_version]
-
-
-def vl_version_for(schema_version: str) -> str | None:
-    """vl-convert's Vega-Lite version matching an Altair schema ('v6.4.1' -> '6.4'), or None."""
-    import vl_convert as vlc
-
-    wanted = ".".join(schema_version.lstrip("v").split(".")[:2])
-    return wanted if wanted in vlc.get_vegalite_versions() else None
 
 
 def is_report(path: Any) -> bool:
@@ -119,8 +90,16 @@ class Column:
     numeric: bool = True
 
 
-def table(frame: pd.DataFrame, columns: Sequence[Column], caption: str | None = None) -> str:
-    """``frame`` as an HTML table of ``columns`` (missing columns are left out)."""
+def table(
+    frame: pd.DataFrame,
+    columns: Sequence[Column],
+    caption: str | None = None,
+    cls: str = "",
+) -> str:
+    """``frame`` as an HTML table of ``columns`` (missing columns are left out).
+
+    ``cls`` is the table's CSS class ("wide-text": fixed layout, long text wraps anywhere).
+    """
     cols = [c for c in columns if c.name in frame.columns]
     head = "".join(f"<th{' class=num' if c.numeric else ''}>{esc(c.header)}</th>" for c in cols)
     rows = []
@@ -132,7 +111,8 @@ def table(frame: pd.DataFrame, columns: Sequence[Column], caption: str | None = 
         rows.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
     return (
-        f'<div class="table-wrap"><table>{cap}<thead><tr>{head}</tr></thead>'
+        f'<div class="table-wrap"><table{f" class={cls}" if cls else ""}>{cap}'
+        f"<thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
 
@@ -279,7 +259,10 @@ th, td { border-bottom: 1px solid var(--rule); padding: 4px 10px; vertical-align
 thead th { background: var(--band); position: sticky; top: 0; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.facts th { width: 14em; font-weight: normal; color: var(--muted); }
-td { overflow-wrap: anywhere; }
+td { overflow-wrap: break-word; }
+td:first-child, th:first-child { min-width: 8em; }
+table.wide-text { table-layout: fixed; width: 100%; }
+table.wide-text td { overflow-wrap: anywhere; }
 .question { border-left: 4px solid var(--accent); background: var(--band); padding: 8px 14px;
             margin: 8px 0; }
 .question b { display: block; }
@@ -370,8 +353,14 @@ class Page:
             texts.extend(spec_strings(spec))
         return fontmod.page_chars(texts)
 
-    def render(self, contents_heading: str, chart_failed: str, vl_version: str | None) -> str:
-        """The whole HTML file as text (fonts, scripts and specs inlined)."""
+    def render(self, contents_heading: str, chart_failed: str, bundle: str) -> str:
+        """The whole HTML file as text (fonts, scripts and specs inlined).
+
+        ``bundle`` is the Vega, Vega-Lite and Vega-Embed JavaScript (sim.outputs.charts'
+        ``javascript_bundle``), inlined once for every chart.
+        """
+        if "</script" in bundle.lower():  # would end the inline <script> early
+            raise ValueError("the Vega JavaScript bundle contains '</script'")
         body = self.body_html(contents_heading)
         chars = self.characters(body, [chart_failed])
         font_bytes = fontmod.subset_font(chars)
@@ -398,7 +387,7 @@ class Page:
             "</head>\n<body>\n"
             f"{body}\n"
             f'<script type="application/json" id="zonesim-specs">{specs_json}</script>\n'
-            f'<script id="zonesim-vega">{vega_bundle(vl_version)}</script>\n'
+            f'<script id="zonesim-vega">{bundle}</script>\n'
             f'<script id="zonesim-embed">{script}</script>\n'
             "</body>\n</html>\n"
         )

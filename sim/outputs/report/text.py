@@ -25,8 +25,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "subtitle_one": ("Scenario {names}", "情景：{names}"),
     "subtitle_many": ("{n} scenarios compared: {names}", "{n}个情景比较：{names}"),
     "prices": (
-        "Money in constant 2020 prices. CO2 in Mt (million tonnes); land in mu (1 mu = 1/15 ha).",
-        "货币量按2020年不变价计。二氧化碳以百万吨计，土地以亩计（1亩=1/15公顷）。",
+        "Money in constant 2020 prices; land in mu (1 mu = 1/15 ha).",
+        "货币量按2020年不变价计；土地以亩计（1亩=1/15公顷）。",
     ),
     "contents": ("Contents", "目录"),
     "questions": ("The questions", "各情景回答的问题"),
@@ -38,7 +38,6 @@ _TEXT: dict[str, tuple[str, str]] = {
         "Decomposition of the change in CO2 (LMDI, additive)",
         "二氧化碳排放变化分解（LMDI加法分解）",
     ),
-    "attribution": ("Each lever's share (Shapley values)", "各政策杠杆的贡献（Shapley值）"),
     "charts": ("Charts", "图表"),
     "levers": ("Levers that differ", "情景间不同的政策杠杆"),
     "levers_none": ("The runs share every lever.", "各情景的政策杠杆完全相同。"),
@@ -66,8 +65,34 @@ _TEXT: dict[str, tuple[str, str]] = {
     "col_kpi": ("Indicator", "指标"),
     "col_unit": ("Unit", "单位"),
     "col_value": ("Value", "数值"),
-    "col_diff_abs": ("Difference vs first", "与首个情景之差"),
-    "col_diff_pct": ("Difference (%)", "差异（%）"),
+    "col_diff": ("Δ (%)", "差值（%）"),
+    "pp": ("pp", "个百分点"),
+    "col_required": ("Required", "要求"),
+    "col_achieved": ("Achieved", "实际"),
+    "col_margin": ("Margin", "余量"),
+    "per_year": (" a year", "/年"),
+    "scorecard_note": (
+        "Each plan target and each cap the scenario sets, in the year it is judged; a "
+        "positive margin is room left, a negative one the amount missed.",
+        "规划目标及情景设定的各项上限，按考核年份列示；余量为正表示尚有余地，为负表示未达成的差额。",
+    ),
+    "comparison_note": (
+        "Differences are against {first}; money in constant 2020 prices.",
+        "差值均相对于{first}；货币量按2020年不变价计。",
+    ),
+    "comparison_year": ("{year}", "{year}年"),
+    "decomposition_note": (
+        "Additive LMDI: the parts sum exactly to the total change. By sectors, structure is "
+        "the sector mix; by zones, it is the zone mix.",
+        "LMDI加法分解：各因素之和恰等于总变化。按行业分解时结构效应为行业结构，按开发区分解时为开发区结构。",
+    ),
+    "total": ("Total change", "总变化"),
+    "level_factor": ("By sectors ({unit})", "按行业（{unit}）"),
+    "level_zone": ("By zones ({unit})", "按开发区（{unit}）"),
+    "target_co2": ("CO2", "二氧化碳排放"),
+    "target_energy": ("Energy use", "能源消费"),
+    "decomp_years": ("{what}: {run}, {y0} to {y1}", "{what}：{run}，{y0}—{y1}年"),
+    "decomp_runs": ("{what}: {a} to {b}, {year}", "{what}：从{a}到{b}，{year}年"),
     "col_key": ("Lever", "杠杆"),
     "col_file": ("File", "文件"),
     "col_column": ("Column", "列"),
@@ -87,6 +112,9 @@ _TEXT: dict[str, tuple[str, str]] = {
     "m_scenario": ("Scenario", "情景"),
     "m_description": ("Description", "说明"),
     "m_status": ("Status", "状态"),
+    "status_complete": ("complete", "完成"),
+    "status_degraded": ("degraded (a year's land allocation failed)", "降级（某年土地配置失败）"),
+    "status_stopped": ("stopped before the last year", "提前中止"),
     "m_years": ("Years", "年份"),
     "m_seed": ("Seed", "随机种子"),
     "m_hash": ("Scenario hash (SHA-256)", "情景哈希（SHA-256）"),
@@ -101,6 +129,10 @@ _TEXT: dict[str, tuple[str, str]] = {
         "由zonesim {version}根据{n}个运行文件夹生成；离线可用（脚本与字体均已内嵌）。",
     ),
 }
+
+
+TEXT_KEYS = frozenset(_TEXT)
+"""The keys ``t`` knows."""
 
 
 def t(key: str, lang: Lang, **fmt: Any) -> str:
