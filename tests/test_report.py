@@ -213,6 +213,74 @@ def test_zh_default_for_a_chinese_scenario(tmp_path):
     assert "开发区情景简报" in "".join(parse(out).text)
 
 
+def section(path: Path, anchor: str) -> str:
+    text = path.read_text(encoding="utf-8")
+    start = text.index(f'<section id="{anchor}">')
+    return text[start : text.index("</section>", start)]
+
+
+def tables(fragment: str) -> list[tuple[str, list[list[str]]]]:
+    """(caption, body rows as cell texts) of each table in an HTML fragment."""
+    import html
+
+    out = []
+    for match in re.finditer(r"<table[^>]*>(.*?)</table>", fragment, re.S):
+        body = match.group(1)
+        cap = re.search(r"<caption>(.*?)</caption>", body, re.S)
+        tbody = re.search(r"<tbody>(.*?)</tbody>", body, re.S).group(1)
+        rows = [
+            [html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)]
+            for tr in re.findall(r"<tr>(.*?)</tr>", tbody, re.S)
+        ]
+        out.append((html.unescape(cap.group(1)) if cap else "", rows))
+    return out
+
+
+def number(cell: str) -> float:
+    return float(cell.split(" ")[0].replace("\u2212", "-").replace(",", "").replace("+", ""))
+
+
+def test_numbers_on_the_page_are_the_runs(run_dirs, reports):
+    """The KPI table shows the runs' own CO2 (Mt to 0.1 in English, 万吨 to 1 in Chinese);
+    each decomposition table's parts add up to its total row (to the rounding shown)."""
+    import pandas as pd
+
+    province = [pd.read_parquet(r / "province.parquet").set_index("year") for r in run_dirs]
+    last = int(province[0].index.max())
+    for lang, label, scale, places in (
+        ("en", "CO2 emissions (Mt)", 1e-6, 1),
+        ("zh", "二氧化碳排放（万吨）", 1e-4, 0),
+    ):
+        caption = str(last) if lang == "en" else f"{last}年"
+        (rows,) = [r for c, r in tables(section(reports[lang], "comparison")) if c == caption]
+        (co2,) = [row for row in rows if row[0] == label]
+        for i, prov in enumerate(province):
+            cell = co2[1] if i == 0 else co2[2]  # columns: KPI, first run, second run, Δ
+            assert cell == f"{prov.loc[last, 'co2_t'] * scale:,.{places}f}"
+        diff = (province[1].loc[last, "co2_t"] - province[0].loc[last, "co2_t"]) * scale
+        assert number(co2[3]) == pytest.approx(diff, abs=0.5 * 10**-places + 1e-9)
+
+    decomposition = tables(section(reports["en"], "decomposition"))
+    assert len(decomposition) >= 4  # CO2 and energy: over the years, and between the runs
+    for caption, rows in decomposition:
+        assert rows[-1][0] == "Total change", caption
+        for col in range(1, len(rows[0])):
+            parts = [number(r[col]) for r in rows[:-1]]
+            assert sum(parts) == pytest.approx(number(rows[-1][col]), abs=0.05 * len(parts))
+
+
+def test_summary_scorecard_and_questions(reports):
+    """Each run has its generated summary (price basis stated) and its scorecard rows."""
+    en_summary = section(reports["en"], "summary")
+    zh_summary = section(reports["zh"], "summary")
+    assert en_summary.count("constant 2020 prices") >= 2
+    assert zh_summary.count("2020年不变价") >= 2
+    ((_, rows),) = tables(section(reports["zh"], "scorecard"))
+    assert {r[0] for r in rows} == {"baseline", "baseline [land.link_ratio=2]"}  # run_names
+    assert any(r[1] == "碳排放强度下降目标" for r in rows)
+    assert all(r[-1] in ("达成", "未达成") for r in rows)
+
+
 def test_same_runs_give_the_same_bytes(run_dirs, reports, tmp_path):
     """Building the briefing again from the same run folders gives the same file."""
     from sim.outputs.report import build_report
