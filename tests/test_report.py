@@ -191,7 +191,7 @@ def test_language_rule_and_words(run_dirs, reports, tmp_path):
     default = build_report(run_dirs, tmp_path / "default.html")
     assert '<html lang="en">' in default.read_text(encoding="utf-8")
     # the question each scenario answers, from the shipped file's opening comment
-    assert "where do output, land and CO2 of the zones go in 2021-2025" in en
+    assert "Where do output, land and CO2 of the zones go in 2021-2025" in en
     assert "2021—2025年开发区的产出、土地和二氧化碳排放将如何变化" in zh
     # the levers that differ: the variant's link ratio, both values shown
     section = en.split("Levers that differ")[-1].split("Data sources")[0]
@@ -278,6 +278,7 @@ def test_summary_scorecard_and_questions(reports):
     ((_, rows),) = tables(section(reports["zh"], "scorecard"))
     assert {r[0] for r in rows} == {"baseline", "baseline [land.link_ratio=2]"}  # run_names
     assert any(r[1] == "碳排放强度下降目标" for r in rows)
+    assert all(re.search(r"[\u4e00-\u9fff]", r[1]) for r in rows)  # every target in Chinese
     assert all(r[-1] in ("达成", "未达成") for r in rows)
 
 

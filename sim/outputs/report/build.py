@@ -27,7 +27,14 @@ import pandas as pd
 from sim.experiments.compare import Comparison, RunFolderError, RunView, compare, load_run
 from sim.outputs.report import page as pagemod
 from sim.outputs.report.page import Column, Page, esc, facts, fmt_number, paragraph, table
-from sim.outputs.report.text import TEXT_KEYS, Lang, check_lang, scenario_question, t
+from sim.outputs.report.text import (
+    TEXT_KEYS,
+    Lang,
+    check_lang,
+    scenario_question,
+    t,
+    target_label,
+)
 from sim.runs.store import write_text_atomic
 
 logger = logging.getLogger(__name__)
@@ -100,6 +107,9 @@ def _questions(cmp: Comparison, lang: Lang) -> str:
         scenario = str(view.manifest.get("scenario") or view.scenario.get("name") or "")
         description = str(view.manifest.get("description") or "")
         q = scenario_question(scenario, description, lang, LIBRARY_DIR)
+        q = q[:1].upper() + q[1:]
+        if label.startswith(f"{scenario} [") and label.endswith("]"):  # a --set variant
+            q += " " + t("question_variant", lang, levers=label[len(scenario) + 2 : -1])
         parts.append(f'<div class="question"><b>{esc(label)}</b>{esc(q)}</div>')
     return "".join(parts)
 
@@ -140,15 +150,11 @@ def _score_text(value: float, unit: str, is_margin: bool, lang: Lang) -> str:
 
 
 def _scorecard(cmp: Comparison, lang: Lang) -> str:
-    from sim.outputs.summary import PLAN_TARGETS
-
     sc = cmp.scorecards.copy()
     if sc.empty:
         return paragraph(t("none", lang))
     units = sc["unit"] if "unit" in sc.columns else pd.Series("", index=sc.index)
-    sc["target"] = [
-        PLAN_TARGETS.get(x, (x, x))[1] if lang == "zh" else x for x in sc["target"].astype(str)
-    ]
+    sc["target"] = [target_label(x, lang) for x in sc["target"].astype(str)]
     for col in ("required", "achieved", "margin"):
         if col in sc.columns:
             sc[col] = [

@@ -50,8 +50,7 @@ _TEXT: dict[str, tuple[str, str]] = {
         "zonesim开发者给定的数值。",
     ),
     "manifest": ("Runs: versions, seed, hash", "运行记录：版本、随机种子、哈希"),
-    "question_of": ("{name}", "{name}"),
-    "question_variant": ("Variant with {levers}.", "变体：{levers}。"),
+    "question_variant": ("(This run: {levers}.)", "（本次运行：{levers}。）"),
     "no_question": ("(the scenario states no question)", "（情景文件未写明问题）"),
     "chart_failed": ("This chart could not be drawn:", "本图无法绘制："),
     "none": ("none", "无"),
@@ -67,6 +66,9 @@ _TEXT: dict[str, tuple[str, str]] = {
     "col_value": ("Value", "数值"),
     "col_diff": ("Δ (%)", "差值（%）"),
     "pp": ("pp", "个百分点"),
+    "yangtze": ("Yangtze", "沿江"),
+    "canal": ("Grand Canal", "沿运河"),
+    "coastal": ("Coastal", "沿海"),
     "col_required": ("Required", "要求"),
     "col_achieved": ("Achieved", "实际"),
     "col_margin": ("Margin", "余量"),
@@ -237,3 +239,30 @@ def scenario_question(name: str, description: str, lang: Lang, library: Path) ->
     if found:
         return found
     return description.strip() or t("no_question", lang)
+
+
+#: Scorecard rows the summary's PLAN_TARGETS does not name, in Chinese (by pattern).
+_TARGETS_ZH = (
+    (re.compile(r"^CO2 cap, zone (.+) \(Mt\)$"), "开发区{0}二氧化碳排放上限"),
+    (re.compile(r"^largest yearly carbon gap, (.+) belt \(t\)$"), "{0}带年度最大碳排放缺口"),
+    (
+        re.compile(r"^largest yearly carbon gap, capped zones \(t\)$"),
+        "设限开发区年度最大碳排放缺口",
+    ),
+)
+
+
+def target_label(target: str, lang: Lang) -> str:
+    """A scorecard row's target in ``lang`` (the summary's Chinese names, then patterns)."""
+    from sim.outputs.summary import PLAN_TARGETS
+
+    if lang == "en":
+        return target.replace("/万元", " per CNY 10k")
+    if target in PLAN_TARGETS:
+        return PLAN_TARGETS[target][1]
+    for pattern, zh in _TARGETS_ZH:
+        match = pattern.match(target)
+        if match:
+            groups = [t(g, "zh") if g in _TEXT else g for g in match.groups()]
+            return zh.format(*groups)
+    return target
