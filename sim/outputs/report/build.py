@@ -240,6 +240,7 @@ def _decomposition(cmp: Comparison, lang: Lang) -> str:
             & (dec["year_from"] == y0)
             & (dec["year_to"] == y1)
         ]
+        pair = []
         for target in ("co2", "energy"):
             part = mine[mine["target"] == target]
             if part.empty:
@@ -274,7 +275,9 @@ def _decomposition(cmp: Comparison, lang: Lang) -> str:
                 caption = t("decomp_years", lang, what=what, run=run_to, y0=y0, y1=y1)
             else:
                 caption = t("decomp_runs", lang, what=what, a=run_from, b=run_to, year=y1)
-            parts.append(table(rows, cols, caption=caption))
+            pair.append(table(rows, cols, caption=caption))
+        if pair:
+            parts.append(f'<div class="pair">{"".join(pair)}</div>')
     return "".join(parts)
 
 

@@ -253,6 +253,7 @@ caption { text-align: left; padding: 4px 0; caption-side: top; }
 nav.toc ol { columns: 2; margin: 4px 0 0; padding-left: 22px; font-size: 14px; }
 nav.toc a { color: var(--accent); text-decoration: none; }
 .table-wrap { overflow-x: auto; margin: 8px 0 14px; }
+.pair { display: flex; flex-wrap: wrap; gap: 0 28px; align-items: flex-start; }
 table { border-collapse: collapse; font-size: 13px; min-width: 40%; }
 th, td { border-bottom: 1px solid var(--rule); padding: 4px 10px; vertical-align: top;
          text-align: left; }
