@@ -334,6 +334,7 @@ def test_cli_refuses_bad_run_dirs_and_foreign_files(run_dirs, tmp_path, capsys):
     ]
 
 
+@pytest.mark.slow
 def test_cli_writes_and_replaces_its_own_report(run_dirs, tmp_path, capsys):
     """The command prints the file; running it again replaces its own earlier briefing."""
     out = tmp_path / "b.html"
