@@ -317,6 +317,11 @@ def test_cli_refuses_bad_run_dirs_and_foreign_files(run_dirs, tmp_path, capsys):
 
     not_a_run = tmp_path / "plain"
     not_a_run.mkdir()
+    code, _, stderr = zonesim(
+        capsys, "report", str(run_dirs[0]), str(run_dirs[0]), "--out", str(out)
+    )
+    assert code == 2 and "given twice" in stderr and str(run_dirs[0]) in stderr
+
     code, _, stderr = zonesim(capsys, "report", str(not_a_run), "--out", str(out))
     assert code == 2 and str(not_a_run) in stderr and "manifest.json" in stderr
 

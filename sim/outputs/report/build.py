@@ -51,6 +51,13 @@ def load_runs(paths: Sequence[str | os.PathLike[str]]) -> list[RunView]:
     """Read each run folder (sim.experiments.compare.load_run); ReportError naming a bad one."""
     if not paths:
         raise ReportError("no run folder given")
+    seen: dict[Path, Path] = {}
+    for raw in paths:
+        path = Path(raw)
+        key = path.resolve()
+        if key in seen:
+            raise ReportError(f"{path}: given twice (as {seen[key]}); name each run folder once")
+        seen[key] = path
     views = []
     for raw in paths:
         path = Path(raw)
