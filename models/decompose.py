@@ -101,15 +101,42 @@ def lmdi_cells(
     return out
 
 
-def _frame(df: pd.DataFrame, unit: str) -> pd.DataFrame:
-    need = [unit, "value_added", "energy", "energy_elec", "co2", "co2_elec"]
-    missing = [c for c in need if c not in df.columns]
+VALUES = ("value_added", "energy", "energy_elec", "co2", "co2_elec")
+
+
+def _frame(df: pd.DataFrame, unit: str) -> tuple[np.ndarray, np.ndarray]:
+    """The units (sorted) and their VALUES as an (n, 5) array, summed per unit."""
+    missing = [c for c in (unit, *VALUES) if c not in df.columns]
     if missing:
         raise ValueError(f"decompose: the frame lacks columns {missing}")
-    out = df[need].groupby(unit, sort=True).sum()
-    if (out[need[1:]] < 0).to_numpy().any():
+    ids = df[unit].to_numpy()
+    vals = np.column_stack([df[c].to_numpy(float) for c in VALUES])
+    uniq, inverse = np.unique(ids, return_inverse=True)
+    if len(uniq) < len(ids):
+        summed = np.zeros((len(uniq), len(VALUES)))
+        np.add.at(summed, inverse.ravel(), vals)
+        vals = summed
+    else:
+        vals = vals[np.argsort(ids, kind="stable")]
+    if (vals < 0).any():
         raise ValueError("decompose: negative value added, energy or CO2")
-    return out
+    return uniq, vals
+
+
+def _aligned(
+    a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Both periods' values over the union of their units (zeros where absent)."""
+    (ia, va), (ib, vb) = a, b
+    if len(ia) == len(ib) and (ia == ib).all():
+        return ia, va, vb
+    units = np.union1d(ia, ib)
+    out = []
+    for ids, vals in ((ia, va), (ib, vb)):
+        full = np.zeros((len(units), len(VALUES)))
+        full[np.searchsorted(units, ids)] = vals
+        out.append(full)
+    return units, out[0], out[1]
 
 
 def _carriers(total: np.ndarray, elec: np.ndarray) -> np.ndarray:
@@ -127,18 +154,17 @@ def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where(b > 0, a / np.where(b > 0, b, 1.0), np.nan)
 
 
-def _chain(df: pd.DataFrame, target: str) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The cells and the chain of factors of one period, `df` indexed by unit."""
-    va_u = df["value_added"].to_numpy(float)
+def _chain(x: np.ndarray, target: str) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The cells and the chain of factors of one period (`x`: (n, 5) VALUES by unit)."""
+    va_u, e_u, e_el, c, c_el = x.T
     va = va_u.sum()
     if not va > 0:
         raise ValueError("decompose: total value added must be positive")
-    e_u = df["energy"].to_numpy(float)
     s, i = va_u / va, _ratio(e_u, va_u)
     if target == "energy":
         return e_u, [np.full_like(e_u, va), s, i]
-    e_k = _carriers(e_u, df["energy_elec"].to_numpy(float))
-    c_k = _carriers(df["co2"].to_numpy(float), df["co2_elec"].to_numpy(float))
+    e_k = _carriers(e_u, e_el)
+    c_k = _carriers(c, c_el)
     m, f = _ratio(e_k, e_u[:, None]), _ratio(c_k, e_k)
     chain = [s[:, None], i[:, None], m, f]
     if target == "ci":
@@ -159,28 +185,36 @@ def change(
     of the change through that factor. All cells sum to the total change, exactly to
     rounding (the zero cases: module docstring).
     """
-    if target not in FACTORS:
-        raise ValueError(f"decompose: target {target!r}; allowed: {', '.join(FACTORS)}")
-    a, b = _frame(start, unit), _frame(end, unit)
-    units = a.index.union(b.index)
-    a, b = a.reindex(units, fill_value=0.0), b.reindex(units, fill_value=0.0)
-    v0, f0 = _chain(a, target)
-    v1, f1 = _chain(b, target)
-    cells = lmdi_cells(v0, v1, f0, f1)
-    per_unit = cells.reshape(len(units), -1, len(f0)).sum(axis=1)
-    return pd.DataFrame(per_unit, index=units, columns=list(FACTORS[target]))
+    return changes(start, end, (target,), unit)[target]
 
 
-def totals(start: pd.DataFrame, end: pd.DataFrame, target: str, unit: str = "sector") -> float:
+def changes(
+    start: pd.DataFrame, end: pd.DataFrame, targets: Sequence[str], unit: str = "sector"
+) -> dict[str, pd.DataFrame]:
+    """`change` for several targets of one pair of frames (read and aligned once)."""
+    bad = [t for t in targets if t not in FACTORS]
+    if bad:
+        raise ValueError(f"decompose: target {bad[0]!r}; allowed: {', '.join(FACTORS)}")
+    units, a, b = _aligned(_frame(start, unit), _frame(end, unit))
+    index = pd.Index(units, name=unit)
+    out = {}
+    for target in targets:
+        v0, f0 = _chain(a, target)
+        v1, f1 = _chain(b, target)
+        cells = lmdi_cells(v0, v1, f0, f1)
+        per_unit = cells.reshape(len(units), -1, len(f0)).sum(axis=1)
+        out[target] = pd.DataFrame(per_unit, index=index, columns=list(FACTORS[target]))
+    return out
+
+
+def totals(start: pd.DataFrame, end: pd.DataFrame, target: str) -> float:
     """The total change of `target` from `start` to `end` (what the parts of `change` sum to)."""
-    a, b = _frame(start, unit), _frame(end, unit)
-    if target == "energy":
-        return float(b["energy"].sum() - a["energy"].sum())
     if target == "ci":
         return float(
-            b["co2"].sum() / b["value_added"].sum() - a["co2"].sum() / a["value_added"].sum()
+            end["co2"].sum() / end["value_added"].sum()
+            - start["co2"].sum() / start["value_added"].sum()
         )
-    return float(b["co2"].sum() - a["co2"].sum())
+    return float(end[target].sum() - start[target].sum())
 
 
 def decompose(frame: pd.DataFrame, base_year: int | None = None) -> pd.DataFrame:
@@ -207,8 +241,8 @@ def decompose(frame: pd.DataFrame, base_year: int | None = None) -> pd.DataFrame
         co2_t = g["co2"].sum()
         ci_t = co2_t / g["value_added"].sum()
         row = {"year": int(y), "ci": ci_t, "ci_change": ci_t - ci0, "co2_change": co2_t - co2_0}
-        ci = change(b0, g, "ci").sum()
-        co2 = change(b0, g, "co2").sum()
+        parts = changes(b0, g, ("ci", "co2"))
+        ci, co2 = parts["ci"].sum(), parts["co2"].sum()
         row["co2_activity"] = float(co2["activity"])
         for k in INTENSITY_FACTORS:
             row[f"ci_{k}"] = float(ci[k])

@@ -4,7 +4,8 @@
 where bench_gk is the benchmark of firm i's group g (zone, city or province, and
 optionally the firm's sector within it, 分行业评价): the group's ratio of sums (e.g.
 Σ tax / Σ land), the usual way county evaluations set it.
-Classes by rank within the group and the configured shares (A best). Class T (不参评:
+Classes by rank within the group and the configured shares (A best; whole firms per
+group by largest remainder over the groups, `class_counts`). Class T (不参评:
 firms younger than the exemption age, utilities, exempted sectors) is neither scored
 nor ranked, pays no surcharge and never exits as low-efficiency.
 
@@ -21,7 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from models.exit import years_in_d
+from models import pricing
+from models.exit import accept, rectification_success, years_in_d
 from models.firms import ACTIVE, CLASS_D, CLASS_T, EXITED, RECTIFYING, FirmTable
 from models.inputs import SectorArrays
 from models.units import safe_div
@@ -80,11 +82,35 @@ def evaluate_per_mu(
     sizes = np.bincount(group, minlength=n_groups)
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
     pos = np.arange(n) - starts[group[order]]
-    pct = (pos + 0.5) / sizes[group[order]]
-    cls_sorted = np.searchsorted(np.cumsum(class_shares)[:-1], pct, side="right")
+    bounds = class_counts(sizes, np.cumsum(class_shares)[:-1])
+    cls_sorted = (pos[:, None] >= bounds[group[order]]).sum(axis=1)
     cls = np.empty(n, dtype=np.int8)
     cls[order] = cls_sorted
     return score, cls
+
+
+def class_counts(sizes: np.ndarray, cum_shares: np.ndarray) -> np.ndarray:
+    """(G, C) firms ranked above each class boundary in each group: whole firms.
+
+    Boundary c of group g holds cum_shares[c] · sizes[g] firms, a fraction. Each group
+    gets its quota rounded down, and the firms left over (the rounded total less the
+    sum of the floors) go to the groups with the largest remainders (largest-remainder
+    apportionment; ties to the lower group index). Every group is then within one firm
+    of its quota and the total is the configured share of all groups' firms: rounding
+    each group on its own would give no D firm to any group under 10 firms (0.05 · n <
+    0.5), and a province ranked in many small groups (zones, zone × sector, small firm
+    scales) would have too few D firms.
+    """
+    quota = sizes[:, None] * cum_shares[None, :]
+    counts = np.floor(quota + 1e-9)
+    rest = quota - counts
+    for c in range(quota.shape[1]):
+        extra = round(float(quota[:, c].sum() - counts[:, c].sum()))
+        if extra > 0:
+            top = np.lexsort((np.arange(len(sizes)), -rest[:, c]))[:extra]
+            counts[top, c] += 1
+    # boundaries never cross (a group of one firm: its A count may round up alone)
+    return np.minimum(np.maximum.accumulate(counts, axis=1), sizes[:, None])
 
 
 def evaluate_firms(
@@ -291,9 +317,12 @@ def burn_in(
     (u_{−K} ~ N(0, σ²/(1 − ρ²)), then K steps of the AR(1) to the base year), its
     earlier output is output_base · exp(u_t − u_base) (accounts scale with it; sector
     growth is ignored), and it is rated in each earlier year as `rate` would, counting
-    consecutive D ratings. Firms in the base year are survivors: a firm rated D in as
-    many consecutive years as the rectification window would already have left, so its
-    count is held to window − 1. Writes years_in_d and productivity (u_base).
+    consecutive D ratings; after each rating its D firms rectify as in `exit.rectify`
+    (that year's surcharges and margins; an accepted rectification restarts the count;
+    the land given back is not modelled before the base year). Firms in the base year
+    are survivors: a firm rated D in as many consecutive years as the rectification
+    window would already have left, so its count is held to window − 1. Writes
+    years_in_d and productivity (u_base).
     """
     k = int(levers.evaluation.history_years)
     eco = levers.economy
@@ -317,6 +346,18 @@ def burn_in(
             getattr(past, col)[:] = base[col] * scale
         past.years_in_d[:] = count
         rate(past, zones, sectors, levers, year - k + t, firm_scale)
+        pricing.price(past, sectors, levers)
+        d = np.flatnonzero(past.alive() & (past.cls == CLASS_D))
+        ok = rectification_success(
+            past.margin[d],
+            past.surcharge_wan[d],
+            past.output_wan[d],
+            levers.exit.rectification_success_base,
+            levers.exit.rectification_success_per_surcharge,
+            levers.exit.rectification_success_per_margin,
+            rng.random(n)[d],
+        )
+        accept(past.years_in_d, d[ok])
         count = np.minimum(past.years_in_d, max(window - 1, 0)).astype(count.dtype)
     alive = firms.status != EXITED
     firms.years_in_d[alive] = count[alive]

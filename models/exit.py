@@ -1,12 +1,16 @@
 """Step 5, low-efficiency exit (低效退出), and the land of every firm that closes.
 
 Mandatory mode: a firm rated D in as many consecutive evaluations as the
-rectification window (exit.rectification_years: 3 = "D three years in a row") exits.
-Either mode: a D firm that stays rectifies with probability
+rectification window (exit.rectification_years: 3 = "D three years in a row") without
+completing its rectification exits. Either mode: a D firm that stays rectifies
+(整治提升) with probability
     p = clip(p_0 + a · surcharge / output + b · max(margin, 0), 0, 1)
 (the surcharge pushes, the margin pays for the upgrade); success gives back the land
 the firm does not need (its output per mu rises by the rectification gain; the land
-goes to the zone's stock pool). Exits are bounded by what land recovery can
+goes to the zone's stock pool) and, the rectification accepted (整改验收), restarts
+its count of D ratings: exit is for the firms whose rectification failed (D: "整改无望
+或整改后仍不达标"), not for every firm the ranking puts at the bottom three times; a
+rectified firm ranked D again starts a new window. Exits are bounded by what land recovery can
 process: at most exit.capacity_share_of_built of a zone's built land a year, the
 lowest-scored firms first; the others stay due and leave in a later year.
 Market mode: each firm exits with hazard
@@ -148,8 +152,10 @@ def rectify(firms: FirmTable, levers: Scenario, draws: np.ndarray) -> tuple[np.n
 
     A success gives back the land the firm does not need (分割转让 / 退让 of idle
     land): land × exp(−exit.rectification_gain) at unchanged output, so its output per
-    mu rises and the zone gets the land back (no output is created). Returns (rows,
-    mu given back by each). `draws`: one uniform draw per row of the firm table.
+    mu rises and the zone gets the land back (no output is created); the accepted
+    rectification restarts the firm's count of consecutive D ratings (`accept`).
+    Returns (rows, mu given back by each). `draws`: one uniform draw per row of the
+    firm table.
     """
     cfg = levers.exit
     d = np.flatnonzero(firms.alive() & (firms.cls == CLASS_D))
@@ -165,7 +171,19 @@ def rectify(firms: FirmTable, levers: Scenario, draws: np.ndarray) -> tuple[np.n
     rows = d[ok]
     freed = firms.land_mu[rows] * (1.0 - np.exp(-cfg.rectification_gain))
     firms.land_mu[rows] -= freed
+    accept(firms.years_in_d, rows)
     return rows, freed
+
+
+def accept(years_d: np.ndarray, rows: np.ndarray) -> None:
+    """Restart the D count of firms `rows` whose rectification was accepted, in place.
+
+    The mandatory exit counts D ratings since the last accepted rectification: a firm
+    that has rectified and is ranked D again (5 % are D whatever the firms do) gets a
+    new window. The sources send to exit the D firms whose rectification is hopeless
+    or failed; restarting the count on acceptance is this model's reading of it.
+    """
+    years_d[rows] = 0
 
 
 def close_firms(

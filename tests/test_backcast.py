@@ -41,11 +41,16 @@ def test_history_check_names_an_unsourced_or_ungraded_row():
 
 def test_backcast_calibration_window_is_within_its_tolerances():
     """2021-2022 against the shipped history file: every tested indicator within its
-    stated tolerance (backcast.INDICATORS gives each tolerance and its reason)."""
+    stated tolerance (backcast.INDICATORS gives each tolerance and its reason). At full
+    scale, where it was calibrated and as `zonesim backcast` runs it (~10 s): at
+    firm_scale 0.1 steel, half the zones' energy, is 29 synthetic firms, and one
+    firm's productivity shock moves zone energy intensity by a point or more (2022:
+    -5.1 % before and -3.6 % after issue 12's evaluation fixes changed the random
+    stream, against -5.4 % at full scale)."""
     from sim.experiments.backcast import CALIBRATION_YEARS, table
     from sim.runs.history import load_history
 
-    r = small_run()
+    r = small_run(**{"data.firm_scale": 1.0})
     tab = table(r.province, r.sectors, load_history())
     inside = tab[(tab["window"] == "in") & tab["tested"]]
     assert set(inside["year"]) == set(CALIBRATION_YEARS)

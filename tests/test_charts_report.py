@@ -273,6 +273,8 @@ def test_chinese_charts_show_names_not_ids(report_sets: dict[str, list]) -> None
     heat = dict((k, c) for k, _, c in report_sets["one_zh"])["allocation"].to_dict()
     shown = displayed_text(heat)
     assert "集成电路" in shown or "钢铁" in shown  # sector names from sectors.csv name_zh
+    wedge = dict((k, c) for k, _, c in report_sets["two_zh"])["wedges_levers"].to_dict()
+    assert "碳排放：carbon.price" in displayed_text(wedge)
     units_text = "\n".join(displayed_text(c.to_dict()) for _, _, c in report_sets["two_zh"])
     for unit in ("亿元", "万吨", "万元/亩", "元/吨"):
         assert unit in units_text, f"zh unit {unit} missing"
@@ -331,7 +333,7 @@ def test_map_colour_scale_starts_at_zero_so_an_11_percent_spread_looks_small(
         )
         g = feat["geometry"]
         polys = [g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"]
-        assert any(_inside(p["lon"], p["lat"], poly[0]) for poly in polys), p
+        assert any(bool(_inside(p["lon"], p["lat"], poly[0])) for poly in polys), p
 
 
 def test_zone_bars_have_no_axis_title_to_overprint_the_names(
@@ -362,6 +364,12 @@ def test_lmdi_waterfall_chains_its_parts_to_the_total(run_view: types.SimpleName
     assert bars[-1]["start"] == 0.0
     assert bars[-1]["end"] == pytest.approx(100 * total, rel=1e-9, abs=1e-9)
     assert bars[-1]["factor_label"] == "总变化"
+    energy = parts.assign(target="energy", unit="Mtce")
+    assert (
+        charts.lmdi_waterfall(energy, "en")
+        .to_dict()["title"]["text"]
+        .startswith("Why energy use changed")
+    )
     two = pd.concat([parts.assign(year_to=2022), parts], ignore_index=True)
     with pytest.raises(ValueError, match="2 decompositions"):
         charts.lmdi_waterfall(two, "en")
@@ -382,6 +390,21 @@ def test_trajectories_take_the_comparison_frame_with_a_scenario_selector(
         r for _, _, rows in all_units_with_rows(spec) for r in rows if r.get("what") == "Target"
     ]
     assert target_rows and {r["kpi"] for r in target_rows} == {"carbon_intensity"}
+    # each run's own target path (Comparison.targets): equal paths are drawn once
+    own = pd.concat(
+        [
+            targets.assign(run="baseline"),
+            targets.assign(run="low carbon"),
+            targets.assign(run="tight", value=targets["value"] * 0.9),
+        ]
+    )
+    spec = charts.trajectories(comparison.kpis, own, "en").to_dict()
+    rows = [
+        r for _, _, rows in all_units_with_rows(spec) for r in rows if r.get("what") == "Target"
+    ]
+    assert {r["runs"] for r in rows} == {"baseline, low carbon", "tight"}
+    drawn = {(r["runs"], r["year"], r["value"]) for r in rows}
+    assert len(drawn) == 2 * (targets["kpi"] == "carbon_intensity").sum()
     # zh: Mt is drawn as 万吨 (× 100)
     zh = charts.trajectories(comparison.kpis, None, "zh").to_dict()
     co2 = [
@@ -499,3 +522,119 @@ def test_one_offline_page_holds_every_chart_with_the_javascript_once(
     }
     with pytest.raises(ValueError, match="one HTML page"):
         charts.save_charts(items, tmp_path, formats=("html",))
+
+
+def test_a_charts_svg_does_not_depend_on_what_the_process_drew_before(
+    run_view: types.SimpleNamespace,
+) -> None:
+    # Vega numbers gradient ids with a process-wide counter; the map has a gradient legend.
+    chart = charts.jiangsu_map(run_view.zones, None, None, "en")
+    first = charts.render_chart(chart, ("svg",))["svg"]
+    again = charts.render_chart(chart, ("svg",))["svg"]
+    assert first == again
+    assert b'id="gradient_1"' in first and b"url(#gradient_1)" in first
+
+
+def text_boxes(scenegraph: dict[str, Any], font_file: Path) -> list[tuple[tuple, str]]:
+    """Every visible text item's box in pixels, its width from the font's advance widths.
+
+    Rotated by 0 or ±90 degrees; other angles (the heatmap's -45 degree labels, which a
+    band step apart cannot meet) are left out. Hidden items (opacity 0: labels Vega
+    dropped for overlap) are skipped.
+    """
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(font_file))
+    cmap, hmtx, upm = font.getBestCmap(), font["hmtx"], font["head"].unitsPerEm
+
+    def width(text: str, size: float) -> float:
+        return sum(hmtx[cmap[ord(c)]][0] if ord(c) in cmap else upm for c in text) * size / upm
+
+    found: list[tuple[tuple, str]] = []
+
+    def walk(node: dict[str, Any], ox: float, oy: float) -> None:
+        for item in node.get("items", []):
+            if node.get("marktype") != "text":
+                walk(item, ox + item.get("x", 0), oy + item.get("y", 0))
+                continue
+            text = item.get("text")
+            text = " ".join(map(str, text)) if isinstance(text, list) else text
+            if not text or item.get("opacity", 1) == 0:
+                continue
+            size = item.get("fontSize", 11)
+            w = width(str(text), size)
+            if item.get("limit"):
+                w = min(w, item["limit"])
+            h = size
+            x = ox + item.get("x", 0) + item.get("dx", 0)
+            y = oy + item.get("y", 0) + item.get("dy", 0)
+            x0 = {"left": 0, "center": -w / 2, "right": -w}[item.get("align", "left")]
+            y0 = {"top": 0, "middle": -h / 2, "bottom": -h, "alphabetic": -0.88 * h}[
+                item.get("baseline", "alphabetic")
+            ]
+            angle = (item.get("angle") or 0) % 360
+            if angle == 0:
+                box = (x + x0, y + y0, x + x0 + w, y + y0 + h)
+            elif angle in (90, 270):
+                s = 1 if angle == 90 else -1
+                xs = [x - s * yy for yy in (y0, y0 + h)]
+                ys = [y + s * xx for xx in (x0, x0 + w)]
+                box = (min(xs), min(ys), max(xs), max(ys))
+            else:
+                continue
+            found.append((box, str(text)))
+
+    walk(scenegraph["scenegraph"], 0.0, 0.0)
+    return found
+
+
+def test_no_two_labels_overlap(
+    report_sets: dict[str, list], run_view: types.SimpleNamespace
+) -> None:
+    import vl_convert as vlc
+
+    made = {f"{which}/{key}": c for which, items in report_sets.items() for key, _, c in items}
+    for lang in ("en", "zh"):
+        for key, chart in charts.baseline_charts(
+            run_view.province, run_view.zones, run_view.sectors, None, lang
+        ).items():
+            made[f"run_{lang}/{key}"] = chart
+    for name, chart in made.items():
+        spec = chart.to_dict()
+        charts.ensure_cjk_font(json.dumps(spec, ensure_ascii=False))
+        vega = vlc.vegalite_to_vega(spec, vl_version=charts.render._vl_version())
+        boxes = text_boxes(vlc.vega_to_scenegraph(vega), charts.registered_fonts()[-1])
+        assert len(boxes) > 5, name
+        for i, (a, ta) in enumerate(boxes):
+            for b, tb in boxes[i + 1 :]:
+                if ta == tb and abs(a[0] - b[0]) < 0.01 and abs(a[1] - b[1]) < 0.01:
+                    continue  # a halo under its text
+                across = min(a[2], b[2]) - max(a[0], b[0])
+                down = min(a[3], b[3]) - max(a[1], b[1])
+                assert across <= 1 or down <= 1, f"{name}: {ta!r} overlaps {tb!r}"
+
+
+def test_characters_beyond_the_first_subset_still_render() -> None:
+    """A name outside the shipped data (a scenario called 鑫 or 淼) gets its glyphs drawn."""
+    import altair as alt
+
+    from tests.test_charts import png_pixels
+
+    assert not {"鑫", "淼"} & charts.fonts.base_characters()
+    charts.ensure_cjk_font("年")  # the shipped characters' subset first
+
+    def tiny(title: str) -> Any:
+        frame = pd.DataFrame({"year": [2021, 2022], "value": [1.0, 2.0]})
+        return (
+            alt.Chart(frame, title=title)
+            .mark_line()
+            .encode(x=alt.X("year:O", title="年份"), y="value:Q", tooltip=["year:O"])
+            .properties(width=200, height=100)
+            .configure(font=charts.FONT_FAMILY)
+        )
+
+    a = png_pixels(charts.render_chart(tiny("鑫鑫鑫"), ("png",))["png"])
+    b = png_pixels(charts.render_chart(tiny("淼淼淼"), ("png",))["png"])
+    # missing glyphs would draw the same box for both titles
+    assert np.flatnonzero(np.any(a != b, axis=(1, 2))).size > 10
+    assert charts.missing_glyphs("鑫淼") == set()

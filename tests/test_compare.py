@@ -130,16 +130,8 @@ def test_decomposition_parts_sum_to_the_run_differences(runs):
 
 def test_compare_command_prints_writes_and_refuses(runs, tmp_path, capsys):
     out = tmp_path / "cmp"
-    code, text, _ = _cli(
-        capsys,
-        "compare",
-        str(runs["base"]),
-        str(runs["strict"]),
-        "--years",
-        "2023",
-        "--out",
-        str(out),
-    )
+    argv = ["compare", str(runs["base"]), str(runs["strict"]), "--years", "2023", "--out"]
+    code, text, _ = _cli(capsys, *argv, str(out))
     assert code == 0, text
     assert "strict_carbon" in text and "CO2 emissions (Mt)" in text and str(out) in text
     for stem in ("kpis", "levers", "decomposition", "scorecards"):
@@ -147,6 +139,12 @@ def test_compare_command_prints_writes_and_refuses(runs, tmp_path, capsys):
         pq = pd.read_parquet(out / f"{stem}.parquet")
         assert len(csv) == len(pq) > 0
     assert json.loads((out / "compare.json").read_text())["tool"] == "zonesim compare"
+    # the same runs give the same bytes
+    again = tmp_path / "again"
+    assert _cli(capsys, *argv, str(again))[0] == 0
+    for f in out.iterdir():
+        if f.name != "compare.json":
+            assert f.read_bytes() == (again / f.name).read_bytes(), f.name
     # a comparison folder may be replaced; anything else is refused and left untouched
     assert _cli(capsys, "compare", str(runs["base"]), "--out", str(out))[0] == 0
     assert set(pd.read_parquet(out / "kpis.parquet")["run"]) == {"baseline"}
@@ -216,3 +214,16 @@ def test_exit_mode_off_in_a_file_is_the_word(tmp_path):
     from sim.scenario.yamlfile import read_yaml_file
 
     assert flat_levers(read_yaml_file(tmp_path / "resolved.yaml"))["exit.mode"] == "off"
+
+
+def test_target_paths_for_target_lines(runs):
+    """strict_carbon's cap path (Mt) and both runs' intensity path, as the runs hold them."""
+    from sim.experiments.compare import compare
+
+    t = compare([runs["base"], runs["strict"]]).targets
+    cap = t[(t["run"] == "strict_carbon") & (t["kpi"] == "co2")].set_index("year")["value"]
+    assert cap.to_dict() == {2023: pytest.approx(368.0)}  # no cap before 2023 (null)
+    assert not ((t["run"] == "baseline") & (t["kpi"] == "co2")).any()
+    p = pd.read_parquet(runs["base"] / "province.parquet").set_index("year")
+    ci = t[(t["run"] == "baseline") & (t["kpi"] == "carbon_intensity")].set_index("year")
+    np.testing.assert_allclose(ci["value"], p["carbon_intensity_target_t_per_wan"])

@@ -8,8 +8,15 @@ import pandas as pd
 import pytest
 
 from models.evaluation import advance_productivity
-from models.exit import mandatory_exits, rectification_success, within_capacity
-from models.firms import FirmTable
+from models.exit import (
+    accept,
+    mandatory_exits,
+    rectification_success,
+    rectify,
+    within_capacity,
+    years_in_d,
+)
+from models.firms import CLASS_D, FirmTable
 from optimize import SolveStatus, allocate
 from tests.conftest import REPO, small_run
 from tests.test_optimize import assert_close, case
@@ -26,6 +33,41 @@ def test_mandatory_exit_counts_consecutive_d_ratings_exactly():
     years = np.array([0, 1, 2, 3, 4])
     assert mandatory_exits(years, 3).tolist() == [False, False, False, True, True]
     assert mandatory_exits(years, 1).tolist() == [False, True, True, True, True]
+
+
+def test_an_accepted_rectification_restarts_the_d_count():
+    """Window 3. Firm 0 is rated D four times in a row and rectifies after its second
+    rating: its count restarts, so it is not due at the third or fourth D rating (a new
+    window); firm 1 never rectifies and is due at its third. Exit is for failed
+    rectification (Lanxi 2019: 在规定时间内未达到提升目标要求的...予以淘汰出清)."""
+    years = np.zeros(2, dtype=np.int16)
+    due = []
+    for rating in range(4):
+        years = years_in_d(years, np.full(2, CLASS_D))
+        due.append(mandatory_exits(years, 3).tolist())
+        if rating == 1:
+            accept(years, np.array([0]))
+    assert due == [[False, False], [False, False], [False, True], [False, True]]
+    assert years.tolist() == [2, 4]
+
+
+def test_rectify_gives_land_back_and_restarts_the_count_of_the_successes():
+    from tests.conftest import small_scenario
+
+    levers = small_scenario().at(2021)
+    f = FirmTable()
+    f.append(
+        output_wan=np.full(3, 100.0),
+        land_mu=np.full(3, 10.0),
+        cls=np.array([CLASS_D, CLASS_D, 0]),
+        years_in_d=np.array([2, 2, 0]),
+    )
+    rows, freed = rectify(f, levers, np.array([0.0, 0.999, 0.0]))
+    assert rows.tolist() == [0]  # firm 1 drew above its chance, firm 2 is not D
+    assert f.years_in_d.tolist() == [0, 2, 0]
+    gain = levers.exit.rectification_gain
+    assert freed[0] == pytest.approx(10.0 * (1 - np.exp(-gain)))
+    assert f.land_mu.tolist() == pytest.approx([10.0 - freed[0], 10.0, 10.0])
 
 
 def test_exits_stay_within_the_recovery_capacity_lowest_score_first():
@@ -122,8 +164,9 @@ def test_heavy_plants_are_in_their_documented_zones(base):
 
 
 def test_no_synchronised_exit_waves_to_2035():
-    """At full scale, as issue 12 measures it (~40 s). At firm_scale 0.1 exits trend up
-    4× by 2035 (82 in 2023, 348 in 2035) without waves: new projects enter as firms of
+    """At full scale, as issue 12 measures it (~40 s; 61-271 a year, the largest 1.66 ×
+    the median). At firm_scale 0.1 exits trend up by 2035 (6 in 2023, 82 in 2035)
+    without waves: new projects enter as firms of
     real project size while each base-year firm stands for ten, so the rated population
     (and its D count) grows with entry, and a zone's recovery capacity lets at least one
     firm exit a year however small 1 % of its built land is next to a tenfold firm."""
@@ -132,17 +175,13 @@ def test_no_synchronised_exit_waves_to_2035():
     assert exits.max() <= 2 * exits.median()
 
 
-@pytest.mark.xfail(
-    reason="the default 亩均 ranking (city unit, all sectors together, the cited rules) "
-    "puts D on the sectors with the lowest tax and VA per mu: in 2020 40 % of textile and "
-    "34 % of building-material firms are D (no services firm is), so even with rating "
-    "history, AR(1) productivity, rectification and the recovery capacity 22 % and 27 % "
-    "of their 2020 firms leave by 2025 at full scale; the sector gap is structural, not "
-    "a wave (within-sector ranking, evaluation.within_sector=true, gives at most 3.4 %)",
-    strict=False,
-)
-def test_no_sector_loses_more_than_15_percent_to_low_efficiency_exit_by_2025(base):
-    f = base.firms_final
+def test_no_sector_loses_more_than_15_percent_to_low_efficiency_exit_by_2025():
+    """At full scale, as issue 12 measures it (~10 s). Two mechanisms of the cited rules
+    keep the D class from emptying a sector: the ranking holds industrial firms only
+    (services, half the zones' firms and never D, are not rated: evaluation.exempt_sectors),
+    and exit is for D firms whose rectification failed (an accepted rectification
+    restarts the count). Before them: textiles 22 %, building materials 27 %."""
+    f = small_run(**{"data.firm_scale": 1.0}).firms_final
     born = f[f.birth_year <= 2020]
     gone = born[born.exit_reason.isin(LOW_EFFICIENCY) & (born.exit_year <= 2025)]
     loss = gone.groupby("sector").size() / born.groupby("sector").size()

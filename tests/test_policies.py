@@ -31,7 +31,7 @@ def test_evaluation_scores_against_group_benchmarks_and_ranks_by_shares():
     assert score[:3] == pytest.approx([100.0, 100.0, 100.0])
     # group 1: benchmark 5/mu, both at 100
     assert score[3:] == pytest.approx([100.0, 100.0])
-    # ties keep row order: in a group of 3 the rank percentiles are 1/6, 1/2, 5/6
+    # ties keep row order; quotas 0.6 A, 1.8 A-B, 2.85 A-C firms round by largest remainder
     assert list(cls[:3]) == [0, 1, 2]
 
 
@@ -264,6 +264,7 @@ def test_utilities_in_a_firm_file_are_class_t_and_never_exit(tmp_path, mode):
             "exit.market_hazard_base": 0.9,
             "exit.market_hazard_per_margin_loss": 20.0,
             "evaluation.class_shares": {"A": 0.1, "B": 0.2, "C": 0.2, "D": 0.5},
+            "evaluation.exempt_sectors": [],  # the file's services firms rated too
         }
     )
     m = ProvinceModel(sc, prepare_inputs(sc))

@@ -42,30 +42,39 @@ REGRESSION = {
     # baseline VA −0.3 % (69,383 vs 69,618 亿元: exits from 2021), CO2 +11 % (381 vs
     # 342 Mt: no 2023 wave; energy use 95.5 vs 86.7 Mt tce), built land +1.5 %
     # (replacement demand).
-    "baseline": (2025, 69382.89949934276, 381093751.0339678, 25154, 1855395.501147016),
-    # the 320 Mt cap binds harder (CO2 just under it, 319.9 Mt) because the baseline now
-    # emits 381 Mt; VA −0.3 % vs baseline, firms as baseline (curtailment and
-    # abatement rather than exits)
-    "strict_carbon": (2025, 69194.75959802003, 319915434.15388143, 25137, 1845600.3048786095),
-    # exits bounded by the recovery capacity and half replaced: stricter exit still lowers
-    # 2025 VA (69,236 vs baseline 69,383) and CO2 (365 vs 381 Mt), much less than the
-    # unbounded wave did (60,541)
-    "aggressive_exit": (2025, 69236.34089310643, 364512522.1338492, 24255, 1791058.181500234),
-    # half the quota barely binds (demand is capped at the growth need): ≈ baseline
-    "stock_first": (2025, 69481.62717929174, 376794470.8833028, 25082, 1849791.0505810766),
-    # as baseline, minus the merged zones' firms
-    "integration_2023": (2025, 69326.12817290983, 379506450.3764872, 23833, 1855848.604123869),
-    # as baseline; relocation moves chemicals without changing the growth path
-    "coastal_shift": (2025, 69276.75497075346, 382739546.86587155, 24985, 1850753.9274343455),
-    # 2035 VA +11 % (109,406 vs 98,826 亿元): exits spread over the years and replaced in
-    # part, instead of three-yearly waves that emptied the heavy sectors; CO2 2035 298 vs
-    # 218 Mt for the same reason (the heavy plants stay)
-    "horizon_2035": (2035, 109406.20322263494, 297810420.94707817, 43370, 2020850.857360605),
+    # Re-recorded again for BASE12 (issue 12's two open must-holds): services are not in
+    # the industrial 亩均 ranking (evaluation.exempt_sectors), an accepted rectification
+    # restarts a firm's D count, rectification_success_base 0.2 → 0.5, and class
+    # boundaries are apportioned by largest remainder; so fewer firms exit (2021-25 at
+    # this scale 143 vs 525), more rectify and give land back. Each line says its change.
+    # baseline: VA +0.7 %, CO2 −0.6 % (379 vs 381 Mt), firms +1.6 %, built land +1.7 %:
+    # fewer exits keep output and land; services no longer pay the C surcharge.
+    "baseline": (2025, 69868.51835124088, 378719242.15752774, 25565, 1886200.5688019795),
+    # the 320 Mt cap still binds (CO2 320.0 Mt); VA, firms and land move with the
+    # baseline's (+0.7 %, +1.7 %, +1.4 %)
+    "strict_carbon": (2025, 69688.66154847805, 319998010.78305304, 25554, 1872217.7408657433),
+    # ranked among industrial firms only, the bottom 10 % with one year to rectify now
+    # falls on steel and chemicals too (no services to fill the pool): CO2 −14 % (314 vs
+    # 365 Mt), VA −0.3 %; stricter exit still lowers 2025 VA vs baseline (69,041 vs 69,869)
+    "aggressive_exit": (2025, 69040.67565993476, 314144404.777919, 24161, 1778347.3971706275),
+    # half the quota barely binds (demand is capped at the growth need): ≈ baseline, and
+    # moves with it (VA +0.9 %, CO2 −0.6 %)
+    "stock_first": (2025, 70078.46954467199, 374372169.05218583, 25368, 1883866.5043233703),
+    # as baseline, minus the merged zones' firms; moves with the baseline (VA +0.9 %,
+    # CO2 +1.0 %: fewer heavy exits)
+    "integration_2023": (2025, 69963.5037153133, 383281026.1070666, 24352, 1886073.1309834258),
+    # as baseline; relocation moves chemicals without changing the growth path (VA
+    # +0.9 %, CO2 −2.6 %: the relocated plants' exits and rectifications differ)
+    "coastal_shift": (2025, 69922.9499356767, 372931560.93089217, 25370, 1884963.1571795593),
+    # 2035 VA +0.7 %, CO2 +0.3 %, built land +3.1 %: fewer exits, more land given back
+    # by rectification and taken up again
+    "horizon_2035": (2035, 110160.22229876756, 298580644.5951292, 43401, 2084260.9182831147),
 }
 # Scenarios that run past 2025 are checked in 2025 too (the plan's end year).
 REGRESSION_2025 = {
-    # as the baseline's, at scale 0.05 (no 2023 wave: CO2 353 vs 338 Mt)
-    "horizon_2035": (2025, 69451.23674891226, 352772883.59915435, 20603, 1868624.5543055816),
+    # as the baseline's, at scale 0.05; CO2 +5.3 % (371 vs 353 Mt): fewer heavy firms
+    # leave at this scale, where each stands for twenty
+    "horizon_2035": (2025, 69686.33216621578, 371499478.9096031, 20983, 1922231.986836361),
 }
 
 
@@ -224,7 +233,8 @@ def test_coastal_shift_moves_chemicals_from_the_yangtze_to_the_coast(runs):
     land is a coastal chemical park, and once they are full the tranche that finds no
     space is booked as lost output: in 2025 at firm_scale 0.1 (2024 before issue 12
     items 4-7: with exits spread from 2021 and rectified D firms giving land back, the
-    parks have a year's more room; which of these gives it was not isolated)."""
+    parks have a year's more room; which of these gives it was not isolated; still 2025
+    after BASE12's evaluation changes)."""
     import pandas as pd
 
     zones = pd.read_csv(SCENARIOS / "data" / "zones.csv")
@@ -253,7 +263,8 @@ def test_coastal_shift_moves_chemicals_from_the_yangtze_to_the_coast(runs):
     z = runs["coastal_shift"].zones
     receiving = set(z.loc[z["land_relocated_mu"] > 1e-6, "zone_id"])
     assert receiving and receiving <= (coastal & parks)
-    lost = p.loc[2022:2025, "relocation_lost_output_wan"]
+    # under 1 元 is the float remainder of placing a tranche that fits (2022: 2e-10 万元)
+    lost = p.loc[2022:2025, "relocation_lost_output_wan"].where(lambda x: x > 1e-4, 0.0)
     assert lost.loc[2025] > 0 and (lost.loc[lost.gt(0).idxmax() :] > 0).all()
 
 

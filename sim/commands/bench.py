@@ -6,7 +6,8 @@ Measures, in one process on the same machine:
    (models.production.produce), a plain Mesa implementation of the same rules (one
    Agent object per firm, `model.agents.do("step")`), and a bare numpy kernel of the
    same arithmetic; and the ratios between them;
-2. a whole default run (set-up, simulation, optimiser, writing, charts);
+2. a whole default run (set-up, simulation, optimiser, writing, charts), and the
+   run-folder charts by phase (first drawing, then again with warm caches);
 3. the optimiser per year (build and solve seconds) from that run.
 Figures are printed, never asserted: timing belongs here, not in tests.
 """
@@ -175,21 +176,117 @@ def run_bench() -> dict[str, Any]:
     from sim.scenario import load_scenario
 
     scenario = load_scenario("baseline")
+    cached = chart_caches()
     t = time.perf_counter()
     result = run(scenario)
     with tempfile.TemporaryDirectory() as tmp:
         write_run(result, Path(tmp) / "run")
         wall = time.perf_counter() - t
         manifest = (Path(tmp) / "run" / "manifest.json").read_text(encoding="utf-8")
+        charts = chart_bench(result, Path(tmp) / "again", cached)
     import json
 
     m = json.loads(manifest)
+    charts["run_charts_s"] = m["timings_s"].get("charts", float("nan"))
     return {
         "wall_s": wall,
         "timings": m["timings_s"],
         "optimizer": m["optimizer_s_by_year"],
         "firms": int(result.firms_final.shape[0]),
+        "charts": charts,
     }
+
+
+def chart_caches() -> dict[str, bool]:
+    """Whether the chart caches (the Vega bundle, the CJK font subset) exist on disk now."""
+    from sim.outputs.charts import fonts, render
+
+    folder = fonts.cache_dir() / "fonts"
+    return {
+        "bundle": render.bundle_cache_path().is_file(),
+        "font": folder.is_dir() and any(folder.glob(f"*/{fonts.SUBSET_FILE}")),
+    }
+
+
+_CHART_SCRIPT = """
+import json, sys, time
+from pathlib import Path
+import pandas as pd
+src, out, lang = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+t1 = time.perf_counter()
+from sim.outputs import charts
+charts.render.warm_up()
+charts.render.prepare_javascript()
+frames = {t: pd.read_parquet(src / f"{t}.parquet") for t in ("province", "zones", "sectors")}
+items = charts.run_charts(frames["province"], frames["zones"], frames["sectors"], None, lang)
+charts.save_charts(items, out, lang=lang)
+t2 = time.perf_counter()
+print(json.dumps({"total_s": t2 - t1, **charts.render.last_timings}))
+"""
+
+
+def chart_bench(result: Any, folder: Path, cached: dict[str, bool]) -> dict[str, Any]:
+    """The run-folder charts' timing: the run's own drawing by phase, then a fresh process.
+
+    Call right after write_run drew the charts: `first` is that drawing's seconds by
+    phase (render.last_timings; the disk caches may have been cold), `fresh` the same
+    charts drawn from the run's frames in a new Python process with the caches warm (what
+    every later run pays; total_s from importing the chart package, as the run's is),
+    `cached` whether the disk caches existed before the run, `charts` how many charts
+    and `lang` their language.
+    """
+    import json
+    import subprocess
+    import sys
+
+    from sim.outputs.charts import render
+
+    first = dict(render.last_timings)
+    lang = result.scenario.report.language
+    frames = folder / "frames"
+    frames.mkdir(parents=True)
+    for table in ("province", "zones", "sectors"):
+        getattr(result, table).to_parquet(frames / f"{table}.parquet")
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHART_SCRIPT, str(frames), str(folder / "charts"), lang],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    fresh = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0 else {}
+    if proc.returncode != 0:
+        print(f"chart timing process failed: {proc.stderr.strip()[-500:]}")
+    return {
+        "first": first,
+        "fresh": fresh,
+        "cached": cached,
+        "charts": len(list((folder / "charts").glob("*.png"))),
+        "lang": lang,
+    }
+
+
+def _print_charts(c: dict[str, Any]) -> None:
+    first = c["first"]
+    state = ", ".join(f"{k} {'cached' if v else 'built now'}" for k, v in c["cached"].items())
+    print(
+        f"\nRun-folder charts ({c['charts']} charts, {c['lang']}: PNG and SVG each, "
+        f"one charts.html; disk caches before the run: {state}):"
+    )
+    fresh = c["fresh"]
+    print(f"  {'':<24}{'in the run':>12}{'new process':>14}")
+    nan = float("nan")
+    rows = (
+        ("total_s", "whole (build + draw)"),
+        ("specs", "Altair to Vega-Lite"),
+        ("font", "font, engine start"),
+        ("svg", "SVG (vl-convert)"),
+        ("png", "PNG from the SVG"),
+        ("html_wait", "waiting for the JS"),
+        ("write", "writing files"),
+    )
+    for key, text in rows:
+        mine = c["run_charts_s"] if key == "total_s" else first.get(key, nan)
+        print(f"  {text:<24}{mine:10.3f} s{fresh.get(key, nan):12.3f} s")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -213,6 +310,7 @@ def main(args: argparse.Namespace) -> int:
     print(f"\nWhole baseline run ({rb['firms']:,} firms incl. exited): {rb['wall_s']:.2f} s wall")
     for k, v in rb["timings"].items():
         print(f"  {k:<12} {v:8.3f} s")
+    _print_charts(rb["charts"])
     print("\nOptimiser per year:")
     for row in rb["optimizer"]:
         print(

@@ -305,10 +305,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from sim.experiments.compare import (
-        DECIMALS,
         RunFolderError,
         check_compare_out,
         compare,
+        decimals,
         write_comparison,
     )
     from sim.runs.store import new_run_dir
@@ -326,14 +326,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
     units = dict(zip(cmp.kpis["kpi"], cmp.kpis["unit"], strict=False))
     for year in shown:
         table = cmp.table(year, lang)
-        decimals = [DECIMALS.get(units[k], 0) for k in dict.fromkeys(cmp.kpis["kpi"])]
+        places = [decimals(units[k], lang) for k in dict.fromkeys(cmp.kpis["kpi"])]
         for col in table.columns[1:]:
             pctcol, sign = str(col).startswith("Δ% "), "+" if str(col).startswith("Δ") else ""
             table[col] = [
                 "" if pd.isna(v) else f"{v:+,.1f}%" if pctcol else f"{v:{sign},.{d}f}"
-                for v, d in zip(table[col], decimals, strict=True)
+                for v, d in zip(table[col], places, strict=True)
             ]
-        print(f"{year} (money in constant 2020 prices; Δ against {cmp.names[0]}):")
+        if lang == "zh":
+            print(f"{year}年（2020年不变价；Δ为与{cmp.names[0]}之差）：")
+        else:
+            print(f"{year} (money in constant 2020 prices; Δ against {cmp.names[0]}):")
         print(table.rename(columns={"kpi": ""}).to_string(index=False))
         print()
     if not cmp.levers.empty:

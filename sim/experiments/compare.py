@@ -413,6 +413,12 @@ def display(value: float, unit: str, lang: str) -> tuple[float, str]:
     return value * UNIT_SCALE.get((unit, lang), 1.0), zh if lang == "zh" else en
 
 
+def decimals(unit: str, lang: str) -> int:
+    """Decimals a briefing shows for `unit` in `lang` (Mt: 1; 万吨, a hundredth of it: 0)."""
+    shift = round(math.log10(UNIT_SCALE.get((unit, lang), 1.0)))
+    return max(0, DECIMALS.get(unit, 0) - shift)
+
+
 def kpi_label(kpi: str, lang: str) -> str:
     """The KPI's label in `lang` with its unit, e.g. 二氧化碳排放（万吨）."""
     k = KPI_BY_NAME[kpi]
@@ -469,6 +475,9 @@ class Comparison:
     year_from, year_to, target, level) group's values sum to the total change.
     totals: the same keys without factor: the total change each group sums to.
     scorecards: run, then the scorecard's columns.
+    targets: run, year, kpi, unit, value: each run's own target paths in the KPIs' units
+    (co2: the total cap in Mt; carbon_intensity: the intensity target in t/万元), for
+    target lines; years without a target are left out.
     """
 
     runs: list[RunView]
@@ -479,6 +488,7 @@ class Comparison:
     decomposition: pd.DataFrame
     totals: pd.DataFrame
     scorecards: pd.DataFrame
+    targets: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def run(self, name: str) -> RunView:
         """The RunView named `name`."""
@@ -542,33 +552,36 @@ def _grid(run: RunView) -> pd.Series:
     return run.province.set_index("year")["grid_factor_t_per_mwh"]
 
 
+SCALE = {"co2": ("Mt", 1 / T_PER_MT), "energy": ("Mtce", 1 / T_PER_MT)}
+"""The decomposition's unit per target and its scale from t and tce."""
+
+
 def unit_frames(run: RunView, level: str) -> dict[int, pd.DataFrame]:
-    """The decomposition's inputs of a run by year (`level` 'factor': sectors; 'zone': zones)."""
+    """The decomposition's inputs of a run by year, energy in Mtce and CO2 in Mt.
+
+    `level` 'factor': sectors as units; 'zone': zones. Column `unit` holds the id.
+    """
     table, unit = (run.sectors, "sector") if level == "factor" else (run.zones, "zone_id")
     frame = decompose.unit_frame_for(table, _grid(run), unit)
+    for c in ("energy", "energy_elec", "co2", "co2_elec"):
+        frame[c] = frame[c] / T_PER_MT
     frame = frame.rename(columns={unit: "unit"})
     return {int(y): g for y, g in frame.groupby("year")}
-
-
-SCALE = {"co2": ("Mt", 1 / T_PER_MT), "energy": ("Mtce", 1 / T_PER_MT)}
 
 
 def decomposition_rows(
     start: pd.DataFrame, end: pd.DataFrame, keys: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Factor rows and total rows of the change from `start` to `end` (both targets)."""
+    """Factor rows and total rows of the change from `start` to `end` (unit_frames' frames)."""
     rows, totals = [], []
-    for target, (unit, scale) in SCALE.items():
-        scaled = [
-            f.assign(**{c: f[c] * scale for c in ("energy", "energy_elec", "co2", "co2_elec")})
-            for f in (start, end)
-        ]
-        parts = decompose.change(*scaled, target=target, unit="unit").sum()
+    by_target = decompose.changes(start, end, tuple(SCALE), unit="unit")
+    for target, (unit, _) in SCALE.items():
+        parts = by_target[target].sum()
         for factor, value in parts.items():
             rows.append(
                 {**keys, "target": target, "factor": factor, "value": float(value), "unit": unit}
             )
-        total = decompose.totals(*scaled, target=target, unit="unit")
+        total = decompose.totals(start, end, target=target)
         totals.append({**keys, "target": target, "value": total, "unit": unit})
     return rows, totals
 
@@ -607,11 +620,41 @@ def _decomposition(
     return dec, tot
 
 
+TARGET_COLUMNS = (
+    ("co2", "carbon_cap_t", "Mt", 1 / T_PER_MT),
+    ("carbon_intensity", "carbon_intensity_target_t_per_wan", "t/万元", 1.0),
+)
+"""The province columns holding a run's own target paths: (kpi, column, unit, scale)."""
+
+
+def target_paths(run: RunView, name: str) -> pd.DataFrame:
+    """The run's target paths in long form (run, year, kpi, unit, value), where set."""
+    frames = []
+    for kpi, col, unit, scale in TARGET_COLUMNS:
+        if col not in run.province:
+            continue
+        p = run.province[["year", col]].dropna()
+        frames.append(
+            pd.DataFrame(
+                {
+                    "run": name,
+                    "year": p["year"].astype("int64").to_numpy(),
+                    "kpi": kpi,
+                    "unit": unit,
+                    "value": p[col].astype(float).to_numpy() * scale,
+                }
+            )
+        )
+    cols = ["run", "year", "kpi", "unit", "value"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+
+
 def compare(runs: Sequence[RunView | str | Path], years: Iterable[int] | None = None) -> Comparison:
     """Compare runs: KPIs and differences against the first run, levers, decomposition.
 
-    `runs`: RunViews or run folders; `years`: the years to keep (default: every year
-    all runs have). RunFolderError for an unreadable folder or a year a run lacks.
+    `runs`: RunViews or run folders (each RunView's `name` is set to its name from
+    `run_names`); `years`: the years to keep (default: every year all runs have).
+    RunFolderError for an unreadable folder or a year a run lacks.
     """
     views = [r if isinstance(r, RunView) else load_run(r) for r in runs]
     if not views:
@@ -636,7 +679,9 @@ def compare(runs: Sequence[RunView | str | Path], years: Iterable[int] | None = 
         if not v.scorecard.empty
     ]
     scorecards = pd.concat(cards, ignore_index=True) if cards else pd.DataFrame(columns=["run"])
-    return Comparison(views, names, ys, kpis, levers, dec, tot, scorecards)
+    targets = pd.concat([target_paths(v, n) for v, n in zip(views, names, strict=True)])
+    targets = targets[targets["year"].isin(ys)].reset_index(drop=True)
+    return Comparison(views, names, ys, kpis, levers, dec, tot, scorecards, targets)
 
 
 # --- writing ----------------------------------------------------------------------------
@@ -661,12 +706,6 @@ def check_compare_out(folder: Path) -> None:
         )
 
 
-def _json_safe(x: Any) -> Any:
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
 def write_comparison(comparison: Comparison, folder: Path) -> list[Path]:
     """Write the comparison's frames as CSV and Parquet into `folder`, atomically.
 
@@ -689,6 +728,7 @@ def write_comparison(comparison: Comparison, folder: Path) -> list[Path]:
         "decomposition": comparison.decomposition,
         "decomposition_totals": comparison.totals,
         "scorecards": comparison.scorecards,
+        "targets": comparison.targets,
     }
     try:
         for stem, df in frames.items():
@@ -705,7 +745,7 @@ def write_comparison(comparison: Comparison, folder: Path) -> list[Path]:
             "energy": "tce, electricity at 0.1229 tce/MWh (equivalent value, 当量值)",
         }
         (tmp / "compare.json").write_text(
-            json.dumps(marker, indent=2, ensure_ascii=False, default=_json_safe), encoding="utf-8"
+            json.dumps(marker, indent=2, ensure_ascii=False), encoding="utf-8"
         )
         if folder.exists():
             check_compare_out(folder)

@@ -143,9 +143,6 @@ def _drivers(
         start, end = frames_to[run.base_year], frames_to[year]
     else:
         start, end = unit_frames(base, "factor")[year], frames_to[year]
-    scale = {c: 1e-6 for c in ("energy", "energy_elec", "co2", "co2_elec")}
-    start = start.assign(**{c: start[c] * f for c, f in scale.items()})
-    end = end.assign(**{c: end[c] * f for c, f in scale.items()})
     parts = decompose.change(start, end, "co2", unit="unit")
     totals = parts.sum()
     names = _sector_names(run)

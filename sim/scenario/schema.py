@@ -340,7 +340,7 @@ class Evaluation(_Frozen):
         default_factory=lambda: {"tax_per_mu": 50.0, "tax_per_kwh": 50.0}
     )
     exempt_age_years: WholeLever(0, 10) = 2
-    exempt_sectors: tuple[str, ...] = ()
+    exempt_sectors: tuple[str, ...] = ("services",)  # rated: industrial firms (baseline.yaml)
     surcharge_yuan_per_kwh: ClassTable = Field(
         default_factory=lambda: {"A": 0.0, "B": 0.0, "C": 0.05, "D": 0.3}
     )
@@ -379,7 +379,7 @@ class Exit(_Frozen):
     market_hazard_base: Lever(0.0, 1.0) = 0.01
     market_hazard_per_margin_loss: Lever(0.0, 100.0) = 2.0
     capacity_share_of_built: Lever(0.0, 1.0) = 0.01
-    rectification_success_base: Lever(0.0, 1.0) = 0.2
+    rectification_success_base: Lever(0.0, 1.0) = 0.5
     rectification_success_per_surcharge: Lever(0.0, 1000.0) = 10.0
     rectification_success_per_margin: Lever(0.0, 100.0) = 1.0
     rectification_gain: Lever(0.0, 2.0) = 0.25

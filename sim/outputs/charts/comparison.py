@@ -22,7 +22,6 @@ import pandas as pd
 from sim.outputs.charts.labels import (
     GREEN,
     GREY,
-    ORANGE,
     RED,
     AnyChart,
     Lang,
@@ -31,6 +30,7 @@ from sim.outputs.charts.labels import (
     format_for,
     kpi_name,
     label,
+    lever_name,
     localise,
     require,
     unit_label,
@@ -50,6 +50,8 @@ DEFAULT_KPIS = (
     "output_per_mu",
     "land_new_cumulative",
 )
+#: Targets are drawn black and dashed: no scenario colour (tableau10) is black.
+TARGET_COLOUR = "#222222"
 #: The abatement measures of province.parquet (abatement_<measure>_t).
 MEASURES = ("retrofit", "green_power", "curtailment", "forced_exit")
 
@@ -108,11 +110,12 @@ def trajectories(
     show: Sequence[str] | None = None,
     columns: int = 2,
 ) -> AnyChart:
-    """KPIs by year, one panel each, a line per scenario; targets as dashed orange marks.
+    """KPIs by year, one panel each, a line per scenario; targets as black dashed marks.
 
     ``kpis`` is the comparison's long frame (run, year, kpi, unit, value, and optionally
     diff_abs, diff_pct against the first run). ``targets`` (kpi, year, value, unit; the
-    KPI's unit) may be None. ``show`` picks the KPIs and their order (default:
+    KPI's unit; optionally run: each run's own path, runs with the same path drawn once)
+    may be None. ``show`` picks the KPIs and their order (default:
     ``DEFAULT_KPIS`` that the frame has, else all). A drop-down (HTML) picks one scenario
     and fades the others; the legend names them all.
     """
@@ -197,9 +200,24 @@ def trajectories(
                 year_tip(lang),
                 alt.Tooltip("value:Q", title=value_title, format=fmt),
             ]
-            base = alt.Chart(tgt).encode(x=alt.X("year:O"), y=alt.Y("value:Q"), tooltip=target_tips)
-            layers.append(base.mark_line(color=ORANGE, strokeDash=[6, 3]))
-            layers.append(base.mark_point(color=ORANGE, shape="diamond", filled=True, size=70))
+            enc: dict[str, object] = {"x": alt.X("year:O"), "y": alt.Y("value:Q")}
+            if "run" in tgt.columns:
+                # each run's own path; runs that share one are drawn once, named together
+                tgt["run"] = tgt["run"].astype(str)
+                paths = tgt.groupby("run", sort=False)[["year", "value"]].apply(
+                    lambda f: tuple(zip(f["year"], f["value"].round(12), strict=True))
+                )
+                same = paths.groupby(paths).groups
+                together = {rs[0]: ", ".join(rs) for rs in same.values()}
+                tgt = tgt[tgt["run"].isin(together)].copy()
+                tgt["runs"] = tgt["run"].map(together)
+                enc["detail"] = alt.Detail("runs:N")
+                target_tips.insert(0, alt.Tooltip("runs:N", title=run_title))
+            base = alt.Chart(tgt).encode(**enc, tooltip=target_tips)
+            layers.append(base.mark_line(color=TARGET_COLOUR, strokeDash=[6, 3]))
+            layers.append(
+                base.mark_point(color=TARGET_COLOUR, shape="diamond", filled=True, size=70)
+            )
         panels.append(
             alt.layer(*layers).properties(
                 title=alt.TitleParams(name, fontSize=12, anchor="start"), width=250, height=150
@@ -254,7 +272,10 @@ def wedges(contributions: pd.DataFrame, lang: Lang, columns: int = 2) -> AnyChar
     what = "lever" if "lever" in contributions.columns else "measure"
     require(contributions, (what, "kpi", "year", "value", "unit"), f"{what} contribution")
     df = _display(contributions, lang)
-    df["part"] = localise(df[what].astype(str), lang)
+    if what == "lever":
+        df["part"] = df["lever"].astype(str).map(lambda k: lever_name(k, lang))
+    else:
+        df["part"] = localise(df["measure"].astype(str), lang)
     parts = list(dict.fromkeys(df["part"]))
     inter = label("interaction", lang)
     ordered = [p for p in parts if p != inter] + ([inter] if inter in parts else [])
@@ -437,7 +458,9 @@ def lmdi_waterfall(decomposition: pd.DataFrame, lang: Lang) -> AnyChart:
     )
     what = _lmdi_what(decomposition, lang)
     chart = alt.layer(rect, zero, text).properties(width=440, height=alt.Step(30))
-    return finish(chart, label("lmdi_title", lang, what=what))
+    target = str(decomposition["target"].iloc[0]) if "target" in decomposition.columns else "co2"
+    key = "lmdi_title_energy" if target == "energy" else "lmdi_title"
+    return finish(chart, label(key, lang, what=what))
 
 
 def _signed(value: float, fmt: str) -> str:

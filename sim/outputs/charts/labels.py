@@ -115,6 +115,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "contribution": ("Contribution", "贡献"),
     "interaction": ("Interaction", "交互作用"),
     "lmdi_title": ("Why CO2 changed: {what}", "二氧化碳排放变化的分解：{what}"),
+    "lmdi_title_energy": ("Why energy use changed: {what}", "能源消费变化的分解：{what}"),
     "factor": ("Factor", "因素"),
     "total": ("Total change", "总变化"),
     "start": ("From", "起点"),
@@ -150,7 +151,7 @@ _LABELS: dict[str, tuple[str, str]] = {
         "每多一亩一年可增加的增加值，非地价",
     ),
     "sp_cap_note": ("Cost of one t CO2 less under the cap", "上限每收紧一吨的成本"),
-    "traj_note": ("Orange dashed: target", "橙色虚线：目标"),
+    "traj_note": ("Black dashed: target", "黑色虚线：目标"),
     "sp_money_t": ("CNY per t CO2", "元/吨"),
     "sp_money_mu": ("CNY 10k per mu per year", "万元/亩·年"),
     "land_title_runs": ("Land supplied by scenario", "各情景供地"),
@@ -419,3 +420,32 @@ def format_for(unit: str) -> str:
     if unit in ("Mt", "Mtce", "%", "10k mu", "万亩", "percentage points", "个百分点"):
         return ",.2f"
     return ",.1f"
+
+
+#: Scenario sections in Chinese: a lever key is shown in zh as 「section：key」, so the
+#: planner sees what it is about and the exact key to --set.
+_SECTIONS_ZH = {
+    "economy": "经济",
+    "land": "土地",
+    "evaluation": "亩均评价",
+    "exit": "企业退出",
+    "carbon": "碳排放",
+    "optimizer": "优化",
+    "integration": "园区整合",
+    "data": "数据",
+    "years": "年份",
+    "seed": "随机种子",
+}
+
+
+def lever_name(key: str, lang: Lang) -> str:
+    """A lever's display name: the key in en; 「section in Chinese：key」 in zh.
+
+    ``interaction`` (the Shapley interaction share) is labelled as such.
+    """
+    if key == "interaction":
+        return label("interaction", lang)
+    if lang == "en":
+        return key
+    section = key.split(".", 1)[0]
+    return f"{_SECTIONS_ZH[section]}：{key}" if section in _SECTIONS_ZH else key

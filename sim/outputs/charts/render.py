@@ -24,6 +24,7 @@ import html as html_lib
 import json
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -75,13 +76,14 @@ _bundle_error: BaseException | None = None
 _BUNDLE_END = "window.vegaLite="
 
 
-def _bundle_path() -> Path:
+def bundle_cache_path() -> Path:
+    """The disk cache of the JavaScript bundle, named by the vl-convert and Vega-Lite versions."""
     version = _vl_version() or "default"
     return fonts.cache_dir() / "vega" / f"bundle-vlconvert{vlc.__version__}-vl{version}.js"
 
 
 def _load_or_build_bundle() -> str:
-    path = _bundle_path()
+    path = bundle_cache_path()
     with contextlib.suppress(OSError, UnicodeDecodeError):
         text = path.read_text(encoding="utf-8")
         if _BUNDLE_END in text[-400:]:
@@ -133,6 +135,92 @@ def javascript_bundle() -> str:
             raise exc
         assert _bundle is not None
         return _bundle
+
+
+# --------------------------------------------------------------------------- warm-up
+
+_warm_lock = threading.Lock()
+_warm_thread: threading.Thread | None = None
+_warmed = False
+#: A small chart with the marks, axes and legends the charts use: drawing it once starts
+#: vl-convert's JavaScript engine and compiles Vega's code paths.
+_WARM_SPEC: dict[str, Any] = {
+    "data": {"values": [{"x": "a", "y": 1.0, "c": "p"}, {"x": "b", "y": 2.0, "c": "q"}]},
+    "hconcat": [
+        {
+            "layer": [
+                {
+                    "mark": "bar",
+                    "encoding": {
+                        "x": {"field": "x", "type": "nominal", "title": "x"},
+                        "y": {"field": "y", "type": "quantitative", "stack": "zero"},
+                        "color": {"field": "c", "type": "nominal"},
+                    },
+                },
+                {
+                    "mark": {"type": "line", "point": True},
+                    "encoding": {
+                        "x": {"field": "x", "type": "nominal"},
+                        "y": {"field": "y", "type": "quantitative"},
+                    },
+                },
+                {
+                    "mark": "text",
+                    "encoding": {
+                        "x": {"field": "x", "type": "nominal"},
+                        "y": {"field": "y", "type": "quantitative"},
+                        "text": {"field": "c", "type": "nominal"},
+                    },
+                },
+            ]
+        },
+        {
+            "mark": "rect",
+            "encoding": {
+                "x": {"field": "x", "type": "nominal"},
+                "y": {"field": "c", "type": "nominal"},
+                "color": {"field": "y", "type": "quantitative"},
+            },
+        },
+    ],
+    "config": {"font": FONT_FAMILY},
+}
+
+
+def _warm_worker() -> None:
+    global _warmed
+    try:
+        svg = vlc.vega_to_svg(vlc.vegalite_to_vega(_WARM_SPEC, vl_version=_vl_version()))
+        vlc.svg_to_png(svg, scale=PNG_SCALE)
+    except Exception as exc:  # only a warm-up: the real drawing reports any error
+        logger.debug("chart warm-up failed: %s", exc)
+    _warmed = True
+
+
+def warm_up() -> None:
+    """Start vl-convert's engine in the background (while Python builds the charts).
+
+    The first chart a process draws costs about a second more than the next (the
+    JavaScript engine starts and compiles Vega); drawing a small chart in a thread while
+    the caller builds its charts hides that. ``save_charts`` waits for it to finish
+    before drawing, so no two drawings overlap.
+    """
+    global _warm_thread
+    with _warm_lock:
+        if _warmed or _warm_thread is not None:
+            return
+        _warm_thread = threading.Thread(target=_warm_worker, name="vl-convert-warm-up", daemon=True)
+        _warm_thread.start()
+
+
+def _wait_warm_up() -> None:
+    global _warm_thread
+    with _warm_lock:
+        thread = _warm_thread
+    if thread is not None:
+        thread.join()
+        with _warm_lock:
+            _warm_thread = None
 
 
 # --------------------------------------------------------------------------- HTML
@@ -223,8 +311,8 @@ def chart_title(spec: Mapping[str, Any], default: str = "") -> str:
     return str(title) if title else default
 
 
-def _spec(chart: AnyChart | Mapping[str, Any]) -> dict[str, Any]:
-    return dict(chart) if isinstance(chart, Mapping) else chart.to_dict()
+def _spec(chart: AnyChart | Mapping[str, Any], validate: bool = True) -> dict[str, Any]:
+    return dict(chart) if isinstance(chart, Mapping) else chart.to_dict(validate=validate)
 
 
 def _check_formats(formats: Sequence[str]) -> list[str]:
@@ -234,15 +322,40 @@ def _check_formats(formats: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(formats))
 
 
+_SVG_ID = re.compile(r'id="((gradient_|clip|pattern_)(\d+))"')
+
+
+def _number_ids(svg: str) -> str:
+    """The SVG with its gradient, clip and pattern ids numbered from 1 in order of appearance.
+
+    Vega numbers them with a counter that lives as long as the process, so without this
+    a chart's SVG would depend on how many charts the process drew before it.
+    """
+    renames: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for match in _SVG_ID.finditer(svg):
+        old, prefix = match.group(1), match.group(2)
+        if old not in renames:
+            counts[prefix] = counts.get(prefix, 0) + 1
+            renames[old] = f"{prefix}{counts[prefix]}"
+    if not renames or all(k == v for k, v in renames.items()):
+        return svg
+    pattern = re.compile(
+        r'(id="|url\(#|href="#)(' + "|".join(map(re.escape, renames)) + r')(?=[")])'
+    )
+    return pattern.sub(lambda m: m.group(1) + renames[m.group(2)], svg)
+
+
 def _svg(spec: Mapping[str, Any]) -> str:
     """The chart drawn as SVG, with a CJK font registered that covers its text."""
     text = json.dumps(spec, ensure_ascii=False)
+    _wait_warm_up()
     if ensure_cjk_font(text) is None and fonts.CJK_RE.search(text):
         raise RuntimeError(
             "this chart has Chinese text but the Noto Sans CJK font is not installed, so "
             "PNG/SVG would show empty boxes: pip install noto-cjk-sans-otc"
         )
-    return vlc.vega_to_svg(vlc.vegalite_to_vega(spec, vl_version=_vl_version()))
+    return _number_ids(vlc.vega_to_svg(vlc.vegalite_to_vega(spec, vl_version=_vl_version())))
 
 
 def render_chart(
@@ -330,10 +443,14 @@ def save_charts(
     if page is not None:
         _check_stem(page)
         prepare_javascript()  # loads or builds while the charts render
+    warm_up()
     t0 = time.perf_counter()
-    specs = [(key, title, _spec(chart)) for key, title, chart in items]
+    # Not validated against the Vega-Lite schema here (a third of the time to_dict takes):
+    # the chart functions' specs are validated by the tests (tests/test_charts*.py).
+    specs = [(key, title, _spec(chart, validate=False)) for key, title, chart in items]
     t1 = time.perf_counter()
     ensure_cjk_font("".join(json.dumps(s, ensure_ascii=False) for _, _, s in specs))
+    _wait_warm_up()
     t2 = time.perf_counter()
     rendered: list[tuple[Path, bytes]] = []
     out = Path(out_dir)

@@ -141,6 +141,8 @@ def write_run_charts(result: Any, folder: str | os.PathLike[str]) -> list[str]:
     ``result`` is a RunResult (province, zones, sectors frames, boundaries_path and the
     scenario, whose report.language sets the language). Returns the file names, sorted.
     """
+    render.warm_up()  # vl-convert starts while the charts are built
+    render.prepare_javascript()
     scenario = result.scenario
     lang: Lang = check_lang(scenario.report.language)
     sector_names = None
@@ -279,7 +281,10 @@ def all_charts(
     kpis = getattr(comparison, "kpis", None)
     if kpis is None or kpis.empty:
         kpis = _kpi_frame(runs, run_names)
-    add("trajectories", trajectories(kpis, targets_from_run(first.province, first.scorecard), lang))
+    targets = getattr(comparison, "targets", None)
+    if targets is None or targets.empty:
+        targets = targets_from_run(first.province, first.scorecard)
+    add("trajectories", trajectories(kpis, targets, lang))
 
     decomposition = getattr(comparison, "decomposition", None)
     picked = None

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from sim.outputs.charts.labels import (
@@ -235,6 +236,10 @@ def _read_features(geojson_path: str | os.PathLike[str]) -> list[dict[str, Any]]
     return features
 
 
+#: City names moved from their polygon's centroid (degrees lon, lat) so that no two
+#: names overlap at 11 px: Changzhou's English name would touch Wuxi's.
+_LABEL_SHIFT = {"Changzhou": (0.0, 0.06)}
+
 # measure -> (legend label, title name, number format, colour scheme)
 _MAP_FORMAT = {
     "output_per_mu_wan": ("opm", "opm_name", ",.1f", "yellowgreenblue"),
@@ -247,15 +252,17 @@ _MAP_FORMAT = {
 }
 
 
-def _inside(lon: float, lat: float, ring: Sequence[Sequence[float]]) -> bool:
-    """Whether (lon, lat) lies inside the closed ring (ray casting)."""
-    hit = False
-    for (x0, y0), (x1, y1) in itertools.pairwise(ring):
-        if (y0 > lat) != (y1 > lat):
-            x = x0 + (lat - y0) * (x1 - x0) / (y1 - y0)
-            if x > lon:
-                hit = not hit
-    return hit
+def _inside(lon: Any, lat: Any, ring: Sequence[Sequence[float]]) -> Any:
+    """Whether each (lon, lat) lies inside the closed ring (ray casting; arrays or scalars)."""
+    pts_x = np.asarray(lon, dtype=float)[..., None]
+    pts_y = np.asarray(lat, dtype=float)[..., None]
+    r = np.asarray(ring, dtype=float)
+    x0, y0, x1, y1 = r[:-1, 0], r[:-1, 1], r[1:, 0], r[1:, 1]
+    crosses = (y0 > pts_y) != (y1 > pts_y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x_at = x0 + (pts_y - y0) * (x1 - x0) / (y1 - y0)
+    hits = np.count_nonzero(crosses & (x_at > pts_x), axis=-1)
+    return hits % 2 == 1
 
 
 def _zone_points(
@@ -277,21 +284,20 @@ def _zone_points(
     ys = [p[1] for p in ring]
     x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
     lon0, lat0 = label_at
-    half_w = 0.05 + 0.045 * sum(2 if ord(c) > 0x2E80 else 1 for c in text)
+    half_w = 0.07 + 0.04 * sum(2 if ord(c) > 0x2E80 else 1 for c in text)
     span = max(x1 - x0, y1 - y0)
     for step in (0.1, 0.085, 0.07, 0.055, 0.04, span / 60):
         steps = int(span / step) + 1
-        cands = []
-        for i in range(steps + 1):
-            for j in range(steps + 1):
-                lon, lat = x0 + i * step, y0 + j * step
-                if abs(lon - lon0) < half_w and abs(lat - lat0) < 0.11:
-                    continue
-                if _inside(lon, lat, ring):
-                    cands.append((math.hypot(lon - lon0, lat - lat0), lon, lat))
-        cands.sort()
-        if len(cands) >= n:
-            return [(lon, lat) for _, lon, lat in cands[:n]]
+        grid = np.arange(steps + 1) * step
+        lons, lats = np.meshgrid(x0 + grid, y0 + grid, indexing="ij")
+        lons, lats = lons.ravel(), lats.ravel()
+        keep = ~((np.abs(lons - lon0) < half_w) & (np.abs(lats - lat0) < 0.13))
+        lons, lats = lons[keep], lats[keep]
+        inside = _inside(lons, lats, ring)
+        lons, lats = lons[inside], lats[inside]
+        if len(lons) >= n:
+            order = np.lexsort((lats, lons, np.hypot(lons - lon0, lats - lat0)))[:n]
+            return [(float(lons[k]), float(lats[k])) for k in order]
     return [(lon0, lat0)] * n  # a sliver of a city: all at its name
 
 
@@ -366,6 +372,8 @@ def jiangsu_map(
             props["map_value"] = None
         values.append({"type": "Feature", "geometry": feat["geometry"], "properties": props})
         lon, lat = _label_point(feat["geometry"])
+        shift = _LABEL_SHIFT.get(city, (0.0, 0.0))
+        lon, lat = lon + shift[0], lat + shift[1]
         labels.append({"lon": lon, "lat": lat, "text": props["city_label"]})
         mine = year_zones[year_zones["city"] == city].sort_values("zone_id")
         where = _zone_points(feat["geometry"], (lon, lat), props["city_label"], len(mine))
