@@ -314,9 +314,8 @@ def _sources(lang: Lang) -> str:
         return paragraph(t("none", lang))
     src = pd.read_csv(path, dtype=str, keep_default_na=False)
     if "estimate" in src.columns:
-        src["estimate"] = src["estimate"].map(
-            lambda v: t("yes", lang) if v.strip().lower() in ("yes", "true", "1") else t("no", lang)
-        )
+        words = {"yes": t("yes", lang), "no": t("no", lang)}
+        src["estimate"] = [words.get(v.strip().lower(), v) for v in src["estimate"]]
     cols = [
         Column(c, t(f"col_{c}", lang), str, numeric=False)
         for c in ("file", "column", "source", "estimate", "note")
