@@ -282,6 +282,27 @@ def test_summary_scorecard_and_questions(reports):
     assert all(r[-1] in ("达成", "未达成") for r in rows)
 
 
+def test_sources_and_run_facts(run_dirs, reports):
+    """Every row of scenarios/data/sources.csv is listed; each run's seed, hash and versions."""
+    import pandas as pd
+
+    from tests.conftest import REPO
+
+    sources = pd.read_csv(REPO / "scenarios" / "data" / "sources.csv", dtype=str)
+    ((_, rows),) = tables(section(reports["en"], "sources"))
+    assert [(r[0], r[1]) for r in rows] == list(
+        zip(sources["file"], sources["column"], strict=True)
+    )
+    assert {r[3] for r in rows} <= {"yes", "no"}
+    facts = tables(section(reports["en"], "runs"))
+    assert len(facts) == len(run_dirs)
+    for run, (_, rows) in zip(run_dirs, facts, strict=True):
+        manifest = json.loads((run / "manifest.json").read_text())
+        text = " ".join(" ".join(r) for r in rows)  # the facts' values (their labels are <th>)
+        assert manifest["scenario_hash"] in text and str(manifest["seed"]) in text
+        assert f"vl-convert-python {manifest['versions']['vl-convert-python']}" in text
+
+
 def test_same_runs_give_the_same_bytes(run_dirs, reports, tmp_path):
     """Building the briefing again from the same run folders gives the same file."""
     from sim.outputs.report import build_report
