@@ -303,6 +303,28 @@ def test_sources_and_run_facts(run_dirs, reports):
         assert f"vl-convert-python {manifest['versions']['vl-convert-python']}" in text
 
 
+def test_question_from_the_scenario_file(tmp_path):
+    """The opening comment's question (to the bare #), a 问题： line in Chinese, else the text."""
+    from sim.outputs.report.text import QUESTIONS_ZH, scenario_question
+    from tests.conftest import REPO
+
+    (tmp_path / "mine.yaml").write_text(
+        "extends: baseline.yaml\n# Question it answers: what if the quota\n# doubles?\n#\n"
+        "# Changes vs baseline: land.new_quota_mu\n# 问题：指标翻倍会怎样？\nname: mine\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "plain.yaml").write_text("name: plain\n", encoding="utf-8")
+    assert scenario_question("mine", "d", "en", tmp_path) == "what if the quota doubles?"
+    assert scenario_question("mine", "d", "zh", tmp_path) == "指标翻倍会怎样？"
+    assert scenario_question("plain", "A description.", "zh", tmp_path) == "A description."
+    # every shipped scenario states its question, and has its Chinese version
+    library = REPO / "scenarios"
+    for path in sorted(library.glob("*.yaml")):
+        en = scenario_question(path.stem, "", "en", library)
+        assert en.endswith("?") and len(en) > 40, path.name
+        assert scenario_question(path.stem, "", "zh", library) == QUESTIONS_ZH[path.stem]
+
+
 def test_same_runs_give_the_same_bytes(run_dirs, reports, tmp_path):
     """Building the briefing again from the same run folders gives the same file."""
     from sim.outputs.report import build_report
