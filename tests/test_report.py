@@ -325,6 +325,32 @@ def test_question_from_the_scenario_file(tmp_path):
         assert scenario_question(path.stem, "", "zh", library) == QUESTIONS_ZH[path.stem]
 
 
+@pytest.mark.slow
+def test_attribution_on_request(run_dirs, tmp_path):
+    """--attribution: the one differing lever's Shapley value is the whole gap, per KPI."""
+    from sim.outputs.report import build_report
+
+    out = build_report(
+        run_dirs, tmp_path / "b.html", "en", attribution=True, cache_dir=tmp_path / "cache"
+    )
+    (attribution,) = [
+        rows
+        for caption, rows in tables(section(out, "decomposition"))
+        if "Levers' shares" in caption
+    ]
+    by_kpi: dict[str, dict[str, list[str]]] = {}
+    for row in attribution:
+        by_kpi.setdefault(row[0], {})[row[1]] = row[2:]
+    assert set(by_kpi) == {"Value added (CNY 100m)", "CO2 emissions (Mt)"}
+    for rows in by_kpi.values():
+        (lever,) = [k for k in rows if k not in ("Interaction", "Total difference")]
+        assert "link_ratio" in lever or "link ratio" in lever.lower()
+        assert rows[lever][0] == rows["Total difference"][0]  # one lever: all of the gap
+        assert number(rows["Interaction"][0]) == 0
+    specs = specs_of(parse(out))
+    assert len(specs) == len(specs_of(parse(build_report(run_dirs, tmp_path / "c.html", "en")))) + 1
+
+
 def test_same_runs_give_the_same_bytes(run_dirs, reports, tmp_path):
     """Building the briefing again from the same run folders gives the same file."""
     from sim.outputs.report import build_report

@@ -617,6 +617,17 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="page language (default: the first run's report.language)",
     )
+    sp.add_argument(
+        "--attribution",
+        action="store_true",
+        help="also each lever's Shapley share of the gap from the first run (re-runs the "
+        "mixes of their levers, at the run folders' scale)",
+    )
+    sp.add_argument(
+        "--cache",
+        metavar="DIR",
+        help="where --attribution keeps its runs (default: results/attribution-cache)",
+    )
     sp.set_defaults(func=cmd_report)
     return p
 
@@ -626,7 +637,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     from sim.outputs.report import FontError, ReportError, build_report
 
     try:
-        out = build_report(args.run_dirs, args.out, args.lang)
+        out = build_report(
+            args.run_dirs, args.out, args.lang, attribution=args.attribution, cache_dir=args.cache
+        )
     except ReportError as exc:
         _err(str(exc))
         return EXIT_INPUT

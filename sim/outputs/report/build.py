@@ -6,8 +6,8 @@ they differ (the LMDI decomposition); the charts; the levers that differ;
 the data sources; each run's manifest facts. Tables, summaries and decompositions
 come from sim.experiments.compare and sim.outputs.summary; charts from
 sim.outputs.charts; this module only lays them out (sim.outputs.report.page writes
-the file). Lever attribution (Shapley values) re-runs the scenarios and is left to
-``zonesim attribute``; the wedge chart shows the abatement measures of the first run.
+the file). Lever attribution (Shapley values) re-runs mixes of the scenarios, so it is on request
+(``attribution=True``, ``zonesim report --attribution``).
 
 Language: ``lang`` when given, else the first run's ``report.language``.
 """
@@ -27,6 +27,7 @@ import pandas as pd
 from sim.experiments.compare import Comparison, RunFolderError, RunView, compare, load_run
 from sim.outputs.report import page as pagemod
 from sim.outputs.report.page import Column, Page, esc, facts, fmt_number, paragraph, table
+from sim.outputs.report.page import table as table_html
 from sim.outputs.report.text import (
     TEXT_KEYS,
     Lang,
@@ -288,11 +289,78 @@ def _decomposition(cmp: Comparison, lang: Lang) -> str:
     return "".join(parts)
 
 
-def _charts(page: Page, cmp: Comparison, lang: Lang) -> str:
+#: The KPIs the briefing attributes to levers with ``attribution=True``.
+ATTRIBUTION_KPIS = ("value_added", "co2")
+
+
+def attribute(cmp: Comparison, cache_dir: Path) -> pd.DataFrame:
+    """Shapley values of the levers between the first run and each other, in the last year.
+
+    sim.experiments.attribution.shapley re-runs the mixes of the two runs' levers
+    (cached in ``cache_dir``); a column ``run`` names the run compared with the first.
+    """
+    from sim.experiments.attribution import shapley
+
+    year = max(cmp.years)
+    frames = []
+    for view, name in zip(cmp.runs[1:], cmp.names[1:], strict=True):
+        table = shapley(cmp.runs[0], view, ATTRIBUTION_KPIS, [year], cache_dir)
+        frames.append(table.assign(run=name))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _attribution(table: pd.DataFrame, cmp: Comparison, lang: Lang) -> str:
+    from sim.experiments.compare import display, kpi_label
+    from sim.outputs.charts.labels import lever_name
+
+    parts = [f"<h3>{esc(t('attribution', lang))}</h3>", paragraph(t("attribution_note", lang))]
+    for name, mine in table.groupby("run", sort=False):
+        rows = mine.copy()
+        rows["lever"] = [
+            t(f"lever_{x}", lang) if x in ("interaction", "total") else lever_name(x, lang)
+            for x in rows["lever"].astype(str)
+        ]
+        rows["kpi"] = [kpi_label(k, lang) for k in rows["kpi"]]
+        for col in ("value", "one_at_a_time"):
+            rows[col] = [
+                _signed_text(fmt_number(display(v, u, lang)[0], decimals_for(u, lang)))
+                if pd.notna(v)
+                else ""
+                for v, u in zip(rows[col], rows["unit"], strict=True)
+            ]
+        rows["share"] = [fmt_pct(100 * v) if pd.notna(v) else "" for v in rows["share"]]
+        cols = [
+            Column("kpi", t("col_kpi", lang), str, numeric=False),
+            Column("lever", t("col_lever", lang), str, numeric=False),
+            Column("value", t("col_shapley", lang), str),
+            Column("one_at_a_time", t("col_one_at_a_time", lang), str),
+            Column("share", t("col_share", lang), str),
+        ]
+        year = int(mine["year"].max())
+        caption = t(
+            "decomp_runs",
+            lang,
+            what=t("attribution_short", lang),
+            a=cmp.names[0],
+            b=name,
+            year=year,
+        )
+        parts.append(table_html(rows, cols, caption=caption))
+    return "".join(parts)
+
+
+def _charts(
+    page: Page, cmp: Comparison, lang: Lang, attribution: pd.DataFrame | None = None
+) -> str:
     from sim.outputs import charts
 
+    levers = None
+    if attribution is not None and not attribution.empty:
+        levers = attribution[attribution["lever"] != "total"]
+        if levers["run"].nunique() == 1:
+            levers = levers.drop(columns="run")
     parts = []
-    for key, title, chart in charts.all_charts(cmp.runs, cmp, lang):
+    for key, title, chart in charts.all_charts(cmp.runs, cmp, lang, attribution=levers):
         parts.append(page.chart(chart.to_dict(), title or key))
     return "".join(parts)
 
@@ -367,8 +435,12 @@ def _manifests(cmp: Comparison, lang: Lang) -> str:
 # --------------------------------------------------------------------------- the report
 
 
-def build_page(cmp: Comparison, lang: Lang) -> Page:
-    """Lay out the briefing of a comparison in ``lang`` (``build_report`` writes the file)."""
+def build_page(cmp: Comparison, lang: Lang, attribution: pd.DataFrame | None = None) -> Page:
+    """Lay out the briefing of a comparison in ``lang`` (``build_report`` writes the file).
+
+    ``attribution``: the levers' Shapley values (``attribute``), shown under the
+    decomposition and as the lever wedges; None leaves them out.
+    """
     names = ("、" if lang == "zh" else ", ").join(cmp.names)
     n = len(cmp.names)
     subtitle = (
@@ -382,8 +454,11 @@ def build_page(cmp: Comparison, lang: Lang) -> Page:
     page.section("summary", t("summary", lang), _summaries(cmp, lang))
     page.section("scorecard", t("scorecard", lang), _scorecard(cmp, lang))
     page.section("comparison", t("comparison", lang), _comparison(cmp, lang))
-    page.section("decomposition", t("decomposition", lang), _decomposition(cmp, lang))
-    page.section("charts", t("charts", lang), _charts(page, cmp, lang))
+    why = _decomposition(cmp, lang)
+    if attribution is not None and not attribution.empty:
+        why += _attribution(attribution, cmp, lang)
+    page.section("decomposition", t("decomposition", lang), why)
+    page.section("charts", t("charts", lang), _charts(page, cmp, lang, attribution))
     page.section("levers", t("levers", lang), _levers(cmp, lang))
     page.section("sources", t("sources", lang), _sources(lang))
     page.section("runs", t("manifest", lang), _manifests(cmp, lang))
@@ -399,12 +474,18 @@ def build_report(
     run_dirs: Sequence[str | os.PathLike[str]],
     out_file: str | os.PathLike[str],
     lang: str | None = None,
+    *,
+    attribution: bool = False,
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Write the briefing of ``run_dirs`` to ``out_file`` and return its path.
 
-    ``lang`` is "zh" or "en"; None takes the first run's ``report.language``. The file
-    is written atomically; an existing file is replaced only if it is a zonesim
-    briefing. Raises ReportError for a bad run folder or output path (nothing written).
+    ``lang`` is "zh" or "en"; None takes the first run's ``report.language``.
+    ``attribution``: also the levers' Shapley values between the first run and each
+    other (re-runs the mixes of their levers; cached in ``cache_dir``, default
+    results/attribution-cache). The file is written atomically; an existing file is
+    replaced only if it is a zonesim briefing. Raises ReportError for a bad run folder
+    or output path (nothing written).
     """
     from sim.outputs.charts import render
 
@@ -417,7 +498,16 @@ def build_report(
         cmp = compare(views)
     except RunFolderError as exc:
         raise ReportError(str(exc)) from None
-    page = build_page(cmp, chosen)
+    shares = None
+    if attribution and len(views) > 1:
+        from sim.runs.store import results_dir
+
+        cache = Path(cache_dir) if cache_dir else results_dir() / "attribution-cache"
+        try:
+            shares = attribute(cmp, cache)
+        except RunFolderError as exc:
+            raise ReportError(str(exc)) from None
+    page = build_page(cmp, chosen, shares)
     text = page.render(t("contents", chosen), t("chart_failed", chosen), render.javascript_bundle())
     check_out_file(out)  # again: the file may have appeared while the page was built
     write_text_atomic(out, text)

@@ -39,6 +39,20 @@ _TEXT: dict[str, tuple[str, str]] = {
         "二氧化碳排放变化分解（LMDI加法分解）",
     ),
     "charts": ("Charts", "图表"),
+    "attribution": ("Each lever's share (Shapley values)", "各政策杠杆的贡献（Shapley值）"),
+    "attribution_short": ("Levers' shares", "杠杆贡献"),
+    "attribution_note": (
+        "Each lever's effect averaged over every order of switching the levers from the "
+        "first run's values to the other's (the model re-run for each mix); the levers sum "
+        "to the total. The interaction is what switching one lever at a time misses.",
+        "将各杠杆按所有可能的顺序从首个情景的取值切换到另一情景的取值（每种组合重新运行模型），"
+        "取其平均作用；各杠杆之和等于总差异。交互作用为逐一切换单个杠杆所不能解释的部分。",
+    ),
+    "col_shapley": ("Shapley value", "Shapley值"),
+    "col_one_at_a_time": ("One at a time", "单独切换"),
+    "col_share": ("Share", "占比"),
+    "lever_interaction": ("Interaction", "交互作用"),
+    "lever_total": ("Total difference", "总差异"),
     "levers": ("Levers that differ", "情景间不同的政策杠杆"),
     "levers_none": ("The runs share every lever.", "各情景的政策杠杆完全相同。"),
     "sources": ("Data sources", "数据来源"),
