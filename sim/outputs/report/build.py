@@ -195,7 +195,10 @@ def decimals_for(unit: str, lang: Lang) -> int:
 
 
 def _signed_text(text: str) -> str:
-    return text if not text or text == "0" or text.startswith("\u2212") else f"+{text}"
+    """A formatted number with "+" before a positive one (zero as rounded has no sign)."""
+    if not text or text.startswith("\u2212") or not text.strip("0.,"):
+        return text
+    return f"+{text}"
 
 
 def _comparison(cmp: Comparison, lang: Lang) -> str:

@@ -75,8 +75,9 @@ def fmt_number(value: Any, decimals: int | None = None) -> str:
                 decimals = 1
             else:
                 decimals = max(0, 2 - math.floor(math.log10(ax)))
-        text = f"{x:,.{decimals}f}"
-        return "0" if text in ("-0", "-0.0") else text.replace("-", "\u2212")
+        if round(x, decimals) == 0:
+            x = 0.0  # no "−0.0"
+        return f"{x:,.{decimals}f}".replace("-", "\u2212")
     return str(value)
 
 
