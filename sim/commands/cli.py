@@ -598,7 +598,56 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a lever")
     sp.add_argument("--no-charts", action="store_true", help="write the table only")
     sp.set_defaults(func=cmd_cap_curve)
+
+    # issue 14: the briefing (sim/outputs/report)
+    sp = sub.add_parser(
+        "report",
+        help="one offline HTML briefing of run folders (zh or en): questions, scorecard, charts",
+    )
+    sp.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folders to brief on")
+    sp.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE.html",
+        help="file to write (an existing file is replaced only if it is a zonesim report)",
+    )
+    sp.add_argument(
+        "--lang",
+        choices=("zh", "en"),
+        default=None,
+        help="page language (default: the first run's report.language)",
+    )
+    sp.add_argument(
+        "--attribution",
+        action="store_true",
+        help="also each lever's Shapley share of the gap from the first run (re-runs the "
+        "mixes of their levers, at the run folders' scale)",
+    )
+    sp.add_argument(
+        "--cache",
+        metavar="DIR",
+        help="where --attribution keeps its runs (default: results/attribution-cache)",
+    )
+    sp.set_defaults(func=cmd_report)
     return p
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """`zonesim report`: write the offline briefing of run folders (issue 14)."""
+    from sim.outputs.report import FontError, ReportError, build_report
+
+    try:
+        out = build_report(
+            args.run_dirs, args.out, args.lang, attribution=args.attribution, cache_dir=args.cache
+        )
+    except ReportError as exc:
+        _err(str(exc))
+        return EXIT_INPUT
+    except FontError as exc:
+        _err(str(exc))
+        return EXIT_ENV
+    print(out)
+    return EXIT_OK
 
 
 def cmd_cap_curve(args: argparse.Namespace) -> int:
