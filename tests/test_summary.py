@@ -22,9 +22,11 @@ def cmp(runs):  # noqa: F811
 def test_chinese_summary_rounds_and_names_as_a_briefing(cmp):
     from sim.outputs.summary import summarize
 
-    base, strict = cmp.runs[0], cmp.runs[1]
-    text = summarize(strict, base, cmp, "zh")
-    k = cmp.kpis[(cmp.kpis["run"] == "strict_carbon") & (cmp.kpis["year"] == 2023)].set_index("kpi")
+    # the exit.mode=off run: it differs from the baseline from 2021 (strict_carbon's
+    # 2023 cap need not bind at this scale, and then there is no driver to name)
+    base, other = cmp.runs[0], cmp.runs[2]
+    text = summarize(other, base, cmp, "zh")
+    k = cmp.kpis[(cmp.kpis["run"] == other.name) & (cmp.kpis["year"] == 2023)].set_index("kpi")
     assert f"{k.loc['value_added', 'value']:,.0f}亿元" in text  # 亿元 to the unit
     assert f"{k.loc['co2', 'value'] * 100:,.0f}万吨" in text  # Mt as 万吨
     assert "2020年不变价" in text and "与baseline相比" in text
@@ -34,7 +36,7 @@ def test_chinese_summary_rounds_and_names_as_a_briefing(cmp):
     zones = pd.read_csv(LIBRARY_DIR / "data" / "zones.csv")
     named = [z for z in zones.itertuples() if f"{z.name_zh}（{z.city_zh}，" in text]
     assert len(named) == 1  # the zone that moved most, with its city, in Chinese
-    assert not re.search(r"[A-Za-z]{4,}", text.replace("baseline", "").replace("strict_carbon", ""))
+    assert not re.search(r"[A-Za-z]{4,}", text.replace(other.name, "").replace("baseline", ""))
 
 
 def test_english_summary(cmp):

@@ -280,7 +280,13 @@ def summarize(run: RunView, base: RunView, comparison: Comparison, lang: Lang = 
     if targets:
         sentences.append(targets)
     sentences.append(_cap_cost(cmp, name, year, lang))
-    drivers = _drivers(run, base, year, lang)
+    # parts that round to nothing (below half a 万吨) are not drivers
+    drivers = [d for d in _drivers(run, base, year, lang) if abs(d[1]) >= 0.005]
+    if not drivers:
+        none = f"{what}为零。" if lang == "zh" else f"There is no {what}."
+        sentences.append(none if run is not base else "")
+        sep = "" if lang == "zh" else " "
+        return sep.join(x for x in sentences if x) + sep + _zone_sentence(run, base, year, lang)
     if lang == "zh":
         parts = [
             f"{FACTOR_LABELS[f][1]}{tonnes(v, lang, True)}" + (f"（主要是{lead}）" if lead else "")

@@ -161,16 +161,14 @@ def write_run_charts(result: Any, folder: str | os.PathLike[str]) -> list[str]:
 
 
 def _kpi_frame(runs: Sequence[Any], run_names: Sequence[str]) -> pd.DataFrame:
-    """The comparison's KPI frame, from sim.experiments.compare when it is there."""
-    try:
-        from sim.experiments.compare import kpi_frame  # type: ignore[attr-defined]
-    except ImportError:
-        kpi_frame = None
+    """The trajectories' KPI frame when no comparison is given.
+
+    The same long shape as the comparison's `kpis`, from each run's province table.
+    Charts sit below sim.experiments, so they do not import it (no import cycle through
+    sim.runs).
+    """
     parts = []
     for run, name in zip(runs, run_names, strict=True):
-        if kpi_frame is not None:
-            parts.append(kpi_frame(run, name))
-            continue
         prov = run.province.sort_values("year")
         for kpi, col, unit, scale, cumulative in (
             ("value_added", "value_added_yi", "亿元", 1.0, False),
