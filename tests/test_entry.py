@@ -198,3 +198,28 @@ def test_claims_carry_no_project_and_none_below_minus_one(baseline_small):
     claims = baseline_small.model.project_claims
     assert (claims > -1.0).all()
     assert (claims.sum(axis=0) >= -0.5 - 1e-9).all()
+
+
+def test_leading_entry_projects_send_more_new_land_to_zones_leading_sectors() -> None:
+    # Demand is capped at each sector's growth need, so land.leading_entry_projects
+    # does not add projects: it moves a sector's projects towards the zones that list
+    # it as leading. The share of allocated land in leading (zone, sector) cells rises.
+    import pandas as pd
+    from conftest import TINY, small_run
+
+    from sim.scenario.library import LIBRARY_DIR
+
+    zones = pd.read_csv(LIBRARY_DIR / "data" / "zones.csv")
+    leading = {
+        (z.zone_id, s) for z in zones.itertuples() for s in str(z.leading_sectors).split(";") if s
+    }
+
+    def share(projects: float) -> float:
+        run = small_run(
+            **{**TINY, "land.new_quota_mu": None, "land.leading_entry_projects": projects}
+        )
+        a = run.allocations[run.allocations["land_mu"] > 0]
+        lead = [(z, s) in leading for z, s in zip(a["zone_id"], a["sector"], strict=True)]
+        return float(a.loc[lead, "land_mu"].sum() / a["land_mu"].sum())
+
+    assert share(3.0) > share(0.0)

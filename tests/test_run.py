@@ -98,11 +98,16 @@ def test_run_folder_has_every_contract_file_and_column(run_folder):
     carbon = p.filter(regex="^carbon_(cut|cost)_|^carbon_gap")
     assert np.isfinite(carbon.to_numpy()).all() and (carbon >= 0).all().all()
     # In every year the allocation solved, its plan meets the caps and targets alone:
-    # no gap before enforcement, nothing enforced, no gap after.
+    # no gap before enforcement and nothing enforced, beyond GLPK's primal feasibility
+    # tolerance (1e-7 of the row: the plan meets its carbon rows to it, and the model
+    # enforces gaps above 1e-9, so a plan's 0.6 t in 386 Mt is enforced); no gap after.
     solved = p["optimizer_status"] == "optimal"
     assert solved.iloc[1:].all()
-    assert (p.loc[solved, "carbon_gap_before_t"] == 0).all()
-    assert (p.loc[solved].filter(regex="^carbon_(cut|cost)_") == 0).all().all()
+    tol = 1e-7 * p.loc[solved, "co2_t"]
+    assert (p.loc[solved, "carbon_gap_before_t"] <= tol).all()
+    cuts = p.loc[solved].filter(regex="^carbon_cut_").sum(axis=1)
+    costs = p.loc[solved].filter(regex="^carbon_cost_").sum(axis=1)  # 万元, < 1 万元/t
+    assert (cuts <= tol).all() and (costs <= tol).all()
     assert (p["carbon_gap_t"] == 0).all()
     # (which says something only if a target binds: the intensity target does in 2021)
     assert (p["abatement_total_t"] > 0).any()
