@@ -279,8 +279,8 @@ def _print_charts(c: dict[str, Any]) -> None:
         ("total_s", "whole (build + draw)"),
         ("specs", "Altair to Vega-Lite"),
         ("font", "font, engine start"),
-        ("svg", "SVG (vl-convert)"),
-        ("png", "PNG from the SVG"),
+        ("svg", "SVG (summed, 2 threads)"),
+        ("png", "PNG (summed, 2 threads)"),
         ("html_wait", "waiting for the JS"),
         ("write", "writing files"),
     )
