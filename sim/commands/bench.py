@@ -279,8 +279,8 @@ def _print_charts(c: dict[str, Any]) -> None:
         ("total_s", "whole (build + draw)"),
         ("specs", "Altair to Vega-Lite"),
         ("font", "font, engine start"),
-        ("svg", "SVG (summed, 2 threads)"),
-        ("png", "PNG (summed, 2 threads)"),
+        ("svg", "SVG (vl-convert)"),
+        ("png", "PNG from the SVG"),
         ("html_wait", "waiting for the JS"),
         ("write", "writing files"),
     )

@@ -28,7 +28,6 @@ import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -455,30 +454,19 @@ def save_charts(
     t2 = time.perf_counter()
     rendered: list[tuple[Path, bytes]] = []
     out = Path(out_dir)
-
-    def draw(spec: Mapping[str, Any]) -> tuple[str, bytes | None, float, float]:
-        ts = time.perf_counter()
-        svg = _svg(spec)
-        tp = time.perf_counter()
-        png = vlc.svg_to_png(svg, scale=PNG_SCALE) if "png" in wanted else None
-        return svg, png, tp - ts, time.perf_counter() - tp
-
-    drawn: list[tuple[str, bytes | None, float, float] | None] = [None] * len(specs)
-    if "svg" in wanted or "png" in wanted:
-        # vl-convert draws outside the GIL: two charts at a time on two cores. The bytes
-        # do not depend on the order (SVG ids are renumbered per chart, _number_ids).
-        with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
-            drawn = list(pool.map(draw, [spec for _, _, spec in specs]))
-    svg_s = sum(d[2] for d in drawn if d is not None)
-    png_s = sum(d[3] for d in drawn if d is not None)
-    for (key, _, spec), d in zip(specs, drawn, strict=True):
+    svg_s = png_s = 0.0
+    for key, _, spec in specs:
         if "json" in wanted:
             data = json.dumps(spec, ensure_ascii=False, indent=2).encode("utf-8")
             rendered.append((out / f"{key}.json", data))
-        if d is not None:
-            svg, png, _, _ = d
-            if png is not None:
-                rendered.append((out / f"{key}.png", png))
+        if "svg" in wanted or "png" in wanted:
+            ts = time.perf_counter()
+            svg = _svg(spec)
+            tp = time.perf_counter()
+            svg_s += tp - ts
+            if "png" in wanted:
+                rendered.append((out / f"{key}.png", vlc.svg_to_png(svg, scale=PNG_SCALE)))
+            png_s += time.perf_counter() - tp
             if "svg" in wanted:
                 rendered.append((out / f"{key}.svg", svg.encode("utf-8")))
     t3 = time.perf_counter()
