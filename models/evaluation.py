@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from models import pricing
-from models.exit import accept, rectification_success, years_in_d
+from models.exit import accept, rectified_rows, years_in_d
 from models.firms import ACTIVE, CLASS_D, CLASS_T, EXITED, RECTIFYING, FirmTable
 from models.inputs import SectorArrays
 from models.units import safe_div
@@ -348,17 +348,7 @@ def burn_in(
         past.years_in_d[:] = count
         rate(past, zones, sectors, levers, year - k + t, firm_scale)
         pricing.price(past, sectors, levers)
-        d = np.flatnonzero(past.alive() & (past.cls == CLASS_D))
-        ok = rectification_success(
-            past.margin[d],
-            past.surcharge_wan[d],
-            past.output_wan[d],
-            levers.exit.rectification_success_base,
-            levers.exit.rectification_success_per_surcharge,
-            levers.exit.rectification_success_per_margin,
-            rng.random(n)[d],
-        )
-        accept(past.years_in_d, d[ok])
+        accept(past.years_in_d, rectified_rows(past, levers, rng.random(n)))
         # a survivor that reached the window had its rectification accepted (else it
         # would have left before the base year): its count restarts
         count = np.where(past.years_in_d >= window, 0, past.years_in_d).astype(count.dtype)
@@ -377,16 +367,4 @@ def rectify_base_year(firms: FirmTable, levers: Scenario, rng: np.random.Generat
     60-140). As in `burn_in`, the land a rectification gives back before the first
     simulated year is not modelled; the count restarts (`accept`).
     """
-    cfg = levers.exit
-    d = np.flatnonzero(firms.alive() & (firms.cls == CLASS_D))
-    draws = rng.random(len(firms))
-    ok = rectification_success(
-        firms.margin[d],
-        firms.surcharge_wan[d],
-        firms.output_wan[d],
-        cfg.rectification_success_base,
-        cfg.rectification_success_per_surcharge,
-        cfg.rectification_success_per_margin,
-        draws[d],
-    )
-    accept(firms.years_in_d, d[ok])
+    accept(firms.years_in_d, rectified_rows(firms, levers, rng.random(len(firms))))

@@ -158,6 +158,19 @@ def rectify(firms: FirmTable, levers: Scenario, draws: np.ndarray) -> tuple[np.n
     firm table.
     """
     cfg = levers.exit
+    rows = rectified_rows(firms, levers, draws)
+    freed = firms.land_mu[rows] * (1.0 - np.exp(-cfg.rectification_gain))
+    firms.land_mu[rows] -= freed
+    accept(firms.years_in_d, rows)
+    return rows, freed
+
+
+def rectified_rows(firms: FirmTable, levers: Scenario, draws: np.ndarray) -> np.ndarray:
+    """Rows of the live D firms whose rectification succeeds this year.
+
+    `draws`: one uniform draw per row of the firm table (`rectification_success`).
+    """
+    cfg = levers.exit
     d = np.flatnonzero(firms.alive() & (firms.cls == CLASS_D))
     ok = rectification_success(
         firms.margin[d],
@@ -168,11 +181,7 @@ def rectify(firms: FirmTable, levers: Scenario, draws: np.ndarray) -> tuple[np.n
         cfg.rectification_success_per_margin,
         draws[d],
     )
-    rows = d[ok]
-    freed = firms.land_mu[rows] * (1.0 - np.exp(-cfg.rectification_gain))
-    firms.land_mu[rows] -= freed
-    accept(firms.years_in_d, rows)
-    return rows, freed
+    return d[ok]
 
 
 def accept(years_d: np.ndarray, rows: np.ndarray) -> None:
